@@ -1,0 +1,32 @@
+# lstmchat: `make chat` to talk to the bundled model, `make test` to run the tests.
+# Both install what is missing first (Debian packages through apt-get).
+
+SWIFT      ?= swift
+RELEASE    := -c release
+BIN        := .build/release/lstmchat
+DEB_PKGS   := libopenblas-dev libreadline-dev
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build test chat model bench fuzz clean
+
+all: build
+
+# Installs the Debian packages lstmchat links against, when any is missing.
+deps:
+	@dpkg -s $(DEB_PKGS) >/dev/null 2>&1 || { \
+	  echo "Installing $(DEB_PKGS) ..."; \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y $(DEB_PKGS); }
+
+build: deps
+	$(SWIFT) build $(RELEASE)
+
+# The whole test suite, built in release mode (debug LSTM arithmetic is very slow).
+test: deps
+	$(SWIFT) build $(RELEASE) --product lstmchat
+	$(SWIFT) test $(RELEASE) -Xswiftc -enable-testing
+
+chat: build
+	$(BIN) chat
+
+clean:
+	rm -rf .build

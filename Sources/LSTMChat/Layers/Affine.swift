@@ -1,0 +1,27 @@
+/// y = x · Wᵀ + b with W [out, in] and b [out] (PyTorch's `nn.Linear`), over `rows` rows at once.
+struct Affine {
+    let inputSize: Int
+    let outputSize: Int
+    let weight: UnsafeMutablePointer<Float>
+    let bias: UnsafeMutablePointer<Float>
+    let weightGradient: UnsafeMutablePointer<Float>
+    let biasGradient: UnsafeMutablePointer<Float>
+
+    func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows { (y + r * outputSize).update(from: bias, count: outputSize) }
+        gemm(transB: true, m: rows, n: outputSize, k: inputSize,
+             a: x, lda: inputSize, b: weight, ldb: inputSize, beta: 1, c: y, ldc: outputSize)
+    }
+
+    /// Accumulates dW += dyᵀ·x and db += Σ dy; writes dx = dy·W.
+    func backward(_ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int, dx: UnsafeMutablePointer<Float>) {
+        gemm(transA: true, m: outputSize, n: inputSize, k: rows,
+             a: dy, lda: outputSize, b: x, ldb: inputSize, beta: 1, c: weightGradient, ldc: inputSize)
+        for r in 0..<rows {
+            let d = dy + r * outputSize
+            for j in 0..<outputSize { biasGradient[j] += d[j] }
+        }
+        gemm(m: rows, n: inputSize, k: outputSize,
+             a: dy, lda: outputSize, b: weight, ldb: inputSize, c: dx, ldc: inputSize)
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+
+/// One LSTM layer with PyTorch's semantics (`nn.LSTM`, one layer): gate rows in the order
+/// input, forget, cell (g), output inside `weight_ih` [4H, in], `weight_hh` [4H, H],
+/// `bias_ih` [4H], `bias_hh` [4H].
+///
+///     a = W_ih·x_t + b_ih + W_hh·h_{t−1} + b_hh          (4H pre-activations)
+///     i = σ(a_i)   f = σ(a_f)   g = tanh(a_g)   o = σ(a_o)
+///     c_t = f ⊙ c_{t−1} + i ⊙ g
+///     h_t = o ⊙ tanh(c_t)
+///
+/// Tensors are time-major: x is [T, B, in], outputs [T, B, H]. Rows may have their own
+/// lengths: at steps t ≥ length[b] row b keeps its state (h and c are carried unchanged),
+/// so the final state of every row is the one after its own last real token.
+///
+/// The input projection of all T steps is one GEMM; each step adds one recurrent GEMM and
+/// one pass of the gate nonlinearities. Workspaces grow to the largest batch seen and are
+/// reused, so no step allocates.
+final class LSTMLayer {
+    let inputSize: Int
+    let hiddenSize: Int
+    private let weightIH, weightHH, biasIH, biasHH: UnsafeMutablePointer<Float>
+    private let gradWeightIH, gradWeightHH, gradBiasIH, gradBiasHH: UnsafeMutablePointer<Float>
+
+    // Saved by forward for backward.
+    private(set) var steps = 0
+    private(set) var batch = 0
+    private var input: UnsafePointer<Float>?   // [T, B, in], owned by the caller
+    private var lengths: UnsafePointer<Int32>?  // [B] or nil when every row runs T steps
+    private var gates = Workspace()     // [T, B, 4H]: activated i, f, g, o
+    private var hidden = Workspace()    // [T+1, B, H]: h_0 … h_T
+    private var cell = Workspace()      // [T+1, B, H]: c_0 … c_T
+    private var tanhCell = Workspace()  // [T, B, H]: tanh(c_1) … tanh(c_T)
+    // Backward.
+    private var dGates = Workspace()    // [T, B, 4H]: gradients of the pre-activations
+    private var dInputBuffer = Workspace()  // [T, B, in]
+    private var dh = Workspace(), dc = Workspace(), dhNext = Workspace()  // [B, H] each
+    /// d loss / d h_0 after `backward`, [B, H] (one of the two buffers `dh`, `dhNext`).
+    private(set) var dh0: UnsafeMutablePointer<Float>
+
+    init(inputSize: Int, hiddenSize: Int, parameters: Parameters, prefix: String, layer: Int) {
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        (weightIH, gradWeightIH) = parameters.tensor("\(prefix).weight_ih_l\(layer)")
+        (weightHH, gradWeightHH) = parameters.tensor("\(prefix).weight_hh_l\(layer)")
+        (biasIH, gradBiasIH) = parameters.tensor("\(prefix).bias_ih_l\(layer)")
+        (biasHH, gradBiasHH) = parameters.tensor("\(prefix).bias_hh_l\(layer)")
+        dh0 = dh.pointer
+    }
+
+    /// h_1 … h_T, [T, B, H], valid until the next forward.
+    var output: UnsafeMutablePointer<Float> { hidden.pointer + batch * hiddenSize }
+    /// h_T and c_T, [B, H] each: every row's state after its last real token.
+    var finalHidden: UnsafeMutablePointer<Float> { hidden.pointer + steps * batch * hiddenSize }
+    var finalCell: UnsafeMutablePointer<Float> { cell.pointer + steps * batch * hiddenSize }
+
+    /// Runs T steps over x [T, B, in] from the state (h0, c0) (zeros when nil). `input` and
+    /// `lengths` must stay valid until `backward`.
+    func forward(
+        _ x: UnsafePointer<Float>, steps T: Int, batch B: Int,
+        h0: UnsafePointer<Float>?, c0: UnsafePointer<Float>?, lengths: UnsafePointer<Int32>?
+    ) {
+        let H = hiddenSize, G = 4 * H
+        steps = T; batch = B; input = x; self.lengths = lengths
+        let gates = self.gates.reserve(T * B * G)
+        let hidden = self.hidden.reserve((T + 1) * B * H)
+        let cell = self.cell.reserve((T + 1) * B * H)
+        let tanhCell = self.tanhCell.reserve(T * B * H)
+        if let h0 { hidden.update(from: h0, count: B * H) } else { hidden.update(repeating: 0, count: B * H) }
+        if let c0 { cell.update(from: c0, count: B * H) } else { cell.update(repeating: 0, count: B * H) }
+
+        // Input projection for every step at once: gates = x·W_ihᵀ + (b_ih + b_hh).
+        for r in 0..<(T * B) {
+            let row = gates + r * G
+            for j in 0..<G { row[j] = biasIH[j] + biasHH[j] }
+        }
+        gemm(transB: true, m: T * B, n: G, k: inputSize,
+             a: x, lda: inputSize, b: weightIH, ldb: inputSize, beta: 1, c: gates, ldc: G)
+
+        for t in 0..<T {
+            let a = gates + t * B * G
+            let hPrev = hidden + t * B * H, cPrev = cell + t * B * H
+            let hNext = hPrev + B * H, cNext = cPrev + B * H, tc = tanhCell + t * B * H
+            // Recurrent part: a += h_{t−1}·W_hhᵀ, the four gates side by side.
+            gemm(transB: true, m: B, n: G, k: H, a: hPrev, lda: H, b: weightHH, ldb: H, beta: 1, c: a, ldc: G)
+            for b in 0..<B {
+                let ab = a + b * G, r = b * H
+                if let lengths, t >= Int(lengths[b]) {  // padding: carry the state unchanged
+                    (hNext + r).update(from: hPrev + r, count: H)
+                    (cNext + r).update(from: cPrev + r, count: H)
+                    continue
+                }
+                for j in 0..<H {
+                    let i = sigmoid(ab[j]), f = sigmoid(ab[H + j]), g = tanhf(ab[2 * H + j]), o = sigmoid(ab[3 * H + j])
+                    ab[j] = i; ab[H + j] = f; ab[2 * H + j] = g; ab[3 * H + j] = o
+                    let c = f * cPrev[r + j] + i * g
+                    let th = tanhf(c)
+                    cNext[r + j] = c
+                    tc[r + j] = th
+                    hNext[r + j] = o * th
+                }
+            }
+        }
+    }
+
+    /// Back-propagates through the T steps of the last forward.
+    ///
+    /// - dOutput: d loss / d h_t for t = 1…T, [T, B, H], or nil when the outputs were not used.
+    /// - dhFinal, dcFinal: d loss / d (h_T, c_T), [B, H], or nil.
+    /// Accumulates into the parameter gradients; returns d loss / d x [T, B, in] and leaves
+    /// d loss / d (h_0, c_0) in `dh0`, `dc0`.
+    @discardableResult
+    func backward(
+        dOutput: UnsafePointer<Float>?, dhFinal: UnsafePointer<Float>?, dcFinal: UnsafePointer<Float>?
+    ) -> UnsafeMutablePointer<Float> {
+        let T = steps, B = batch, H = hiddenSize, G = 4 * H
+        let gates = self.gates.pointer, hidden = self.hidden.pointer, cell = self.cell.pointer
+        let tanhCell = self.tanhCell.pointer
+        let dGates = self.dGates.reserve(T * B * G)
+        var dh = self.dh.reserve(B * H), dhNext = self.dhNext.reserve(B * H)
+        let dc = self.dc.reserve(B * H)
+        if let dhFinal { dh.update(from: dhFinal, count: B * H) } else { dh.update(repeating: 0, count: B * H) }
+        if let dcFinal { dc.update(from: dcFinal, count: B * H) } else { dc.update(repeating: 0, count: B * H) }
+
+        for t in stride(from: T - 1, through: 0, by: -1) {
+            let act = gates + t * B * G, dA = dGates + t * B * G
+            let cPrev = cell + t * B * H, tc = tanhCell + t * B * H
+            if let dOutput {
+                let d = dOutput + t * B * H
+                for k in 0..<(B * H) { dh[k] += d[k] }
+            }
+            for b in 0..<B {
+                let ab = act + b * G, db = dA + b * G, r = b * H
+                if let lengths, t >= Int(lengths[b]) {  // padding: the state passed through untouched
+                    db.update(repeating: 0, count: G)
+                    continue
+                }
+                for j in 0..<H {
+                    let i = ab[j], f = ab[H + j], g = ab[2 * H + j], o = ab[3 * H + j]
+                    let th = tc[r + j], dhj = dh[r + j]
+                    let dcj = dc[r + j] + dhj * o * (1 - th * th)
+                    db[j] = dcj * g * i * (1 - i)                   // d a_i
+                    db[H + j] = dcj * cPrev[r + j] * f * (1 - f)    // d a_f
+                    db[2 * H + j] = dcj * i * (1 - g * g)           // d a_g
+                    db[3 * H + j] = dhj * th * o * (1 - o)          // d a_o
+                    dc[r + j] = dcj * f                             // d c_{t−1}
+                }
+            }
+            // d h_{t−1} = d a · W_hh; rows in padding pass their gradient through unchanged.
+            gemm(m: B, n: H, k: G, a: dA, lda: G, b: weightHH, ldb: H, c: dhNext, ldc: H)
+            if let lengths {
+                for b in 0..<B where t >= Int(lengths[b]) { (dhNext + b * H).update(from: dh + b * H, count: H) }
+            }
+            swap(&dh, &dhNext)
+        }
+        dh0 = dh
+
+        // Weight gradients of all steps as single GEMMs.
+        gemm(transA: true, m: G, n: inputSize, k: T * B,
+             a: dGates, lda: G, b: input!, ldb: inputSize, beta: 1, c: gradWeightIH, ldc: inputSize)
+        gemm(transA: true, m: G, n: H, k: T * B,
+             a: dGates, lda: G, b: hidden, ldb: H, beta: 1, c: gradWeightHH, ldc: H)
+        for r in 0..<(T * B) {
+            let d = dGates + r * G
+            for j in 0..<G { gradBiasIH[j] += d[j]; gradBiasHH[j] += d[j] }
+        }
+        let dInput = dInputBuffer.reserve(T * B * inputSize)
+        gemm(m: T * B, n: inputSize, k: G, a: dGates, lda: G, b: weightIH, ldb: inputSize, c: dInput, ldc: inputSize)
+        return dInput
+    }
+
+    /// d loss / d c_0 after `backward`, [B, H].
+    var dc0: UnsafeMutablePointer<Float> { dc.pointer }
+}
