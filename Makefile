@@ -4,7 +4,7 @@
 SWIFT      ?= swift
 RELEASE    := -c release
 BIN        := .build/release/lstmchat
-DEB_PKGS   := libopenblas-dev libreadline-dev
+DEB_PKGS   := libopenblas-dev libreadline-dev librsvg2-bin
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build test chat model bench fuzz clean
@@ -22,7 +22,6 @@ build: deps
 
 # The whole test suite, built in release mode (debug LSTM arithmetic is very slow).
 test: deps
-	$(SWIFT) build $(RELEASE) --product lstmchat
 	$(SWIFT) test $(RELEASE) -Xswiftc -enable-testing
 
 chat: build

@@ -28,7 +28,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LSTMChatTests", dependencies: ["LSTMChat"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "lstmchatTests", dependencies: ["LSTMChat"]),
+        .testTarget(name: "lstmchatTests", dependencies: ["lstmchat", "LSTMChat"]),
     ],
     swiftLanguageModes: [.v5]
 )

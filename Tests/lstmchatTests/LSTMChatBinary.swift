@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+/// Runs the built `lstmchat` executable, as a user would from a shell.
+enum LSTMChatBinary {
+    /// The executable beside the test bundle (the same build configuration), or `LSTMCHAT_BIN`.
+    static let url: URL = {
+        if let path = ProcessInfo.processInfo.environment["LSTMCHAT_BIN"] { return URL(fileURLWithPath: path) }
+        var dir = Bundle.main.bundleURL
+        for _ in 0..<3 {
+            let candidate = dir.appendingPathComponent("lstmchat")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir.deleteLastPathComponent()
+        }
+        fatalError("lstmchat executable not found near \(Bundle.main.bundleURL.path); set LSTMCHAT_BIN")
+    }()
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs `lstmchat args…` with `stdin` as its standard input and waits for it to exit.
+    static func run(_ args: [String], stdin: String = "", environment: [String: String] = [:], in directory: URL? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = url
+        process.arguments = args
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let directory { process.currentDirectoryURL = directory }
+        let input = Pipe(), output = Pipe(), error = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        input.fileHandleForWriting.write(Data(stdin.utf8))
+        try input.fileHandleForWriting.close()
+        // Read both pipes to the end before waiting, so a chatty child never blocks on a full pipe.
+        var out = Data(), err = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { out = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        err = error.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+                      stderr: String(decoding: err, as: UTF8.self))
+    }
+}
+
+@Suite struct CommandLineTests {
+    @Test func versionNamesTheBLASAndItsCore() throws {
+        let result = try LSTMChatBinary.run(["--version"])
+        #expect(result.status == 0)
+        #expect(result.stdout.hasPrefix("lstmchat "))
+        #expect(result.stdout.contains("OpenBLAS"))
+    }
+
+    @Test func helpListsTheCommand() throws {
+        let result = try LSTMChatBinary.run(["--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("USAGE: lstmchat"))
+    }
+}
