@@ -36,14 +36,15 @@ enum LSTMChatBinary {
         input.fileHandleForWriting.write(Data(stdin.utf8))
         try input.fileHandleForWriting.close()
         // Read both pipes to the end before waiting, so a chatty child never blocks on a full pipe.
-        var out = Data(), err = Data()
+        final class Box: @unchecked Sendable { var data = Data() }
+        let out = Box()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { out = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        err = error.fileHandleForReading.readDataToEndOfFile()
+        DispatchQueue.global().async { out.data = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let err = error.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+        return Result(status: process.terminationStatus, stdout: String(decoding: out.data, as: UTF8.self),
                       stderr: String(decoding: err, as: UTF8.self))
     }
 }
