@@ -9,4 +9,9 @@ struct LSTMChatCommand: ParsableCommand {
         version: LSTMChatVersion.description,
         subcommands: []
     )
+
+    static func main() {
+        BLASCoreType.restartWithFastKernelsIfNeeded()
+        main(nil)
+    }
 }

@@ -1,0 +1,89 @@
+import Foundation
+
+/// The solver's settings: what `lstmchat train` takes as flags and records in a checkpoint.
+public struct TrainingSettings: Codable, Equatable, Sendable {
+    public var epochs = 40
+    public var learningRate: Float = 0.005
+    /// Multiplied into the learning rate once per epoch: lr(e) = learningRate · lrDecay^e.
+    public var lrDecay: Float = 0.97
+    /// Maximum global gradient norm; 0 turns clipping off.
+    public var clip: Float = 5
+    public var dropout: Float = 0.1
+    public var batchSize = 32
+    public var seed: UInt64 = 1
+
+    public init() {}
+
+    public func learningRate(epoch: Int) -> Float { learningRate * pow(lrDecay, Float(epoch)) }
+}
+
+/// Where a run is: everything besides weights and Adam moments that resuming needs.
+public struct TrainingProgress: Codable, Equatable, Sendable {
+    public var epoch = 0          // the epoch under way (0-based)
+    public var stepInEpoch = 0    // batches of this epoch already done
+    public var step = 0           // optimisation steps done in all
+    public var dropoutRNG: [UInt64]
+    public var bestValidationLoss: Float?
+    public var elapsedSeconds: Double = 0
+
+    public init(seed: UInt64) { dropoutRNG = Xoshiro256(seed: seed ^ 0x5EED_D80F).stateWords }
+}
+
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case diverged(step: Int, loss: Float, gradientNorm: Float)
+
+    public var description: String {
+        switch self {
+        case let .diverged(step, loss, norm):
+            return "training diverged at step \(step) (loss \(loss), gradient norm \(norm)); the last good checkpoint is kept — try a smaller --lr or --clip"
+        }
+    }
+}
+
+/// One optimisation step's figures.
+public struct StepResult: Sendable {
+    public var loss: Float
+    public var gradientNorm: Float
+    public var learningRate: Float
+    public var tokens: Int
+}
+
+/// Trains a `Seq2SeqModel` with Adam, per-epoch learning-rate decay, clipping by global
+/// gradient norm and dropout; deterministic for a given seed, data and settings.
+public final class Trainer {
+    public let model: Seq2SeqModel
+    public let settings: TrainingSettings
+    public let adam: Adam
+    public var progress: TrainingProgress
+
+    public init(model: Seq2SeqModel, settings: TrainingSettings, progress: TrainingProgress? = nil) {
+        self.model = model
+        self.settings = settings
+        self.progress = progress ?? TrainingProgress(seed: settings.seed)
+        adam = Adam(parameterCount: model.parameters.values.count, learningRate: settings.learningRate)
+    }
+
+    /// Forward, backward, clip and one Adam update. A non-finite loss or gradient stops with
+    /// `TrainingError.diverged` before any weight changes.
+    public func step(_ batch: Seq2SeqBatch) throws -> StepResult {
+        var rng = Xoshiro256(state: progress.dropoutRNG)
+        let loss = model.lossAndGradients(batch, dropout: settings.dropout, rng: &rng)
+        let norm = model.parameters.clipGradients(maxNorm: settings.clip)
+        guard loss.isFinite, norm.isFinite else {
+            throw TrainingError.diverged(step: progress.step + 1, loss: loss, gradientNorm: norm)
+        }
+        let lr = settings.learningRate(epoch: progress.epoch)
+        adam.learningRate = lr
+        adam.update(model.parameters)
+        progress.dropoutRNG = rng.stateWords
+        progress.step += 1
+        progress.stepInEpoch += 1
+        return StepResult(loss: loss, gradientNorm: norm, learningRate: lr, tokens: batch.targetTokenCount)
+    }
+
+    /// Marks the end of an epoch: the next step starts the next epoch, with a decayed rate.
+    public func finishEpoch() {
+        progress.epoch += 1
+        progress.stepInEpoch = 0
+    }
+}
