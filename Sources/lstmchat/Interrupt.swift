@@ -1,0 +1,21 @@
+import Foundation
+
+/// Ctrl-C (SIGINT) and SIGTERM during training: the first asks the run to stop after the
+/// current step and save; a second one quits at once (every file is written to a temporary
+/// name and renamed, so quitting never leaves a broken checkpoint behind).
+enum Interrupt {
+    nonisolated(unsafe) private static var count: sig_atomic_t = 0
+
+    static var requested: Bool { count > 0 }
+
+    static func install() {
+        for signo in [SIGINT, SIGTERM] {
+            signal(signo) { signo in
+                Interrupt.count += 1
+                if Interrupt.count > 1 { _exit(128 + signo) }
+                let message = "\nstopping after this step and saving (interrupt again to quit now)\n"
+                _ = message.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+            }
+        }
+    }
+}

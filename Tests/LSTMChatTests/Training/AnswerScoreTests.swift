@@ -1,0 +1,25 @@
+import Testing
+@testable import LSTMChat
+
+@Suite struct AnswerScoreTests {
+    @Test func anyReferenceCountsAsExact() {
+        let references = [["hello", "!"], ["hi", "there"]]
+        #expect(AnswerScore.exactMatch(["hi", "there"], references: references))
+        #expect(!AnswerScore.exactMatch(["hi"], references: references))
+    }
+
+    @Test(arguments: [
+        (["a", "b", "c"], ["a", "b", "c"], 1.0),
+        (["a", "b"], ["a", "b", "c", "d"], 2 * 1.0 * 0.5 / 1.5),
+        (["x"], ["a"], 0.0),
+        (["a", "a"], ["a"], 2 * 0.5 * 1.0 / 1.5),  // a repeated token counts once per occurrence in the reference
+        ([String](), [String](), 1.0),
+    ])
+    func tokenF1(answer: [String], reference: [String], expected: Double) {
+        #expect(abs(AnswerScore.tokenF1(answer, references: [reference]) - expected) < 1e-12)
+    }
+
+    @Test func bestReferenceWins() {
+        #expect(AnswerScore.tokenF1(["good", "morning"], references: [["bad"], ["good", "morning"]]) == 1)
+    }
+}
