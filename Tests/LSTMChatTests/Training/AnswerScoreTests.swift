@@ -8,13 +8,15 @@ import Testing
         #expect(!AnswerScore.exactMatch(["hi"], references: references))
     }
 
-    @Test(arguments: [
-        (["a", "b", "c"], ["a", "b", "c"], 1.0),
+    static let f1Cases: [([String], [String], Double)] = [
+        (["a", "b", "c"], ["a", "b", "c"], 1),
         (["a", "b"], ["a", "b", "c", "d"], 2 * 1.0 * 0.5 / 1.5),
-        (["x"], ["a"], 0.0),
+        (["x"], ["a"], 0),
         (["a", "a"], ["a"], 2 * 0.5 * 1.0 / 1.5),  // a repeated token counts once per occurrence in the reference
-        ([String](), [String](), 1.0),
-    ])
+        ([], [], 1),
+    ]
+
+    @Test(arguments: f1Cases)
     func tokenF1(answer: [String], reference: [String], expected: Double) {
         #expect(abs(AnswerScore.tokenF1(answer, references: [reference]) - expected) < 1e-12)
     }
