@@ -20,6 +20,9 @@ struct LossCurves {
     var learningRate: [ChartPoint]
     var summary: String
 
+    /// The lowest validation loss (thinning keeps every run of points' lowest).
+    var bestValidationLoss: Double? { validationLoss.map(\.y).min() }
+
     /// At most this many points per series: more than a chart's pixels, few enough to draw fast.
     static let maxPoints = 2000
 

@@ -45,7 +45,10 @@ struct SVGChart {
         """
         let title = runs.count == 1 ? "Training loss — \(runs[0].name)" : "Training loss — \(runs.count) runs"
         svg += text(title, x: Self.plotLeft, y: 34, size: 20, extra: "font-weight=\"bold\" fill=\"#222\"")
-        let subtitle = runs.count == 1 ? runs[0].summary : runs.map(\.name).joined(separator: ", ")
+        var subtitle = runs.count == 1 ? runs[0].summary : ""
+        if runs.count > 1, let best = runs.filter({ $0.bestValidationLoss != nil }).min(by: { $0.bestValidationLoss! < $1.bestValidationLoss! }) {
+            subtitle = "lowest validation loss " + String(format: "%.3f", best.bestValidationLoss!) + " in " + best.name
+        }
         svg += text(subtitle, x: Self.plotLeft, y: 56, size: 13, extra: "fill=\"#666\"")
 
         svg += frame(loss, yTitle: "loss")
@@ -56,7 +59,8 @@ struct SVGChart {
         svg += "<g clip-path=\"url(#loss-area)\" fill=\"none\" stroke-linejoin=\"round\" stroke-linecap=\"round\">\n"
         for (index, run) in runs.enumerated() {
             let colour = Self.palette[index % Self.palette.count]
-            svg += polyline(run.loss, in: loss, colour: colour, width: 1, extra: "stroke-opacity=\"0.28\"")
+            // Fainter when several runs' noise overlaps.
+            svg += polyline(run.loss, in: loss, colour: colour, width: 1, extra: "stroke-opacity=\"\(runs.count == 1 ? 0.28 : 0.18)\"")
             svg += polyline(run.smoothedLoss, in: loss, colour: colour, width: 2.25)
         }
         for (index, run) in runs.enumerated() {
@@ -124,7 +128,8 @@ struct SVGChart {
         var entries: [Entry] = []
         if runs.count > 1 {
             for (index, run) in runs.enumerated() {
-                entries.append(Entry(label: run.name, colour: Self.palette[index % Self.palette.count], style: line, marker: false))
+                let best = run.bestValidationLoss.map { String(format: " · best validation %.3f", $0) } ?? ""
+                entries.append(Entry(label: Self.shortened(run.name) + best, colour: Self.palette[index % Self.palette.count], style: line, marker: false))
             }
         }
         let keyColour = runs.count == 1 ? Self.palette[0] : "#555"
@@ -179,6 +184,11 @@ struct SVGChart {
 
     private func text(_ content: String, x: Double, y: Double, size: Int, extra: String) -> String {
         "<text x=\"\(Self.number(x))\" y=\"\(Self.number(y))\" font-size=\"\(size)\" \(extra)>\(Self.escaped(content))</text>\n"
+    }
+
+    /// A long path cut at its start, where paths of runs side by side tend to agree.
+    static func shortened(_ name: String, to length: Int = 40) -> String {
+        name.count <= length ? name : "…" + name.suffix(length - 1)
     }
 
     /// A coordinate to a tenth of a pixel: finer than any screen, and short.

@@ -191,9 +191,14 @@ final class XMLOutline: NSObject, XMLParserDelegate {
         let runs = [SampleLog.curves(name: "small.csv"), SampleLog.curves(SampleLog.rows(seed: 2), name: "large & <new>.csv")]
         let svg = SVGChart(runs: runs).render()
         let outline = XMLOutline(svg)
-        #expect(outline.texts.contains("small.csv"))
-        #expect(outline.texts.contains("large & <new>.csv"))
+        #expect(outline.texts.contains("small.csv · best validation 3.559"))
+        #expect(outline.texts.contains("large & <new>.csv · best validation 3.559"))
+        #expect(outline.texts.contains("lowest validation loss 3.559 in small.csv"))
         #expect(svg.contains("stroke=\"\(SVGChart.palette[0])\"") && svg.contains("stroke=\"\(SVGChart.palette[1])\""))
+    }
+
+    @Test func longRunNamesAreCutAtTheirStart() {
+        #expect(SVGChart.shortened("checkpoints/2026-11-24/large-hidden-512/loss.csv", to: 20) == "…hidden-512/loss.csv")
     }
 
     @Test func chartHasRawSmoothedValidationAndLearningRateLines() {
@@ -315,7 +320,7 @@ final class XMLOutline: NSObject, XMLParserDelegate {
         let result = try LSTMChatBinary.run(["plot", "a/loss.csv", "b/loss.csv", "-o", "-"], in: dir.url)
         #expect(result.status == 0)
         let texts = XMLOutline(result.stdout).texts
-        #expect(texts.contains("a/loss.csv") && texts.contains("b/loss.csv"))
+        #expect(texts.contains { $0.hasPrefix("a/loss.csv · ") } && texts.contains { $0.hasPrefix("b/loss.csv · ") })
     }
 
     @Test func terminalDrawsBrailleAsWideAsColumns() throws {

@@ -56,7 +56,8 @@ public struct LossLogError: Error, Equatable, CustomStringConvertible {
 ///     250,1,4.0125,0.001,1.02,11210.9,4.1803,0.2311,103.998
 public enum LossLog {
     public static let header = "step,epoch,loss,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,elapsed_s"
-    static let columnCount = 9
+    static let columnNames = header.split(separator: ",").map(String.init)
+    static var columnCount: Int { columnNames.count }
 
     /// Reads every row of the log at `url`; throws a `LossLogError` at the first malformed line.
     public static func read(_ url: URL) throws -> [LossLogRow] {
@@ -117,7 +118,7 @@ public enum LossLog {
         guard fields.count == columnCount else {
             throw LossLogError(file: file, line: line, "expected \(columnCount) columns, found \(fields.count)")
         }
-        let names = header.split(separator: ",")
+        let names = columnNames
         func integer(_ column: Int) throws -> Int {
             guard let value = Int(fields[column]) else {
                 throw LossLogError(file: file, line: line, "\(names[column]): expected a whole number, found \(quoted(fields[column]))")
