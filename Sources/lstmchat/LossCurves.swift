@@ -74,6 +74,11 @@ struct LossCurves {
         return kept
     }
 
+    /// The chart's title: "Training loss — run.csv", or "Training loss — 3 runs".
+    static func title(of runs: [LossCurves]) -> String {
+        "Training loss — " + (runs.count == 1 ? runs[0].name : "\(runs.count) runs")
+    }
+
     /// One line about the run: "1,200 steps · 3 epochs · 8m 12s · best validation loss 3.21 (accuracy 41.3%) at epoch 3".
     static func summary(of rows: [LossLogRow]) -> String {
         guard let last = rows.last else { return "" }

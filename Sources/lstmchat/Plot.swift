@@ -33,6 +33,10 @@ struct Plot: ParsableCommand {
     @Flag(help: "Draw the chart in the terminal with braille characters.")
     var terminal = false
 
+    func validate() throws {
+        if terminal && output == "-" { throw ValidationError("--terminal and -o - both write to standard output; choose one.") }
+    }
+
     func run() throws {
         let runs = try readRuns()
         let stdoutIsTerminal = isatty(STDOUT_FILENO) == 1

@@ -43,8 +43,7 @@ struct SVGChart {
         <rect width="100%" height="100%" fill="white"/>
 
         """
-        let title = runs.count == 1 ? "Training loss — \(runs[0].name)" : "Training loss — \(runs.count) runs"
-        svg += text(title, x: Self.plotLeft, y: 34, size: 20, extra: "font-weight=\"bold\" fill=\"#222\"")
+        svg += text(LossCurves.title(of: runs), x: Self.plotLeft, y: 34, size: 20, extra: "font-weight=\"bold\" fill=\"#222\"")
         var subtitle = runs.count == 1 ? runs[0].summary : ""
         if runs.count > 1, let best = runs.filter({ $0.bestValidationLoss != nil }).min(by: { $0.bestValidationLoss! < $1.bestValidationLoss! }) {
             subtitle = "lowest validation loss " + String(format: "%.3f", best.bestValidationLoss!) + " in " + best.name
@@ -58,10 +57,9 @@ struct SVGChart {
 
         svg += "<g clip-path=\"url(#loss-area)\" fill=\"none\" stroke-linejoin=\"round\" stroke-linecap=\"round\">\n"
         for (index, run) in runs.enumerated() {
-            let colour = Self.palette[index % Self.palette.count]
             // Fainter when several runs' noise overlaps.
-            svg += polyline(run.loss, in: loss, colour: colour, width: 1, extra: "stroke-opacity=\"\(runs.count == 1 ? 0.28 : 0.18)\"")
-            svg += polyline(run.smoothedLoss, in: loss, colour: colour, width: 2.25)
+            svg += polyline(run.loss, in: loss, colour: colour(index), width: 1, extra: "stroke-opacity=\"\(runs.count == 1 ? 0.28 : 0.18)\"")
+            svg += polyline(run.smoothedLoss, in: loss, colour: colour(index), width: 2.25)
         }
         for (index, run) in runs.enumerated() {
             svg += polyline(run.validationLoss, in: loss, colour: validationColour(index), width: 1.75, extra: "stroke-dasharray=\"6 4\"")
@@ -76,7 +74,7 @@ struct SVGChart {
         }
         svg += "<g clip-path=\"url(#rate-area)\" fill=\"none\" stroke-linejoin=\"round\" stroke-linecap=\"round\">\n"
         for (index, run) in runs.enumerated() {
-            svg += polyline(run.learningRate, in: rate, colour: Self.palette[index % Self.palette.count], width: 1.75)
+            svg += polyline(run.learningRate, in: rate, colour: colour(index), width: 1.75)
         }
         svg += "</g>\n"
         svg += legend()
@@ -84,10 +82,10 @@ struct SVGChart {
         return svg
     }
 
+    private func colour(_ run: Int) -> String { Self.palette[run % Self.palette.count] }
+
     /// With one run, validation gets a colour of its own; with several, each run keeps its colour.
-    private func validationColour(_ run: Int) -> String {
-        runs.count == 1 ? Self.palette[1] : Self.palette[run % Self.palette.count]
-    }
+    private func validationColour(_ run: Int) -> String { runs.count == 1 ? Self.palette[1] : colour(run) }
 
     /// The panel's clip area, grid, ticks, tick labels and border, and its y-axis title.
     private func frame(_ panel: Panel, yTitle: String) -> String {
@@ -129,7 +127,7 @@ struct SVGChart {
         if runs.count > 1 {
             for (index, run) in runs.enumerated() {
                 let best = run.bestValidationLoss.map { String(format: " · best validation %.3f", $0) } ?? ""
-                entries.append(Entry(label: Self.shortened(run.name) + best, colour: Self.palette[index % Self.palette.count], style: line, marker: false))
+                entries.append(Entry(label: Self.shortened(run.name) + best, colour: colour(index), style: line, marker: false))
             }
         }
         let keyColour = runs.count == 1 ? Self.palette[0] : "#555"

@@ -78,7 +78,7 @@ struct TerminalChart {
         let columns = max(8, width - labelWidth - 2)
 
         var lines: [String] = []
-        lines.append(Self.fit(runs.count == 1 ? "Training loss — \(runs[0].name)" : "Training loss — \(runs.count) runs", width))
+        lines.append(Self.fit(LossCurves.title(of: runs), width))
         if runs.count == 1, !runs[0].summary.isEmpty { lines.append(Self.fit(runs[0].summary, width)) }
 
         var lossCanvas = BrailleCanvas(columns: columns, rows: lossRows)

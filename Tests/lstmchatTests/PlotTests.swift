@@ -335,6 +335,14 @@ final class XMLOutline: NSObject, XMLParserDelegate {
         #expect(!FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("run.svg").path))
     }
 
+    @Test func terminalAndSVGOnStandardOutputAreRefusedTogether() throws {
+        let dir = try Self.directoryWithLog()
+        let result = try LSTMChatBinary.run(["plot", "run.csv", "--terminal", "-o", "-"], in: dir.url)
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("--terminal and -o - both write to standard output; choose one."))
+        #expect(result.stdout.isEmpty)
+    }
+
     @Test func helpSaysWhereTheChartGoes() throws {
         let result = try LSTMChatBinary.run(["plot", "--help"])
         #expect(result.status == 0)

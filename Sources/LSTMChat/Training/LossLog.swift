@@ -118,25 +118,20 @@ public enum LossLog {
         guard fields.count == columnCount else {
             throw LossLogError(file: file, line: line, "expected \(columnCount) columns, found \(fields.count)")
         }
-        let names = columnNames
+        func failure(_ column: Int, expected: String) -> LossLogError {
+            LossLogError(file: file, line: line, "\(columnNames[column]): expected \(expected), found \(quoted(fields[column]))")
+        }
         func integer(_ column: Int) throws -> Int {
-            guard let value = Int(fields[column]) else {
-                throw LossLogError(file: file, line: line, "\(names[column]): expected a whole number, found \(quoted(fields[column]))")
-            }
+            guard let value = Int(fields[column]) else { throw failure(column, expected: "a whole number") }
             return value
         }
         // nan and inf are numbers here: a diverging run logs them, and the plot skips them.
         func float(_ column: Int) throws -> Float {
-            guard let value = Float(fields[column]) else {
-                throw LossLogError(file: file, line: line, "\(names[column]): expected a number, found \(quoted(fields[column]))")
-            }
+            guard let value = Float(fields[column]) else { throw failure(column, expected: "a number") }
             return value
         }
         func optionalFloat(_ column: Int) throws -> Float? { fields[column].isEmpty ? nil : try float(column) }
-        let elapsed = fields[8]
-        guard let elapsedSeconds = Double(elapsed) else {
-            throw LossLogError(file: file, line: line, "\(names[8]): expected a number, found \(quoted(elapsed))")
-        }
+        guard let elapsedSeconds = Double(fields[8]) else { throw failure(8, expected: "a number") }
         return LossLogRow(step: try integer(0), epoch: try integer(1), loss: try float(2), learningRate: try float(3),
                           gradientNorm: try float(4), tokensPerSecond: try float(5),
                           validationLoss: try optionalFloat(6), validationAccuracy: try optionalFloat(7),
@@ -167,8 +162,9 @@ public final class LossLogWriter {
     /// Opens `url` for appending, creating it with the header when it is missing or empty.
     ///
     /// Pass `keepingStepsThrough: n` when resuming from step `n`: rows after `n`, written by the run
-    /// that crashed, are dropped so that the resumed run does not log those steps twice.
-    /// A line left half-written by a crash is dropped either way.
+    /// that crashed, are dropped (and any line without a step) so that the resumed run does not
+    /// log those steps twice; a new run that reuses the file passes 0. A line left half-written
+    /// by a crash is dropped either way. A file that is not a loss log is refused, not appended to.
     public init(appendingTo url: URL, keepingStepsThrough lastStep: Int? = nil) throws {
         self.url = url
         let file = url.relativePath
