@@ -7,7 +7,7 @@ struct LSTMChatCommand: ParsableCommand {
         commandName: "lstmchat",
         abstract: "Train a sequence-to-sequence LSTM on questions and answers, then chat with it.",
         version: LSTMChatVersion.description,
-        subcommands: []
+        subcommands: [Plot.self]
     )
 
     static func main() {

@@ -1,0 +1,206 @@
+import Foundation
+
+/// One line of the loss log: the state of training after one optimizer step.
+///
+/// The validation fields are set only on the row that ends an epoch.
+public struct LossLogRow: Equatable, Sendable {
+    public var step: Int
+    public var epoch: Int
+    public var loss: Float
+    public var learningRate: Float
+    public var gradientNorm: Float
+    public var tokensPerSecond: Float
+    public var validationLoss: Float?
+    public var validationAccuracy: Float?
+    /// Seconds since training began (across resumes), written with millisecond precision.
+    public var elapsedSeconds: Double
+
+    public init(step: Int, epoch: Int, loss: Float, learningRate: Float, gradientNorm: Float, tokensPerSecond: Float,
+                validationLoss: Float? = nil, validationAccuracy: Float? = nil, elapsedSeconds: Double) {
+        self.step = step
+        self.epoch = epoch
+        self.loss = loss
+        self.learningRate = learningRate
+        self.gradientNorm = gradientNorm
+        self.tokensPerSecond = tokensPerSecond
+        self.validationLoss = validationLoss
+        self.validationAccuracy = validationAccuracy
+        self.elapsedSeconds = elapsedSeconds
+    }
+}
+
+/// A problem with a loss log, as one line naming the file and, where there is one, the line:
+/// `run.csv:7: expected 9 columns, found 4`.
+public struct LossLogError: Error, Equatable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+    public var message: String
+
+    public init(file: String, line: Int?, _ message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
+
+    public var description: String {
+        if let line { return "\(file):\(line): \(message)" }
+        return "\(file): \(message)"
+    }
+}
+
+/// The CSV file the trainer writes, one row per step:
+///
+///     step,epoch,loss,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,elapsed_s
+///     1,1,9.21034,0.001,4.31,10523.4,,,0.412
+///     …
+///     250,1,4.0125,0.001,1.02,11210.9,4.1803,0.2311,103.998
+public enum LossLog {
+    public static let header = "step,epoch,loss,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,elapsed_s"
+    static let columnNames = header.split(separator: ",").map(String.init)
+    static var columnCount: Int { columnNames.count }
+
+    /// Reads every row of the log at `url`; throws a `LossLogError` at the first malformed line.
+    public static func read(_ url: URL) throws -> [LossLogRow] {
+        let file = url.relativePath
+        let lines = splitLines(try readText(url))
+        guard let first = lines.first else { throw LossLogError(file: file, line: 1, "empty file, expected the header \(header)") }
+        try checkHeader(first, file: file)
+        var rows: [LossLogRow] = []
+        for (index, line) in lines.enumerated().dropFirst() {
+            rows.append(try parseRow(line, file: file, line: index + 1))
+        }
+        if rows.isEmpty { throw LossLogError(file: file, line: 2, "no rows after the header") }
+        return rows
+    }
+
+    /// The CSV line for `row`: floats in their shortest form that reads back to the same `Float`.
+    public static func format(_ row: LossLogRow) -> String {
+        func number(_ value: Float?) -> String { value.map { "\($0)" } ?? "" }
+        return [
+            "\(row.step)", "\(row.epoch)", number(row.loss), number(row.learningRate), number(row.gradientNorm),
+            number(row.tokensPerSecond), number(row.validationLoss), number(row.validationAccuracy),
+            String(format: "%.3f", row.elapsedSeconds),
+        ].joined(separator: ",")
+    }
+
+    /// The whole file as text; a missing or unreadable file is a `LossLogError`.
+    static func readText(_ url: URL) throws -> String {
+        let file = url.relativePath
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw LossLogError(file: file, line: nil, "no such file")
+        }
+        guard !isDirectory.boolValue else { throw LossLogError(file: file, line: nil, "is a directory, not a loss log") }
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw LossLogError(file: file, line: nil, "cannot read the file")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The lines of `text` without their line ends (`\n` or `\r\n`); a final line end adds no empty line.
+    static func splitLines(_ text: String) -> [Substring] {
+        // Split the bytes, not the Characters: much faster on long logs, where "\r\n" is one Character.
+        var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { line in
+            Substring(line.last == UInt8(ascii: "\r") ? line.dropLast() : line)
+        }
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        return lines
+    }
+
+    static func checkHeader(_ line: Substring, file: String) throws {
+        guard line == header else {
+            throw LossLogError(file: file, line: 1, "expected the header \(header), found \(quoted(line))")
+        }
+    }
+
+    static func parseRow(_ text: Substring, file: String, line: Int) throws -> LossLogRow {
+        let fields = text.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map { Substring($0) }
+        guard fields.count == columnCount else {
+            throw LossLogError(file: file, line: line, "expected \(columnCount) columns, found \(fields.count)")
+        }
+        func failure(_ column: Int, expected: String) -> LossLogError {
+            LossLogError(file: file, line: line, "\(columnNames[column]): expected \(expected), found \(quoted(fields[column]))")
+        }
+        func integer(_ column: Int) throws -> Int {
+            guard let value = Int(fields[column]) else { throw failure(column, expected: "a whole number") }
+            return value
+        }
+        // nan and inf are numbers here: a diverging run logs them, and the plot skips them.
+        func float(_ column: Int) throws -> Float {
+            guard let value = Float(fields[column]) else { throw failure(column, expected: "a number") }
+            return value
+        }
+        func optionalFloat(_ column: Int) throws -> Float? { fields[column].isEmpty ? nil : try float(column) }
+        guard let elapsedSeconds = Double(fields[8]) else { throw failure(8, expected: "a number") }
+        return LossLogRow(step: try integer(0), epoch: try integer(1), loss: try float(2), learningRate: try float(3),
+                          gradientNorm: try float(4), tokensPerSecond: try float(5),
+                          validationLoss: try optionalFloat(6), validationAccuracy: try optionalFloat(7),
+                          elapsedSeconds: elapsedSeconds)
+    }
+
+    /// The system's words for why a file operation failed ("Permission denied"), not Foundation's wrapping.
+    static func reason(_ error: Error) -> String {
+        if let error = error as? CocoaError, let posix = error.underlying as? POSIXError {
+            return String(cString: strerror(posix.code.rawValue))
+        }
+        if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
+        return error.localizedDescription
+    }
+
+    static func quoted(_ text: Substring) -> String {
+        let shown = text.count > 60 ? text.prefix(57) + "..." : text
+        return text.isEmpty ? "an empty field" : "\"\(shown)\""
+    }
+}
+
+/// Appends rows to a loss log as training goes, one `write` per line so that a crash loses at most
+/// the row being written.
+public final class LossLogWriter {
+    public let url: URL
+    private let handle: FileHandle
+
+    /// Opens `url` for appending, creating it with the header when it is missing or empty.
+    ///
+    /// Pass `keepingStepsThrough: n` when resuming from step `n`: rows after `n`, written by the run
+    /// that crashed, are dropped (and any line without a step) so that the resumed run does not
+    /// log those steps twice; a new run that reuses the file passes 0. A line left half-written
+    /// by a crash is dropped either way. A file that is not a loss log is refused, not appended to.
+    public init(appendingTo url: URL, keepingStepsThrough lastStep: Int? = nil) throws {
+        self.url = url
+        let file = url.relativePath
+        let text = FileManager.default.fileExists(atPath: url.path) ? try LossLog.readText(url) : ""
+        do {
+            if text.isEmpty {
+                try Data((LossLog.header + "\n").utf8).write(to: url)
+            } else {
+                let lines = LossLog.splitLines(text)
+                try LossLog.checkHeader(lines[0], file: file)
+                var kept = lines
+                let isTorn = text.utf8.last != UInt8(ascii: "\n")
+                if isTorn && kept.count > 1 { kept.removeLast() }  // the half-written line of a crash
+                if let lastStep {
+                    kept = [lines[0]] + kept.dropFirst().filter { line in
+                        Int(line.prefix { $0 != "," }).map { $0 <= lastStep } ?? false
+                    }
+                }
+                if kept.count != lines.count || isTorn {
+                    // Written beside the log and renamed over it, so a crash now loses nothing.
+                    try Data(kept.map { $0 + "\n" }.joined().utf8).write(to: url, options: .atomic)
+                }
+            }
+            handle = try FileHandle(forWritingTo: url)
+            try handle.seekToEnd()
+        } catch let error as LossLogError {
+            throw error
+        } catch {
+            throw LossLogError(file: file, line: nil, "cannot write: \(LossLog.reason(error))")
+        }
+    }
+
+    deinit { try? handle.close() }
+
+    /// Writes `row` as one line, straight to the file.
+    public func append(_ row: LossLogRow) throws {
+        try handle.write(contentsOf: Data((LossLog.format(row) + "\n").utf8))
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import LSTMChat
+
+/// A point of a chart in data units: x is the step, y the value.
+struct ChartPoint: Equatable {
+    var x: Double
+    var y: Double
+}
+
+/// What the charts draw for one loss log: its series with the NaN and infinite values left out,
+/// thinned to a number of points a chart can draw.
+struct LossCurves {
+    /// The log's file name, which labels the run in a legend.
+    var name: String
+    var loss: [ChartPoint]
+    /// The loss averaged over a window centred on each step, so that it does not lag behind.
+    var smoothedLoss: [ChartPoint]
+    var smoothingWindow: Int
+    var validationLoss: [ChartPoint]
+    var learningRate: [ChartPoint]
+    var summary: String
+
+    /// The lowest validation loss (thinning keeps every run of points' lowest).
+    var bestValidationLoss: Double? { validationLoss.map(\.y).min() }
+
+    /// At most this many points per series: more than a chart's pixels, few enough to draw fast.
+    static let maxPoints = 2000
+
+    init(name: String, rows: [LossLogRow], maxPoints: Int = LossCurves.maxPoints) {
+        func points(_ value: (LossLogRow) -> Float?) -> [ChartPoint] {
+            rows.compactMap { row in
+                guard let y = value(row), y.isFinite else { return nil }
+                return ChartPoint(x: Double(row.step), y: Double(y))
+            }
+        }
+        let loss = points(\.loss)
+        // About fifty windows across the run: smooth enough to see the trend, short enough to keep its bends.
+        smoothingWindow = 2 * (loss.count / 100) + 1
+        self.name = name
+        self.loss = Self.thinned(loss, to: maxPoints)
+        smoothedLoss = Self.thinned(Self.centredMovingAverage(loss, window: smoothingWindow), to: maxPoints)
+        validationLoss = Self.thinned(points(\.validationLoss), to: maxPoints)
+        learningRate = Self.thinned(points(\.learningRate), to: maxPoints)
+        summary = Self.summary(of: rows)
+    }
+
+    /// Each point's y replaced by the mean over `window` points centred on it. Near the ends the
+    /// window is cut short rather than narrowed: a narrow window would end the curve in noise.
+    static func centredMovingAverage(_ points: [ChartPoint], window: Int) -> [ChartPoint] {
+        let half = window / 2
+        var prefixSums = [0.0]
+        prefixSums.reserveCapacity(points.count + 1)
+        for point in points { prefixSums.append(prefixSums.last! + point.y) }
+        return points.indices.map { i in
+            let lower = max(0, i - half), upper = min(points.count, i + half + 1)
+            return ChartPoint(x: points[i].x, y: (prefixSums[upper] - prefixSums[lower]) / Double(upper - lower))
+        }
+    }
+
+    /// At most `limit` points: the lowest and highest of each run of neighbours, in step order,
+    /// so that spikes survive the thinning.
+    static func thinned(_ points: [ChartPoint], to limit: Int) -> [ChartPoint] {
+        guard points.count > limit else { return points }
+        let buckets = max(1, limit / 2)
+        var kept: [ChartPoint] = []
+        kept.reserveCapacity(2 * buckets)
+        for bucket in 0..<buckets {
+            let slice = points[(bucket * points.count / buckets)..<((bucket + 1) * points.count / buckets)]
+            guard let low = slice.indices.min(by: { points[$0].y < points[$1].y }),
+                  let high = slice.indices.max(by: { points[$0].y < points[$1].y }) else { continue }
+            kept.append(points[min(low, high)])
+            if low != high { kept.append(points[max(low, high)]) }
+        }
+        return kept
+    }
+
+    /// The chart's title: "Training loss — run.csv", or "Training loss — 3 runs".
+    static func title(of runs: [LossCurves]) -> String {
+        "Training loss — " + (runs.count == 1 ? runs[0].name : "\(runs.count) runs")
+    }
+
+    /// One line about the run: "1,200 steps · 3 epochs · 8m 12s · best validation loss 3.21 (accuracy 41.3%) at epoch 3".
+    static func summary(of rows: [LossLogRow]) -> String {
+        guard let last = rows.last else { return "" }
+        var parts = [last.step == 1 ? "1 step" : "\(grouped(last.step)) steps", last.epoch == 1 ? "1 epoch" : "\(last.epoch) epochs", duration(last.elapsedSeconds)]
+        let validated = rows.filter { $0.validationLoss?.isFinite == true }
+        if let best = validated.min(by: { $0.validationLoss! < $1.validationLoss! }) {
+            var text = "best validation loss " + String(format: "%.3f", best.validationLoss!)
+            if let accuracy = best.validationAccuracy, accuracy.isFinite { text += String(format: " (accuracy %.1f%%)", accuracy * 100) }
+            parts.append(text + " at epoch \(best.epoch)")
+        }
+        return parts.joined(separator: " · ")
+    }
+
+    static func grouped(_ number: Int) -> String {
+        let digits = String(number.magnitude)
+        var result = ""
+        for (i, digit) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { result += "," }
+            result.append(digit)
+        }
+        return number < 0 ? "-" + result : result
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0 else { return "?" }
+        let whole = Int(seconds.rounded())
+        if whole < 60 { return String(format: "%.1fs", seconds) }
+        if whole < 3600 { return "\(whole / 60)m \(whole % 60)s" }
+        return "\(whole / 3600)h \(whole % 3600 / 60)m"
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import Testing
+@testable import LSTMChat
+
+/// A fresh directory for one test's files, removed when the test ends.
+final class TemporaryDirectory {
+    let url: URL
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("LossLogTests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    func file(_ name: String, contents: String? = nil) throws -> URL {
+        let file = url.appendingPathComponent(name)
+        if let contents { try Data(contents.utf8).write(to: file) }
+        return file
+    }
+}
+
+@Suite struct LossLogTests {
+    static func row(_ step: Int, epoch: Int = 1, validated: Bool = false) -> LossLogRow {
+        LossLogRow(step: step, epoch: epoch, loss: 9.2103405 / Float(step), learningRate: 0.001 * 0.97,
+                   gradientNorm: 1.0 / 3.0, tokensPerSecond: 10523.4,
+                   validationLoss: validated ? 4.1803 : nil, validationAccuracy: validated ? 0.23114 : nil,
+                   elapsedSeconds: 0.4123 * Double(step))
+    }
+
+    static let header = LossLog.header + "\n"
+    static let goodLine = "1,1,9.21,0.001,4.31,10523.4,,,0.412"
+
+    @Test func headerNamesTheNineColumns() {
+        #expect(LossLog.header == "step,epoch,loss,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,elapsed_s")
+    }
+
+    @Test func formatLeavesValidationEmptyAndRoundsElapsedToMilliseconds() {
+        #expect(LossLog.format(LossLogRow(step: 3, epoch: 1, loss: 2.5, learningRate: 1e-05, gradientNorm: 0.75,
+                                          tokensPerSecond: 1200, elapsedSeconds: 12.34567))
+                == "3,1,2.5,1e-05,0.75,1200.0,,,12.346")
+    }
+
+    @Test func writtenRowsReadBackExactly() throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("run.csv")
+        let rows = (1...5).map { Self.row($0, validated: $0 == 5) }
+        let writer = try LossLogWriter(appendingTo: url)
+        for row in rows { try writer.append(row) }
+
+        let read = try LossLog.read(url)
+        #expect(read.count == rows.count)
+        for (got, wrote) in zip(read, rows) {
+            // Every float round-trips bit for bit; elapsed seconds keep three decimals.
+            #expect(got.loss == wrote.loss && got.learningRate == wrote.learningRate)
+            #expect(got.gradientNorm == wrote.gradientNorm && got.tokensPerSecond == wrote.tokensPerSecond)
+            #expect(got.validationLoss == wrote.validationLoss && got.validationAccuracy == wrote.validationAccuracy)
+            #expect(abs(got.elapsedSeconds - wrote.elapsedSeconds) <= 0.0005)
+            #expect(got.step == wrote.step && got.epoch == wrote.epoch)
+        }
+    }
+
+    @Test func eachRowIsOnDiskAsSoonAsItIsAppended() throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("run.csv")
+        let writer = try LossLogWriter(appendingTo: url)
+        try writer.append(Self.row(1))
+        // Read while the writer is still open: nothing waits in a buffer.
+        #expect(try LossLog.read(url).map(\.step) == [1])
+    }
+
+    @Test func reopeningAppendsWithoutASecondHeader() throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("run.csv")
+        try LossLogWriter(appendingTo: url).append(Self.row(1))
+        try LossLogWriter(appendingTo: url).append(Self.row(2))
+
+        let text = try String(contentsOf: url, encoding: .utf8)
+        #expect(text.components(separatedBy: LossLog.header).count == 2)
+        #expect(try LossLog.read(url).map(\.step) == [1, 2])
+    }
+
+    @Test func anEmptyFileGetsTheHeader() throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("run.csv", contents: "")
+        try LossLogWriter(appendingTo: url).append(Self.row(1))
+        #expect(try String(contentsOf: url, encoding: .utf8).hasPrefix(Self.header + "1,"))
+    }
+
+    @Test func resumingDropsTheRowsAfterTheCheckpoint() throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("run.csv")
+        let crashed = try LossLogWriter(appendingTo: url)
+        for step in 1...7 { try crashed.append(Self.row(step)) }
+
+        let resumed = try LossLogWriter(appendingTo: url, keepingStepsThrough: 4)
+        for step in 5...8 { try resumed.append(Self.row(step)) }
+        #expect(try LossLog.read(url).map(\.step) == Array(1...8))
+    }
+
+    @Test func resumingFromStepZeroKeepsOnlyTheHeader() throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("run.csv", contents: Self.header + Self.goodLine + "\n")
+        _ = try LossLogWriter(appendingTo: url, keepingStepsThrough: 0)
+        #expect(try String(contentsOf: url, encoding: .utf8) == Self.header)
+    }
+
+    @Test(arguments: [nil, 10])
+    func aLineHalfWrittenByACrashIsDropped(keepingStepsThrough: Int?) throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("run.csv", contents: Self.header + Self.goodLine + "\n2,1,8.7")
+        try LossLogWriter(appendingTo: url, keepingStepsThrough: keepingStepsThrough).append(Self.row(2))
+        #expect(try LossLog.read(url).map(\.step) == [1, 2])
+    }
+
+    @Test func appendingToAFileThatIsNotALossLogIsRefused() throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("notes.csv", contents: "name,value\na,1\n")
+        let error = #expect(throws: LossLogError.self) { try LossLogWriter(appendingTo: url) }
+        #expect(error == LossLogError(file: url.relativePath, line: 1, "expected the header \(LossLog.header), found \"name,value\""))
+        #expect(try String(contentsOf: url, encoding: .utf8) == "name,value\na,1\n")
+    }
+
+    @Test func aWriterInAMissingDirectorySaysWhy() throws {
+        let dir = try TemporaryDirectory()
+        let url = dir.url.appendingPathComponent("missing/run.csv")
+        let error = #expect(throws: LossLogError.self) { try LossLogWriter(appendingTo: url) }
+        #expect(error == LossLogError(file: url.relativePath, line: nil, "cannot write: No such file or directory"))
+    }
+
+    @Test func readerAcceptsWindowsLineEndsAndNonFiniteValues() throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("run.csv", contents: LossLog.header + "\r\n1,1,nan,0.001,inf,10.5,,,0.5\r\n")
+        let rows = try LossLog.read(url)
+        #expect(rows.count == 1)
+        #expect(rows[0].loss.isNaN && rows[0].gradientNorm == .infinity)
+    }
+
+    struct Malformed: CustomTestStringConvertible, Sendable {
+        var name: String
+        var contents: String
+        var line: Int
+        var message: String
+        var testDescription: String { name }
+    }
+
+    static let malformed: [Malformed] = [
+        .init(name: "empty file", contents: "", line: 1, message: "empty file, expected the header \(LossLog.header)"),
+        .init(name: "header only", contents: header, line: 2, message: "no rows after the header"),
+        .init(name: "no header", contents: goodLine + "\n",
+              line: 1, message: "expected the header \(LossLog.header), found \"\(goodLine)\""),
+        .init(name: "too few columns", contents: header + goodLine + "\n2,1,8.7,0.001\n",
+              line: 3, message: "expected 9 columns, found 4"),
+        .init(name: "too many columns", contents: header + goodLine + ",7\n",
+              line: 2, message: "expected 9 columns, found 10"),
+        .init(name: "blank line", contents: header + goodLine + "\n\n" + goodLine + "\n",
+              line: 3, message: "expected 9 columns, found 1"),
+        .init(name: "word for a loss", contents: header + "1,1,high,0.001,4.31,10523.4,,,0.412\n",
+              line: 2, message: "loss: expected a number, found \"high\""),
+        .init(name: "fractional step", contents: header + "1.5,1,9.21,0.001,4.31,10523.4,,,0.412\n",
+              line: 2, message: "step: expected a whole number, found \"1.5\""),
+        .init(name: "empty learning rate", contents: header + "1,1,9.21,,4.31,10523.4,,,0.412\n",
+              line: 2, message: "lr: expected a number, found an empty field"),
+        .init(name: "bad validation accuracy", contents: header + "1,1,9.21,0.001,4.31,10523.4,4.1,x,0.412\n",
+              line: 2, message: "val_accuracy: expected a number, found \"x\""),
+        .init(name: "bad elapsed time", contents: header + "1,1,9.21,0.001,4.31,10523.4,,,soon\n",
+              line: 2, message: "elapsed_s: expected a number, found \"soon\""),
+    ]
+
+    @Test(arguments: malformed)
+    func malformedLogsAreReportedByFileAndLine(_ example: Malformed) throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("run.csv", contents: example.contents)
+        let error = #expect(throws: LossLogError.self) { try LossLog.read(url) }
+        #expect(error == LossLogError(file: url.relativePath, line: example.line, example.message))
+    }
+
+    @Test func aMissingFileIsNamed() throws {
+        let dir = try TemporaryDirectory()
+        let url = dir.url.appendingPathComponent("gone.csv")
+        let error = #expect(throws: LossLogError.self) { try LossLog.read(url) }
+        #expect(error == LossLogError(file: url.relativePath, line: nil, "no such file"))
+    }
+
+    @Test func errorsNameTheFileAsTheUserWroteIt() {
+        #expect(URL(fileURLWithPath: "runs/run.csv").relativePath == "runs/run.csv")
+        #expect("\(LossLogError(file: "run.csv", line: 7, "expected 9 columns, found 4"))" == "run.csv:7: expected 9 columns, found 4")
+    }
+}
