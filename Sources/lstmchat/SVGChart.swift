@@ -17,7 +17,6 @@ struct SVGChart {
 
     /// A panel: where it sits on the page and the data ranges it shows.
     struct Panel {
-        var id: String
         var top: Double, bottom: Double
         var x: ChartAxis, y: ChartAxis
 
@@ -31,9 +30,9 @@ struct SVGChart {
         let allPoints = runs.flatMap { $0.loss + $0.validationLoss + $0.learningRate }
         let steps = ChartAxis(covering: allPoints.map(\.x), fromZero: true, tickCount: 8, minimumSpacing: 1, margin: 0, roundedOut: false)
         let lossValues = runs.flatMap { $0.loss + $0.smoothedLoss + $0.validationLoss }.map(\.y)
-        let loss = Panel(id: "loss", top: Self.lossTop, bottom: Self.lossBottom,
+        let loss = Panel(top: Self.lossTop, bottom: Self.lossBottom,
                          x: steps, y: ChartAxis(covering: lossValues, tickCount: 6))
-        let rate = Panel(id: "rate", top: Self.rateTop, bottom: Self.rateBottom,
+        let rate = Panel(top: Self.rateTop, bottom: Self.rateBottom,
                          x: steps, y: ChartAxis(covering: runs.flatMap(\.learningRate).map(\.y), fromZero: true, tickCount: 3))
 
         var svg = """
@@ -55,7 +54,9 @@ struct SVGChart {
         svg += text("step", x: (Self.plotLeft + Self.plotRight) / 2, y: Self.rateBottom + 52, size: 14,
                     extra: "text-anchor=\"middle\" fill=\"#333\"")
 
-        svg += "<g clip-path=\"url(#loss-area)\" fill=\"none\" stroke-linejoin=\"round\" stroke-linecap=\"round\">\n"
+        // No clipping: the axes cover every point, and a clip would halve the dots on the border.
+        let lines = "<g fill=\"none\" stroke-linejoin=\"round\" stroke-linecap=\"round\">\n"
+        svg += lines
         for (index, run) in runs.enumerated() {
             // Fainter when several runs' noise overlaps.
             svg += polyline(run.loss, in: loss, colour: colour(index), width: 1, extra: "stroke-opacity=\"\(runs.count == 1 ? 0.28 : 0.18)\"")
@@ -63,16 +64,12 @@ struct SVGChart {
         }
         for (index, run) in runs.enumerated() {
             svg += polyline(run.validationLoss, in: loss, colour: validationColour(index), width: 1.75, extra: "stroke-dasharray=\"6 4\"")
-        }
-        svg += "</g>\n"
-        // Markers are not clipped: they lie inside the axes' ranges, and a clip would halve those on the border.
-        for (index, run) in runs.enumerated() {
             for point in run.validationLoss {
                 let (x, y) = loss.point(point)
                 svg += marker(x: x, y: y, colour: validationColour(index))
             }
         }
-        svg += "<g clip-path=\"url(#rate-area)\" fill=\"none\" stroke-linejoin=\"round\" stroke-linecap=\"round\">\n"
+        svg += "</g>\n" + lines
         for (index, run) in runs.enumerated() {
             svg += polyline(run.learningRate, in: rate, colour: colour(index), width: 1.75)
         }
@@ -87,12 +84,10 @@ struct SVGChart {
     /// With one run, validation gets a colour of its own; with several, each run keeps its colour.
     private func validationColour(_ run: Int) -> String { runs.count == 1 ? Self.palette[1] : colour(run) }
 
-    /// The panel's clip area, grid, ticks, tick labels and border, and its y-axis title.
+    /// The panel's grid, ticks, tick labels and border, and its y-axis title.
     private func frame(_ panel: Panel, yTitle: String) -> String {
         let left = Self.plotLeft, right = Self.plotRight
-        var svg = "<clipPath id=\"\(panel.id)-area\"><rect x=\"\(left)\" y=\"\(panel.top)\" " +
-            "width=\"\(right - left)\" height=\"\(panel.bottom - panel.top)\"/></clipPath>\n"
-        svg += "<g stroke=\"#e6e6e6\" stroke-width=\"1\">\n"
+        var svg = "<g stroke=\"#e6e6e6\" stroke-width=\"1\">\n"
         for tick in panel.y.ticks {
             let y = Self.number(panel.point(ChartPoint(x: 0, y: tick)).1)
             svg += "<line x1=\"\(left)\" y1=\"\(y)\" x2=\"\(right)\" y2=\"\(y)\"/>\n"

@@ -197,6 +197,13 @@ final class XMLOutline: NSObject, XMLParserDelegate {
         #expect(svg.contains("stroke=\"\(SVGChart.palette[0])\"") && svg.contains("stroke=\"\(SVGChart.palette[1])\""))
     }
 
+    @Test func aSingleRowIsDrawnAsDots() {
+        let outline = XMLOutline(SVGChart(runs: [SampleLog.curves(Array(SampleLog.rows().prefix(1)))]).render())
+        #expect(outline.count("polyline") == 0)
+        // Training loss, its smoothed twin and the learning rate.
+        #expect(outline.count("circle") == 3)
+    }
+
     @Test func longRunNamesAreCutAtTheirStart() {
         #expect(SVGChart.shortened("checkpoints/2026-11-24/large-hidden-512/loss.csv", to: 20) == "…hidden-512/loss.csv")
     }
