@@ -32,8 +32,8 @@ public struct TrainingStateFile {
                 tensors.append(.init(name: prefix + e.name, shape: e.shape, values: Array(moment[e.offset..<(e.offset + e.count)])))
             }
         }
-        let metadata = ["format": Self.format, "settings": json(settings), "progress": json(progress),
-                        "adam_step": String(adamStep), "run": json(run)]
+        let metadata = ["format": Self.format, "settings": jsonString(settings), "progress": jsonString(progress),
+                        "adam_step": String(adamStep), "run": jsonString(run)]
         try SafetensorsFile.write(tensors, metadata: metadata, to: url)
     }
 
@@ -42,13 +42,13 @@ public struct TrainingStateFile {
         let (tensors, metadata) = try SafetensorsFile.read(url)
         func fail(_ problem: String) -> CheckpointError { CheckpointError(url.path, problem) }
         guard metadata["format"] == format else { throw fail("not an lstmchat training state") }
-        guard let settings = metadata["settings"].flatMap({ decode(TrainingSettings.self, $0) }),
-              let progress = metadata["progress"].flatMap({ decode(TrainingProgress.self, $0) }),
+        guard let settings = metadata["settings"].flatMap({ jsonValue(TrainingSettings.self, $0) }),
+              let progress = metadata["progress"].flatMap({ jsonValue(TrainingProgress.self, $0) }),
               progress.dropoutRNG.count == 4,
               let adamStep = metadata["adam_step"].flatMap({ Int($0) }), adamStep >= 0 else {
             throw fail("training state metadata is malformed")
         }
-        let run = metadata["run"].flatMap { decode([String: String].self, $0) } ?? [:]
+        let run = metadata["run"].flatMap { jsonValue([String: String].self, $0) } ?? [:]
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         guard tensors.count == 2 * layout.entries.count else { throw fail("training state does not match the model's parameters") }
         var moments = [[Float]](repeating: [Float](repeating: 0, count: layout.count), count: 2)
