@@ -55,7 +55,6 @@ final class ChatLoop {
             if line.allSatisfy(\.isWhitespace) { continue }
             if !handle(line) { return }
         }
-        print()  // Ctrl-D: leave the shell's prompt on a line of its own
     }
 
     /// One answer line on standard output for each question line, so scripts can pair them.
