@@ -74,7 +74,7 @@ struct AskReport: Encodable {
     struct Answer: Encodable {
         var text: String
         var tokens: [String]
-        var tokenIDs: [Int32]
+        var tokenIds: [Int32]
         var logProbability: Float
         /// False when the answer was cut at the maximum length.
         var finished: Bool
@@ -103,7 +103,7 @@ struct AskReport: Encodable {
         self.question = text
         unknownWords = question.unknownWords
         self.answers = answers.map {
-            Answer(text: model.text(of: $0), tokens: model.tokens(of: $0), tokenIDs: $0.tokens,
+            Answer(text: model.text(of: $0), tokens: model.tokens(of: $0), tokenIds: $0.tokens,
                    logProbability: $0.logProbability, finished: $0.finished)
         }
         settings = Settings(strategy: s.strategy.rawValue, temperature: s.temperature, topK: s.topK, topP: s.topP,
