@@ -1,0 +1,41 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes a file so that readers see either the old contents or the new, never a mix:
+/// the bytes go to a temporary file in the same directory, are flushed to disk, and the
+/// temporary file is renamed over the target (then the directory entry is flushed too).
+/// A crash, a full disk or a kill at any moment leaves the previous file as it was.
+public enum AtomicFile {
+    public static func write(_ data: Data, to url: URL) throws {
+        let path = url.path
+        let directory = url.deletingLastPathComponent().path
+        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())"
+        func failure(_ what: String) -> CheckpointError {
+            CheckpointError(path, "cannot write (\(what)): \(String(cString: strerror(errno)))")
+        }
+
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw failure("create") }
+        var ok = false
+        defer { if !ok { unlink(temporary) } }
+        let written = data.withUnsafeBytes { raw -> Bool in
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                offset += n
+            }
+            return true
+        }
+        guard written else { let e = failure("write"); close(fd); throw e }
+        guard fsync(fd) == 0 else { let e = failure("flush"); close(fd); throw e }
+        guard close(fd) == 0 else { throw failure("close") }
+        guard rename(temporary, path) == 0 else { throw failure("rename") }
+        ok = true
+        // Make the rename itself durable.
+        let dirfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirfd >= 0 { fsync(dirfd); close(dirfd) }
+    }
+}

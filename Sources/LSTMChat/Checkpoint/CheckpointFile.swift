@@ -1,0 +1,96 @@
+import Foundation
+
+/// A trained model in one file, `model.safetensors`: every weight under its PyTorch name and
+/// layout, and in `__metadata__` everything `chat` needs besides — the model's shape, the
+/// tokenizer and the vocabulary — so one file is the whole model.
+///
+/// Metadata keys (all strings, as safetensors requires):
+///   format      "lstmchat-seq2seq/1"
+///   config      {"vocab_size", "embed_size", "hidden_size", "layers"} as JSON
+///   vocabulary  JSON array of the tokens, index = id (`<pad>`, `<unk>`, `<bos>`, `<eos>` first)
+///   tokenizer   "word" or "char"
+///   training    JSON of what trained it (steps, epochs, flags): informative only
+public struct CheckpointFile {
+    public static let format = "lstmchat-seq2seq/1"
+
+    public var config: ModelConfig
+    public var parameters: Parameters
+    public var vocabulary: [String]
+    public var tokenizer: String
+    /// Free-form facts about training (`steps`, `epoch`, flags), JSON in the file.
+    public var training: [String: String]
+
+    public init(config: ModelConfig, parameters: Parameters, vocabulary: [String], tokenizer: String, training: [String: String] = [:]) {
+        self.config = config
+        self.parameters = parameters
+        self.vocabulary = vocabulary
+        self.tokenizer = tokenizer
+        self.training = training
+    }
+
+    private struct ConfigJSON: Codable {
+        var vocab_size, embed_size, hidden_size, layers: Int
+    }
+
+    public func write(to url: URL) throws {
+        let tensors = parameters.layout.entries.map { e in
+            SafetensorsFile.Tensor(name: e.name, shape: e.shape, values: Array(parameters.value(e.name)))
+        }
+        let c = ConfigJSON(vocab_size: config.vocabSize, embed_size: config.embedSize, hidden_size: config.hiddenSize, layers: config.layers)
+        let metadata = [
+            "format": Self.format,
+            "config": json(c),
+            "vocabulary": json(vocabulary),
+            "tokenizer": tokenizer,
+            "training": json(training),
+        ]
+        try SafetensorsFile.write(tensors, metadata: metadata, to: url)
+    }
+
+    /// Reads a model and checks that the weights, the configuration and the vocabulary agree.
+    public static func read(_ url: URL) throws -> CheckpointFile {
+        let (tensors, metadata) = try SafetensorsFile.read(url)
+        func fail(_ problem: String) -> CheckpointError { CheckpointError(url.path, problem) }
+        func field(_ key: String) throws -> String {
+            guard let value = metadata[key] else { throw fail("not an lstmchat model (no \"\(key)\" in its metadata)") }
+            return value
+        }
+        guard try field("format") == format else { throw fail("unsupported format \(metadata["format"]!) (expected \(format))") }
+        guard let c = decode(ConfigJSON.self, try field("config")) else { throw fail("metadata \"config\" is not a model configuration") }
+        guard [c.vocab_size, c.embed_size, c.hidden_size, c.layers].allSatisfy({ $0 > 0 }),
+              c.vocab_size <= 10_000_000, c.embed_size <= 1 << 16, c.hidden_size <= 1 << 16, c.layers <= 64 else {
+            throw fail("metadata \"config\" has impossible sizes")
+        }
+        let config = ModelConfig(vocabSize: c.vocab_size, embedSize: c.embed_size, hiddenSize: c.hidden_size, layers: c.layers)
+        guard let vocabulary = decode([String].self, try field("vocabulary")) else { throw fail("metadata \"vocabulary\" is not a list of strings") }
+        guard vocabulary.count == config.vocabSize else {
+            throw fail("vocabulary has \(vocabulary.count) tokens but the model has \(config.vocabSize)")
+        }
+        let tokenizer = try field("tokenizer")
+        let training = metadata["training"].flatMap { decode([String: String].self, $0) } ?? [:]
+
+        // The tensors must be exactly the layout's, in shape and name, and finite.
+        let layout = config.seq2seqLayout
+        let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        if let extra = tensors.first(where: { layout.entry($0.name) == nil }) { throw fail("unexpected tensor \(extra.name)") }
+        let parameters = Parameters(layout: layout)
+        for e in layout.entries {
+            guard let t = byName[e.name] else { throw fail("missing tensor \(e.name)") }
+            guard t.shape == e.shape else { throw fail("tensor \(e.name) has shape \(t.shape), the configuration needs \(e.shape)") }
+            guard t.values.allSatisfy({ $0.isFinite }) else { throw fail("tensor \(e.name) holds NaN or infinite values") }
+            let destination = parameters.value(e.name)
+            for i in 0..<e.count { destination[i] = t.values[i] }
+        }
+        return CheckpointFile(config: config, parameters: parameters, vocabulary: vocabulary, tokenizer: tokenizer, training: training)
+    }
+}
+
+func json<T: Encodable>(_ value: T) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try! encoder.encode(value), as: UTF8.self)
+}
+
+func decode<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
+    try? JSONDecoder().decode(type, from: Data(text.utf8))
+}

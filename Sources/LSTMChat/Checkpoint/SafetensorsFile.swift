@@ -1,0 +1,154 @@
+import Foundation
+
+/// The safetensors format (https://huggingface.co/docs/safetensors), float32 only:
+///
+///     8 bytes   N, the header length, unsigned little-endian
+///     N bytes   a JSON object: name → {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]},
+///               and optionally "__metadata__": {string: string}; padded with spaces
+///     the rest  the tensors' bytes, little-endian, offsets relative to here, with no gaps
+///
+/// The reader trusts nothing in a file: every length, offset and shape is checked against the
+/// others and against the file's size before anything is allocated or read.
+public enum SafetensorsFile {
+    public struct Tensor: Equatable, Sendable {
+        public var name: String
+        public var shape: [Int]
+        public var values: [Float]
+
+        public init(name: String, shape: [Int], values: [Float]) {
+            self.name = name
+            self.shape = shape
+            self.values = values
+        }
+    }
+
+    /// Headers above this are refused (real ones are a few kB, or a few MB with a vocabulary).
+    public static let maxHeaderBytes = 100 << 20
+
+    /// The file's bytes for these tensors (in this order) and metadata.
+    public static func encode(_ tensors: [Tensor], metadata: [String: String]) -> Data {
+        var header: [String: Any] = [:]
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var offset = 0
+        for t in tensors {
+            precondition(t.shape.reduce(1, *) == t.values.count, "\(t.name): shape and values disagree")
+            header[t.name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + 4 * t.values.count]] as [String: Any]
+            offset += 4 * t.values.count
+        }
+        var json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        // Pad so the tensor bytes start 8-byte aligned, as the reference implementation does.
+        json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))
+        var data = Data(capacity: 8 + json.count + offset)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(json)
+        for t in tensors {
+            t.values.withUnsafeBufferPointer { values in
+                for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+            }
+        }
+        return data
+    }
+
+    public static func write(_ tensors: [Tensor], metadata: [String: String], to url: URL) throws {
+        try AtomicFile.write(encode(tensors, metadata: metadata), to: url)
+    }
+
+    /// Reads and checks a file; tensors come back in the order of their bytes.
+    public static func read(_ url: URL) throws -> (tensors: [Tensor], metadata: [String: String]) {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url, options: .mappedIfSafe)
+        } catch {
+            let exists = FileManager.default.fileExists(atPath: url.path)
+            throw CheckpointError(url.path, exists ? "cannot read the file" : "no such file")
+        }
+        return try decode(data, file: url.path)
+    }
+
+    public static func decode(_ data: Data, file: String) throws -> (tensors: [Tensor], metadata: [String: String]) {
+        func fail(_ problem: String) -> CheckpointError { CheckpointError(file, problem) }
+        guard data.count >= 8 else { throw fail("not a safetensors file (\(data.count) bytes, too short for a header)") }
+        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard headerLength <= UInt64(data.count - 8) else {
+            throw fail("not a safetensors file (header length \(headerLength) is beyond the file's \(data.count) bytes)")
+        }
+        guard headerLength <= UInt64(maxHeaderBytes) else { throw fail("header of \(headerLength) bytes is too large") }
+        let headerEnd = 8 + Int(headerLength)
+        let headerBytes = data.subdata(in: 8..<headerEnd)
+        guard let object = try? JSONSerialization.jsonObject(with: headerBytes), let header = object as? [String: Any] else {
+            throw fail("not a safetensors file (the header is not a JSON object)")
+        }
+        let dataSize = data.count - headerEnd
+
+        var metadata: [String: String] = [:]
+        if let raw = header["__metadata__"] {
+            guard let m = raw as? [String: Any] else { throw fail("__metadata__ is not an object") }
+            for (key, value) in m {
+                guard let s = value as? String else { throw fail("__metadata__ entry \(key) is not a string") }
+                metadata[key] = s
+            }
+        }
+
+        struct Entry { let name: String; let shape: [Int]; let begin: Int; let end: Int }
+        var entries: [Entry] = []
+        for (name, raw) in header where name != "__metadata__" {
+            guard let info = raw as? [String: Any] else { throw fail("tensor \(name): not an object") }
+            guard let dtype = info["dtype"] as? String else { throw fail("tensor \(name): no dtype") }
+            guard dtype == "F32" else { throw fail("tensor \(name): unsupported dtype \(dtype) (lstmchat reads F32)") }
+            guard let shape = integers(info["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
+                throw fail("tensor \(name): shape is not a list of non-negative integers")
+            }
+            guard let offsets = integers(info["data_offsets"]), offsets.count == 2 else {
+                throw fail("tensor \(name): data_offsets is not a pair of integers")
+            }
+            let (begin, end) = (offsets[0], offsets[1])
+            guard 0 <= begin, begin <= end, end <= dataSize else {
+                throw fail("tensor \(name): data_offsets [\(begin), \(end)] outside the \(dataSize) data bytes")
+            }
+            var bytes = 4, overflow = false
+            for d in shape where !overflow { (bytes, overflow) = bytes.multipliedReportingOverflow(by: d) }
+            guard !overflow, bytes == end - begin else {
+                throw fail("tensor \(name): shape \(shape) needs \(overflow ? "too many" : String(bytes)) bytes, data_offsets give \(end - begin)")
+            }
+            entries.append(Entry(name: name, shape: shape, begin: begin, end: end))
+        }
+        // The tensors must tile the data exactly: no overlaps, no holes, nothing after the last.
+        entries.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
+        var position = 0
+        for e in entries {
+            guard e.begin == position else {
+                throw fail(e.begin < position ? "tensor \(e.name) overlaps another" : "a gap of \(e.begin - position) bytes before tensor \(e.name)")
+            }
+            position = e.end
+        }
+        guard position == dataSize else { throw fail("\(dataSize - position) bytes after the last tensor") }
+
+        let tensors = data.withUnsafeBytes { raw -> [Tensor] in
+            entries.map { e in
+                let count = (e.end - e.begin) / 4
+                let base = raw.baseAddress! + headerEnd + e.begin
+                let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    for i in 0..<count {
+                        buffer[i] = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                    }
+                    initialized = count
+                }
+                return Tensor(name: e.name, shape: e.shape, values: values)
+            }
+        }
+        return (tensors, metadata)
+    }
+
+    /// A JSON array of integers (JSONSerialization gives numbers as NSNumber; fractions are refused).
+    private static func integers(_ value: Any?) -> [Int]? {
+        guard let array = value as? [Any] else { return nil }
+        var result: [Int] = []
+        for element in array {
+            guard let n = element as? NSNumber else { return nil }
+            let d = n.doubleValue
+            guard d == d.rounded(), abs(d) < 9e15 else { return nil }
+            result.append(Int(d))
+        }
+        return result
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+@testable import LSTMChat
+
+@Suite struct CheckpointFileTests {
+    @Test(arguments: [1, 2])
+    func writeThenReadGivesTheSameModel(layers: Int) throws {
+        let dir = ScratchDirectory()
+        let url = dir.file("model.safetensors")
+        let original = smallCheckpoint(layers: layers)
+        try original.write(to: url)
+        let read = try CheckpointFile.read(url)
+        #expect(read.config == original.config)
+        #expect(read.parameters.values.array == original.parameters.values.array)
+        #expect(read.vocabulary == original.vocabulary)
+        #expect(read.tokenizer == "word")
+        #expect(read.training == ["steps": "12"])
+    }
+
+    @Test func theTensorsCarryPyTorchsNamesAndShapes() throws {
+        let dir = ScratchDirectory()
+        let url = dir.file("model.safetensors")
+        try smallCheckpoint(layers: 2).write(to: url)
+        let (tensors, _) = try SafetensorsFile.read(url)
+        let shapes = Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0.shape) })
+        #expect(shapes["embedding.weight"] == [7, 3])
+        #expect(shapes["encoder.weight_ih_l0"] == [16, 3])
+        #expect(shapes["decoder.weight_hh_l1"] == [16, 4])
+        #expect(shapes["decoder.bias_ih_l1"] == [16])
+        #expect(shapes["proj.weight"] == [7, 4])
+        #expect(shapes.count == 1 + 2 * 2 * 4 + 2)
+    }
+
+    /// Rewrites a valid checkpoint with one thing changed.
+    static func tampered(_ change: (inout [SafetensorsFile.Tensor], inout [String: String]) -> Void) -> Data {
+        let dir = ScratchDirectory()
+        let url = dir.file("m.safetensors")
+        try! smallCheckpoint().write(to: url)
+        var (tensors, metadata) = try! SafetensorsFile.read(url)
+        change(&tensors, &metadata)
+        return SafetensorsFile.encode(tensors, metadata: metadata)
+    }
+
+    static let inconsistent: [(String, Data, String)] = [
+        ("no metadata", tampered { _, m in m = [:] }, "not an lstmchat model (no \"format\""),
+        ("another format", tampered { _, m in m["format"] = "other/2" }, "unsupported format other/2"),
+        ("config not JSON", tampered { _, m in m["config"] = "{" }, "\"config\" is not a model configuration"),
+        ("config impossible", tampered { _, m in m["config"] = #"{"vocab_size":7,"embed_size":0,"hidden_size":4,"layers":1}"# }, "impossible sizes"),
+        ("vocabulary not a list", tampered { _, m in m["vocabulary"] = "\"x\"" }, "not a list of strings"),
+        ("vocabulary size", tampered { _, m in m["vocabulary"] = #"["<pad>","<unk>"]"# }, "vocabulary has 2 tokens but the model has 7"),
+        ("missing tensor", tampered { t, _ in t.removeAll { $0.name == "proj.bias" } }, "missing tensor proj.bias"),
+        ("extra tensor", tampered { t, _ in t.append(.init(name: "attn.weight", shape: [1], values: [0])) }, "unexpected tensor attn.weight"),
+        ("wrong shape", tampered { t, _ in
+            let i = t.firstIndex { $0.name == "proj.weight" }!
+            t[i].shape = [4, 7] }, "tensor proj.weight has shape [4, 7], the configuration needs [7, 4]"),
+        ("NaN weight", tampered { t, _ in t[0].values[0] = .nan }, "holds NaN or infinite values"),
+        ("infinite weight", tampered { t, _ in t[1].values[1] = -.infinity }, "holds NaN or infinite values"),
+    ]
+
+    @Test("inconsistent checkpoints are refused", arguments: inconsistent)
+    func inconsistentCheckpoint(name: String, bytes: Data, reason: String) throws {
+        let dir = ScratchDirectory()
+        let url = dir.file("model.safetensors")
+        try bytes.write(to: url)
+        let error = #expect(throws: CheckpointError.self) { try CheckpointFile.read(url) }
+        #expect(error?.description.contains(reason) == true, "\(name): \(error?.description ?? "")")
+    }
+}
+
+@Suite struct TrainingStateFileTests {
+    @Test func writeThenReadGivesTheSameState() throws {
+        let dir = ScratchDirectory()
+        let url = dir.file("training.safetensors")
+        let layout = smallCheckpoint().config.seq2seqLayout
+        var settings = TrainingSettings()
+        settings.epochs = 7; settings.seed = 42
+        var progress = TrainingProgress(seed: 42)
+        progress.epoch = 3; progress.stepInEpoch = 5; progress.step = 41; progress.bestValidationLoss = 1.25
+        let m = (0..<layout.count).map { Float($0) * 0.5 }, v = (0..<layout.count).map { Float($0) * 0.25 }
+        let state = TrainingStateFile(settings: settings, progress: progress, adamStep: 41, firstMoment: m, secondMoment: v, run: ["data": "x.tsv"])
+        try state.write(to: url, layout: layout)
+        let read = try TrainingStateFile.read(url, layout: layout)
+        #expect(read.settings == settings)
+        #expect(read.progress == progress)
+        #expect(read.adamStep == 41)
+        #expect(read.firstMoment == m && read.secondMoment == v)
+        #expect(read.run == ["data": "x.tsv"])
+
+        let other = ModelConfig(vocabSize: 8, embedSize: 3, hiddenSize: 4, layers: 1).seq2seqLayout
+        #expect(throws: CheckpointError.self) { try TrainingStateFile.read(url, layout: other) }
+    }
+}
