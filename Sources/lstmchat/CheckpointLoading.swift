@@ -21,13 +21,27 @@ extension ChatModel {
         guard FileManager.default.fileExists(atPath: file) else {
             throw ChatError("no checkpoint at \(file); train one with `lstmchat train`, or pass --checkpoint")
         }
-        return try read(file)
+        do {
+            return try read(file)
+        } catch let error as CheckpointError {
+            throw ChatError(error.description)
+        }
     }
-}
 
-extension ChatModel {
-    /// Reads a checkpoint file. (Until the checkpoint layer lands: not available.)
-    static func read(_ file: String) throws -> ChatModel {
-        throw ChatError("\(file): reading checkpoints is not available yet")
+    private static func read(_ file: String) throws -> ChatModel {
+        let checkpoint = try CheckpointFile.read(URL(fileURLWithPath: file))
+        let network = Seq2SeqModel(config: checkpoint.config, parameters: checkpoint.parameters)
+        let (tokenize, detokenize) = try tokenizer(named: checkpoint.tokenizer, file: file)
+        return ChatModel(network: network, vocabulary: checkpoint.vocabulary, tokenize: tokenize, detokenize: detokenize,
+                         trainingSteps: checkpoint.training["steps"].flatMap { Int($0) }, path: file)
+    }
+
+    /// The tokenizer a checkpoint names. (Stand-in until the data layer's `Tokenizer` is merged.)
+    private static func tokenizer(named name: String, file: String) throws -> ((String) -> [String], ([String]) -> String) {
+        switch name {
+        case "word": return ({ $0.lowercased().split(whereSeparator: \.isWhitespace).map(String.init) }, { $0.joined(separator: " ") })
+        case "char": return ({ $0.lowercased().map(String.init) }, { $0.joined() })
+        default: throw ChatError("\(file): unknown tokenizer \"\(name)\"")
+        }
     }
 }
