@@ -7,7 +7,7 @@ struct LSTMChatCommand: ParsableCommand {
         commandName: "lstmchat",
         abstract: "Train a sequence-to-sequence LSTM on questions and answers, then chat with it.",
         version: LSTMChatVersion.description,
-        subcommands: [Plot.self]
+        subcommands: [Chat.self, Ask.self, Plot.self]
     )
 
     static func main() {

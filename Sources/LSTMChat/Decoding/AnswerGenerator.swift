@@ -1,0 +1,253 @@
+import Foundation
+
+/// Turns a question's token ids into answers, one token at a time through an `InferenceSession`,
+/// by the strategy of its `settings`:
+///
+///     let generator = AnswerGenerator(session: InferenceSession(model: model))
+///     generator.settings.strategy = .beam
+///     let best = generator.generate(questionIDs)              // the best answer
+///     let list = generator.generate(questionIDs, count: 3)    // the three best, best first
+///
+/// Answers stop at `<eos>` or after `settings.maxLength` tokens, and never contain `<pad>`,
+/// `<bos>`, or `<unk>` unless `settings.allowUnknown`. Buffers are made once per question:
+/// generating a token allocates nothing.
+public final class AnswerGenerator {
+    public let session: InferenceSession
+    public let specials: SpecialTokenIDs
+    public var settings: DecodingSettings {
+        didSet { if settings.seed != oldValue.seed { rng = Self.generator(seed: settings.seed) } }
+    }
+    /// Sampling's random numbers: seeded once, then running on from question to question, so
+    /// asking the same question twice may give two answers, and the same seed the same two.
+    private var rng: Xoshiro256
+
+    public init(session: InferenceSession, specials: SpecialTokenIDs = .standard, settings: DecodingSettings = .init()) {
+        self.session = session
+        self.specials = specials
+        self.settings = settings
+        rng = Self.generator(seed: settings.seed)
+    }
+
+    private static func generator(seed: UInt64?) -> Xoshiro256 {
+        Xoshiro256(seed: seed ?? UInt64.random(in: .min ... .max))
+    }
+
+    private var vocabSize: Int { session.vocabSize }
+
+    /// The best answer by the settings' strategy.
+    public func generate(_ question: [Int32]) -> GeneratedAnswer {
+        generate(question, count: 1)[0]
+    }
+
+    /// Up to `count` answers, best first: beam search's n-best list (the beam is at least `count`
+    /// wide), or `count` samples ordered by log-probability. Greedy decoding has one answer, so
+    /// asking it for more runs beam search instead.
+    public func generate(_ question: [Int32], count: Int) -> [GeneratedAnswer] {
+        precondition(count > 0 && settings.maxLength > 0)
+        switch settings.strategy {
+        case .greedy where count == 1: return [greedy(question)]
+        case .sample: return sample(question, count: count)
+        case .greedy, .beam: return beamSearch(question, width: max(settings.beamWidth, count), count: count)
+        }
+    }
+
+    /// 0 for the tokens an answer may contain, −∞ for the others.
+    private func makeMask() -> [Float] {
+        var mask = [Float](repeating: 0, count: vocabSize)
+        var forbidden = [specials.pad, specials.bos]
+        if !settings.allowUnknown { forbidden.append(specials.unknown) }
+        for id in forbidden where Int(id) < vocabSize && id != specials.eos { mask[Int(id)] = -.infinity }
+        return mask
+    }
+
+    // MARK: Greedy
+
+    private func greedy(_ question: [Int32]) -> GeneratedAnswer {
+        let V = vocabSize, mask = makeMask()
+        session.encode(question, rows: 1)
+        var tokens: [Int32] = []
+        tokens.reserveCapacity(settings.maxLength)
+        var logP: Float = 0, token = specials.bos, input = [token]
+        while tokens.count < settings.maxLength {
+            input[0] = token
+            let z = session.step(input).baseAddress!
+            token = mask.withUnsafeBufferPointer { m in TokenDistribution.argmax(z, mask: m.baseAddress!, count: V) }
+            let (largest, logSum) = mask.withUnsafeBufferPointer { TokenDistribution.normalizer(z, mask: $0.baseAddress!, count: V) }
+            logP += z[Int(token)] - largest - logSum
+            if token == specials.eos { return GeneratedAnswer(tokens: tokens, logProbability: logP, finished: true) }
+            tokens.append(token)
+        }
+        return GeneratedAnswer(tokens: tokens, logProbability: logP, finished: false)
+    }
+
+    // MARK: Sampling
+
+    /// `count` independent samples, one per row of one batch.
+    private func sample(_ question: [Int32], count rows: Int) -> [GeneratedAnswer] {
+        let V = vocabSize, maxLength = settings.maxLength, mask = makeMask()
+        let temperature = settings.temperature, topK = settings.topK, topP = settings.topP
+        session.encode(question, rows: rows)
+        var inputs = [Int32](repeating: specials.bos, count: rows)
+        var tokens = [[Int32]](repeating: [], count: rows)
+        for r in 0..<rows { tokens[r].reserveCapacity(maxLength) }
+        var logP = [Float](repeating: 0, count: rows)
+        var finished = [Bool](repeating: false, count: rows)
+        var ids = [Int32](repeating: 0, count: V)
+        var probabilities = [Float](repeating: 0, count: V), weights = [Float](repeating: 0, count: V)
+
+        for _ in 0..<maxLength {
+            let logits = session.step(inputs)
+            for r in 0..<rows where !finished[r] {
+                let z = logits.baseAddress! + r * V
+                let token: Int32 = mask.withUnsafeBufferPointer { m in
+                    let n = TokenDistribution.samplingCandidates(
+                        z, mask: m.baseAddress!, count: V, temperature: temperature, topK: topK, topP: topP,
+                        ids: &ids, probabilities: &probabilities, weights: &weights)
+                    let (largest, logSum) = TokenDistribution.normalizer(z, mask: m.baseAddress!, count: V)
+                    var u = rng.nextFloat(), i = 0
+                    while i < n - 1, u >= probabilities[i] {
+                        u -= probabilities[i]
+                        i += 1
+                    }
+                    logP[r] += z[Int(ids[i])] - largest - logSum
+                    return ids[i]
+                }
+                if token == specials.eos {
+                    finished[r] = true
+                } else {
+                    tokens[r].append(token)
+                }
+                inputs[r] = token  // a finished row runs on, unread, until all are done
+            }
+            if !finished.contains(false) { break }
+        }
+        return (0..<rows)
+            .map { GeneratedAnswer(tokens: tokens[$0], logProbability: logP[$0], finished: finished[$0]) }
+            .sorted { $0.logProbability > $1.logProbability }
+    }
+
+    // MARK: Beam search
+
+    /// A partial answer that beam search may extend: row `row`'s prefix plus `token`.
+    private struct Candidate {
+        var logP: Float
+        var row: Int
+        var token: Int32
+    }
+
+    /// Beam search over `width` rows, plus one more row that decodes greedily alongside, so the
+    /// answer is never worse than greedy's (beam search alone can lose the greedy path when
+    /// `width` other prefixes outscore it for a step). Returns the `count` best, best first.
+    private func beamSearch(_ question: [Int32], width: Int, count: Int) -> [GeneratedAnswer] {
+        let V = vocabSize, maxLength = settings.maxLength, alpha = settings.lengthPenalty, eos = specials.eos
+        let mask = makeMask()
+        let withGreedy = width > 1  // a beam one wide is greedy already
+        let rows = width + (withGreedy ? 1 : 0), greedyRow = width
+        session.encode(question, rows: rows)
+
+        var inputs = [Int32](repeating: specials.bos, count: rows)
+        var prefixes = [Int32](repeating: 0, count: width * maxLength), nextPrefixes = prefixes  // [width, maxLength]
+        // Every row starts from the same state: only row 0 is live at first, or the beam would
+        // fill with copies of one answer.
+        var scores = [Float](repeating: -.infinity, count: width), nextScores = scores
+        scores[0] = 0
+        var parents = Array(0..<rows)
+        var candidates: [Candidate] = []
+        candidates.reserveCapacity(2 * width + 1)
+        var logProbabilities = [Float](repeating: 0, count: V)
+        var greedyTokens: [Int32] = [], greedyLogP: Float = 0, greedyDone = !withGreedy
+        greedyTokens.reserveCapacity(maxLength)
+        var answers: [GeneratedAnswer] = []
+        var steps = 0
+
+        func prefix(_ row: Int, length: Int) -> [Int32] { Array(prefixes[(row * maxLength)..<(row * maxLength + length)]) }
+        /// The `count`-th best finished score, once there are that many.
+        func cutoff() -> Float? {
+            guard answers.count >= count else { return nil }
+            return answers.map { $0.score(lengthPenalty: alpha) }.sorted(by: >)[count - 1]
+        }
+
+        for t in 0..<maxLength {  // t tokens chosen so far
+            steps = t + 1
+            let logits = session.step(inputs)
+            // The 2 × width best extensions (kept sorted, best first): at most `width` of them end
+            // with <eos>, so at least `width` live ones remain.
+            candidates.removeAll(keepingCapacity: true)
+            for r in 0..<width where scores[r] > -.infinity {
+                logProbabilities.withUnsafeMutableBufferPointer { out in
+                    mask.withUnsafeBufferPointer { TokenDistribution.logSoftmax(logits.baseAddress! + r * V, mask: $0.baseAddress!, count: V, into: out.baseAddress!) }
+                }
+                for v in 0..<V {
+                    let logP = scores[r] + logProbabilities[v]
+                    guard logP > -.infinity else { continue }
+                    if candidates.count == 2 * width {
+                        guard logP > candidates[candidates.count - 1].logP else { continue }
+                        candidates.removeLast()
+                    }
+                    var i = candidates.count
+                    while i > 0, candidates[i - 1].logP < logP { i -= 1 }
+                    candidates.insert(Candidate(logP: logP, row: r, token: Int32(v)), at: i)
+                }
+            }
+
+            var live = 0
+            for candidate in candidates where live < width {
+                if candidate.token == eos {
+                    answers.append(GeneratedAnswer(tokens: prefix(candidate.row, length: t), logProbability: candidate.logP, finished: true))
+                    continue
+                }
+                let from = candidate.row * maxLength, to = live * maxLength
+                for i in 0..<t { nextPrefixes[to + i] = prefixes[from + i] }
+                nextPrefixes[to + t] = candidate.token
+                nextScores[live] = candidate.logP
+                parents[live] = candidate.row
+                inputs[live] = candidate.token
+                live += 1
+            }
+            for r in live..<width {  // dead rows: still computed with the batch, never read
+                nextScores[r] = -.infinity
+                parents[r] = 0
+                inputs[r] = eos
+            }
+            swap(&prefixes, &nextPrefixes)
+            swap(&scores, &nextScores)
+
+            if !greedyDone {
+                let z = logits.baseAddress! + greedyRow * V
+                let token = mask.withUnsafeBufferPointer { TokenDistribution.argmax(z, mask: $0.baseAddress!, count: V) }
+                let (largest, logSum) = mask.withUnsafeBufferPointer { TokenDistribution.normalizer(z, mask: $0.baseAddress!, count: V) }
+                greedyLogP += z[Int(token)] - largest - logSum
+                if token == eos {
+                    greedyDone = true
+                    answers.append(GeneratedAnswer(tokens: greedyTokens, logProbability: greedyLogP, finished: true))
+                } else {
+                    greedyTokens.append(token)
+                    inputs[greedyRow] = token
+                }
+            }
+            session.reorder(parents)
+
+            // Stop when nothing live can still reach the n-best: log P only falls as an answer
+            // grows, and the length divides it at most by maxLength^α.
+            if let cutoff = cutoff() {
+                var bestLive = scores.max()!
+                if !greedyDone { bestLive = max(bestLive, greedyLogP) }
+                if bestLive == -.infinity || bestLive / pow(Float(maxLength), alpha) <= cutoff { break }
+            }
+        }
+        if steps == maxLength {  // cut at the maximum length
+            for r in 0..<width where scores[r] > -.infinity {
+                answers.append(GeneratedAnswer(tokens: prefix(r, length: maxLength), logProbability: scores[r], finished: false))
+            }
+            if !greedyDone { answers.append(GeneratedAnswer(tokens: greedyTokens, logProbability: greedyLogP, finished: false)) }
+        }
+
+        // Best first; the greedy answer may repeat one of the beam's.
+        var best: [GeneratedAnswer] = []
+        for answer in answers.sorted(by: { $0.score(lengthPenalty: alpha) > $1.score(lengthPenalty: alpha) })
+        where best.count < count && !best.contains(where: { $0.tokens == answer.tokens && $0.finished == answer.finished }) {
+            best.append(answer)
+        }
+        return best
+    }
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import LSTMChat
+
+struct Ask: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Answer one question, or one per line of standard input.",
+        discussion: """
+        Prints the answer on standard output. With --n-best N, prints the N best answers, best \
+        first, one per line (beam search, at least N wide, unless sampling: then N samples). With \
+        --json, prints one JSON object per question: the answers with their tokens and \
+        log-probabilities, and the decoding settings used (the seed among them, so a sampled \
+        answer can be had again).
+
+        Examples:
+          lstmchat ask "how are you"
+          lstmchat ask --beam 8 --n-best 3 "what is your name"
+          lstmchat ask --json < questions.txt > answers.jsonl
+        """
+    )
+
+    @Argument(help: ArgumentHelp("The question. Without it, questions are read from standard input, one per line.", valueName: "question"))
+    var question: String?
+
+    @Option(help: ArgumentHelp("The model: a model.safetensors file, or a checkpoint directory holding one.", valueName: "path"))
+    var checkpoint = ChatModel.defaultPath
+
+    @Option(help: ArgumentHelp("Print the n best answers, best first.", valueName: "n"))
+    var nBest = 1
+
+    @Flag(help: "Print JSON: answers, tokens, log-probabilities and settings.")
+    var json = false
+
+    @OptionGroup(title: "Decoding")
+    var decoding: DecodingOptions
+
+    func validate() throws {
+        if !(1...64).contains(nBest) { throw ValidationError("--n-best: expected a whole number from 1 to 64, got \(nBest)") }
+    }
+
+    func run() throws {
+        let model: ChatModel
+        do {
+            model = try ChatModel.load(path: checkpoint)
+        } catch let error as ChatError {
+            throw Terminal.failure(error.description)
+        }
+        let chatbot = Chatbot(model: model, settings: decoding.settings)
+        setvbuf(stdout, nil, _IOLBF, 0)
+        if let question {
+            ask(question, chatbot)
+        } else {
+            while let line = readLine(strippingNewline: true) { ask(line, chatbot) }
+        }
+    }
+
+    private func ask(_ text: String, _ chatbot: Chatbot) {
+        let blank = text.allSatisfy(\.isWhitespace)
+        let question = chatbot.model.encode(blank ? "" : text)
+        if !blank { for note in Chatbot.notes(about: question) { Terminal.standardError(note) } }
+        let answers = blank ? [] : chatbot.answer(question, count: nBest)
+        if json {
+            print(AskReport(text: text, question: question, answers: answers, chatbot: chatbot).json)
+        } else if blank {
+            print()
+        } else {
+            for answer in answers { print(chatbot.model.text(of: answer)) }
+        }
+    }
+}
+
+/// What `ask --json` prints for one question.
+struct AskReport: Encodable {
+    struct Answer: Encodable {
+        var text: String
+        var tokens: [String]
+        var tokenIds: [Int32]
+        var logProbability: Float
+        /// False when the answer was cut at the maximum length.
+        var finished: Bool
+    }
+
+    struct Settings: Encodable {
+        var strategy: String
+        var temperature: Float
+        var topK: Int
+        var topP: Float
+        var beamWidth: Int
+        var lengthPenalty: Float
+        var maxLength: Int
+        var seed: UInt64?
+        var allowUnknown: Bool
+    }
+
+    var question: String
+    var unknownWords: [String]
+    var answers: [Answer]
+    var settings: Settings
+    var checkpoint: String
+
+    init(text: String, question: ChatModel.Question, answers: [GeneratedAnswer], chatbot: Chatbot) {
+        let model = chatbot.model, s = chatbot.settings
+        self.question = text
+        unknownWords = question.unknownWords
+        self.answers = answers.map {
+            Answer(text: model.text(of: $0), tokens: model.tokens(of: $0), tokenIds: $0.tokens,
+                   logProbability: $0.logProbability, finished: $0.finished)
+        }
+        settings = Settings(strategy: s.strategy.rawValue, temperature: s.temperature, topK: s.topK, topP: s.topP,
+                            beamWidth: s.beamWidth, lengthPenalty: s.lengthPenalty, maxLength: s.maxLength,
+                            seed: s.seed, allowUnknown: s.allowUnknown)
+        checkpoint = model.path
+    }
+
+    var json: String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Every value here encodes (log-probabilities are finite or -inf, which is written as a string).
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+}

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import LSTMChat
+
+struct Chat: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Chat with a trained model.",
+        discussion: """
+        Type a question and press Return; the model answers on the next line. Lines that start \
+        with / are commands (type /help for the list; Tab completes them). Arrow keys and Ctrl-R \
+        search the history, which is kept between sessions. Ctrl-C clears the line; Ctrl-D or \
+        /quit leaves.
+
+        When standard input is not a terminal, chat reads one question per line and writes one \
+        answer per line, with no prompt (an empty line gets an empty line):
+          printf 'hi\\nhow are you\\n' | lstmchat chat
+        """
+    )
+
+    @Option(help: ArgumentHelp("The model: a model.safetensors file, or a checkpoint directory holding one.", valueName: "path"))
+    var checkpoint = ChatModel.defaultPath
+
+    @Option(help: ArgumentHelp("Where to keep the history of typed lines.", valueName: "file"))
+    var historyFile = "~/.lstmchat_history"
+
+    @OptionGroup(title: "Decoding")
+    var decoding: DecodingOptions
+
+    func run() throws {
+        let model: ChatModel
+        do {
+            model = try ChatModel.load(path: checkpoint)
+        } catch let error as ChatError {
+            throw Terminal.failure(error.description)
+        }
+        let repl = ChatLoop(chatbot: Chatbot(model: model, settings: decoding.settings))
+        if isatty(STDIN_FILENO) == 1 {
+            print("lstmchat: \(model.summary); type /help for commands")
+            let history = (historyFile as NSString).expandingTildeInPath
+            repl.runInteractive(editor: LineEditor(historyFile: history.isEmpty ? nil : history, completions: SlashCommand.names))
+        } else {
+            repl.runPiped()
+        }
+    }
+}
+
+/// What chat does with each line: answer a question, or carry out a slash command.
+final class ChatLoop {
+    let chatbot: Chatbot
+
+    init(chatbot: Chatbot) { self.chatbot = chatbot }
+
+    func runInteractive(editor: LineEditor) {
+        while let line = editor.readLine(prompt: "> ") {
+            if line.allSatisfy(\.isWhitespace) { continue }
+            if !handle(line) { return }
+        }
+    }
+
+    /// One answer line on standard output for each question line, so scripts can pair them.
+    func runPiped() {
+        setvbuf(stdout, nil, _IOLBF, 0)  // each answer as soon as it is ready
+        while let line = Swift.readLine(strippingNewline: true) {
+            if line.allSatisfy(\.isWhitespace) {
+                print()
+                continue
+            }
+            if !handle(line) { return }
+        }
+    }
+
+    /// Answers or obeys one line; false when it asks to quit.
+    func handle(_ line: String) -> Bool {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        guard trimmed.hasPrefix("/") else {
+            answer(line)
+            return true
+        }
+        switch SlashCommand.parse(trimmed) {
+        case .failure(let error):
+            Terminal.standardError(error.description)
+        case .success(.quit):
+            return false
+        case .success(.help):
+            print(SlashCommand.helpText)
+        case .success(.settings):
+            print(chatbot.settings.summary)
+        case .success(.load(let path)):
+            do {
+                let model = try ChatModel.load(path: (path as NSString).expandingTildeInPath)
+                chatbot.replaceModel(with: model)
+                print("loaded \(model.path): \(model.summary)")
+            } catch {
+                Terminal.standardError("/load: \(error)")
+            }
+        case .success(let command):
+            var settings = chatbot.settings
+            _ = command.apply(to: &settings)
+            chatbot.settings = settings
+            print(settings.summary)
+        }
+        return true
+    }
+
+    private func answer(_ text: String) {
+        let question = chatbot.model.encode(text)
+        for note in Chatbot.notes(about: question) { Terminal.standardError(note) }
+        let answer = chatbot.answer(question)[0]
+        print(chatbot.model.text(of: answer))
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import LSTMChat
+
+/// A failure to show the user as one line.
+struct ChatError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension ChatModel {
+    /// The bundled model, relative to the current directory (the package's root for `make chat`).
+    static let defaultPath = "checkpoints/default/model.safetensors"
+
+    /// Loads the model at `path`: a `model.safetensors` file, or a checkpoint directory holding one.
+    static func load(path: String) throws -> ChatModel {
+        var isDirectory: ObjCBool = false
+        var file = path
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            file = (path as NSString).appendingPathComponent("model.safetensors")
+        }
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw ChatError("no checkpoint at \(file); train one with `lstmchat train`, or pass --checkpoint")
+        }
+        do {
+            return try read(file)
+        } catch let error as CheckpointError {
+            throw ChatError(error.description)
+        }
+    }
+
+    private static func read(_ file: String) throws -> ChatModel {
+        let checkpoint = try CheckpointFile.read(URL(fileURLWithPath: file))
+        let network = Seq2SeqModel(config: checkpoint.config, parameters: checkpoint.parameters)
+        let (tokenize, detokenize) = try tokenizer(named: checkpoint.tokenizer, file: file)
+        return ChatModel(network: network, vocabulary: checkpoint.vocabulary, tokenize: tokenize, detokenize: detokenize,
+                         trainingSteps: checkpoint.training["steps"].flatMap { Int($0) }, path: file)
+    }
+
+    /// The tokenizer a checkpoint names. (Stand-in until the data layer's `Tokenizer` is merged.)
+    private static func tokenizer(named name: String, file: String) throws -> ((String) -> [String], ([String]) -> String) {
+        switch name {
+        case "word": return ({ $0.lowercased().split(whereSeparator: \.isWhitespace).map(String.init) }, { $0.joined(separator: " ") })
+        case "char": return ({ $0.lowercased().map(String.init) }, { $0.joined() })
+        default: throw ChatError("\(file): unknown tokenizer \"\(name)\"")
+        }
+    }
+}
