@@ -10,7 +10,8 @@ import Yams
 ///       - Hi there!
 ///       - How are you?
 ///
-/// A conversation [a, b, c] gives the pairs (a, b) and (b, c). Numbers and booleans are taken as
+/// A conversation [a, b, c] gives the pairs (a, b) and (b, c); a conversation of one message
+/// (or a message alone where a conversation should be) gives none. Numbers and booleans are taken as
 /// the text written. Anchors and aliases (`&name`, `*name`) are refused: aliases can expand a
 /// small file into an enormous tree (the "billion laughs" attack), and corpora do not need them.
 enum ChatterBotCorpus {
@@ -47,7 +48,10 @@ enum ChatterBotCorpus {
 
         var pairs: [QAPair] = []
         for conversation in conversations {
-            guard let messages = conversation.sequence else {
+            // A lone message is taken as a conversation of one, which gives no pair: the English
+            // corpus has one (trivia.yml: a missing "- " folds a question and answer into one text).
+            let messages = conversation.scalar != nil ? [conversation] : conversation.sequence.map(Array.init)
+            guard let messages else {
                 throw notACorpus(file, "a conversation is not a list of messages", conversation)
             }
             var previous: (text: String, line: Int)?

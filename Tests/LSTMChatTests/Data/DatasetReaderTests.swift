@@ -104,6 +104,7 @@ import Testing
             - - Is it true?
               - yes
             - - A conversation of one message gives no pair
+            - A message alone is a conversation of one
             """)
         let pairs = try DatasetReader.read(path)
         #expect(pairs.map { [$0.question, $0.answer] } == [
@@ -116,7 +117,6 @@ import Testing
         ("- a\n- b\n", "1: not a ChatterBot corpus: the top level is not a mapping"),
         ("categories: [a]\n", " not a ChatterBot corpus: no conversations list"),
         ("conversations: hello\n", "1: not a ChatterBot corpus: conversations is not a list"),
-        ("conversations:\n- hello\n", "2: not a ChatterBot corpus: a conversation is not a list of messages"),
         ("conversations:\n- {a: b}\n", "2: not a ChatterBot corpus: a conversation is not a list of messages"),
         ("conversations:\n- - [a, b]\n", "2: not a ChatterBot corpus: lists nested deeper than conversations of messages"),
         ("trainer: x\nconversations: []\n", "1: not a ChatterBot corpus: unexpected key trainer"),

@@ -1,0 +1,80 @@
+/// Cuts encoded question/answer pairs into training batches, a new order every epoch.
+///
+/// Each epoch: a shuffle seeded by (seed, epoch) alone, so a run stopped and resumed at an epoch
+/// sees the same batches; then chunks of `batchesPerChunk` batches are sorted by question +
+/// answer length and cut into batches, so rows of a batch are of similar length and little of
+/// it is padding; then the batch order is shuffled so that lengths do not rise through the epoch.
+/// Every pair is in exactly one batch per epoch.
+public struct Batcher: Sendable {
+    public typealias Pair = (question: [Int32], answer: [Int32])
+
+    public static let batchesPerChunk = 50
+
+    /// The pairs batched: those given, less any with an empty question or answer.
+    public let pairs: [Pair]
+    public let batchSize: Int
+    public let seed: UInt64
+    /// Pairs left out because their question or answer had no tokens: an empty question gives
+    /// the encoder nothing to read, and an empty answer teaches only to stop.
+    public let droppedEmptyCount: Int
+
+    public init(pairs: [Pair], batchSize: Int, seed: UInt64) {
+        precondition(batchSize > 0, "the batch size is at least 1")
+        self.pairs = pairs.filter { !$0.question.isEmpty && !$0.answer.isEmpty }
+        self.batchSize = batchSize
+        self.seed = seed
+        droppedEmptyCount = pairs.count - self.pairs.count
+    }
+
+    /// Batches per epoch; all hold `batchSize` pairs but at most one, which holds fewer.
+    public var batchCount: Int { (pairs.count + batchSize - 1) / batchSize }
+
+    public func batches(epoch: Int) -> [Seq2SeqBatch] {
+        batchRows(epoch: epoch).map(batch(rows:))
+    }
+
+    /// The indices into `pairs` of each batch of `epoch`, in order: `batches(epoch:)` without
+    /// building the batches, for callers that make them one at a time.
+    public func batchRows(epoch: Int) -> [[Int]] {
+        // Mixing the epoch in with a large odd constant keeps nearby seeds and epochs far apart.
+        var generator = Xoshiro256(seed: seed ^ (UInt64(truncatingIfNeeded: epoch) &* 0x9E37_79B9_7F4A_7C15))
+        var order = Array(pairs.indices)
+        order.deterministicShuffle(using: &generator)
+
+        var rows: [[Int]] = []
+        rows.reserveCapacity(batchCount)
+        let chunkSize = batchSize * Self.batchesPerChunk
+        for chunkStart in stride(from: 0, to: order.count, by: chunkSize) {
+            let chunk = order[chunkStart..<min(chunkStart + chunkSize, order.count)]
+            // Ties keep their shuffled order: a total order, so the sort is the same everywhere.
+            let byLength = chunk.enumerated()
+                .sorted { (length(of: $0.element), $0.offset) < (length(of: $1.element), $1.offset) }
+                .map(\.element)
+            for batchStart in stride(from: 0, to: byLength.count, by: batchSize) {
+                rows.append(Array(byLength[batchStart..<min(batchStart + batchSize, byLength.count)]))
+            }
+        }
+        rows.deterministicShuffle(using: &generator)
+        return rows
+    }
+
+    public func batch(rows: [Int]) -> Seq2SeqBatch {
+        Seq2SeqBatch(questions: rows.map { pairs[$0].question }, answers: rows.map { pairs[$0].answer },
+                     bos: Vocabulary.bos, eos: Vocabulary.eos)
+    }
+
+    private func length(of index: Int) -> Int { pairs[index].question.count + pairs[index].answer.count }
+
+    /// Cuts questions and answers longer than `maxLength` tokens (`<bos>` and `<eos>` not counted)
+    /// to their first `maxLength` tokens; `truncatedCount` is the number of pairs cut.
+    public static func truncate(_ pairs: [Pair], maxLength: Int) -> (pairs: [Pair], truncatedCount: Int) {
+        precondition(maxLength > 0, "the maximum length is at least 1")
+        var truncatedCount = 0
+        let cut = pairs.map { pair -> Pair in
+            guard pair.question.count > maxLength || pair.answer.count > maxLength else { return pair }
+            truncatedCount += 1
+            return (Array(pair.question.prefix(maxLength)), Array(pair.answer.prefix(maxLength)))
+        }
+        return (cut, truncatedCount)
+    }
+}

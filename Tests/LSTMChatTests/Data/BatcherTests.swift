@@ -1,0 +1,114 @@
+import Testing
+@testable import LSTMChat
+
+@Suite struct BatcherTests {
+    /// Pairs whose question starts with their own index (+ 10, clear of the special ids), with
+    /// lengths from 1 to 40 spread by a fixed generator.
+    static func pairs(_ count: Int) -> [Batcher.Pair] {
+        var generator = Xoshiro256(seed: 7)
+        return (0..<count).map { index in
+            let questionLength = 1 + generator.index(below: 20), answerLength = 1 + generator.index(below: 20)
+            return ([Int32(index + 10)] + Array(repeating: 5, count: questionLength - 1),
+                    Array(repeating: 6, count: answerLength))
+        }
+    }
+
+    /// The batch's questions, read back from its time-major source.
+    static func questions(in batch: Seq2SeqBatch) -> [[Int32]] {
+        (0..<batch.batchSize).map { b in
+            (0..<Int(batch.sourceLengths[b])).map { t in batch.source[t * batch.batchSize + b] }
+        }
+    }
+
+    @Test(arguments: [(1, 1), (7, 3), (100, 10), (1234, 8), (1000, 1000), (5, 64)])
+    func everyPairIsInExactlyOneBatchPerEpoch(count: Int, batchSize: Int) {
+        let pairs = Self.pairs(count)
+        let batcher = Batcher(pairs: pairs, batchSize: batchSize, seed: 42)
+        for epoch in 0..<2 {
+            let batches = batcher.batches(epoch: epoch)
+            #expect(batches.count == batcher.batchCount)
+            #expect(batches.count == (count + batchSize - 1) / batchSize)
+            #expect(batches.filter { $0.batchSize != batchSize }.count <= 1)
+            let questions = batches.flatMap(Self.questions(in:))
+            #expect(questions.sorted { $0[0] < $1[0] } == pairs.map(\.question))
+        }
+    }
+
+    @Test func batchesFeedBosAndAnswerAndTargetAnswerAndEos() throws {
+        let batcher = Batcher(pairs: [([10, 11], [20, 21, 22])], batchSize: 4, seed: 1)
+        let batch = try #require(batcher.batches(epoch: 0).first)
+        #expect(batch == Seq2SeqBatch(questions: [[10, 11]], answers: [[20, 21, 22]], bos: Vocabulary.bos, eos: Vocabulary.eos))
+        #expect(batch.decoderInputs == [Vocabulary.bos, 20, 21, 22])
+        #expect(batch.targets == [20, 21, 22, Vocabulary.eos])
+    }
+
+    @Test func orderDependsOnSeedAndEpochOnly() {
+        let pairs = Self.pairs(500)
+        let rows = { (seed: UInt64, epoch: Int) in Batcher(pairs: pairs, batchSize: 16, seed: seed).batchRows(epoch: epoch) }
+        #expect(rows(42, 3) == rows(42, 3))
+        #expect(rows(42, 3) != rows(42, 4))
+        #expect(rows(42, 3) != rows(43, 3))
+        #expect(Batcher(pairs: pairs, batchSize: 16, seed: 42).batches(epoch: 3)
+                == Batcher(pairs: pairs, batchSize: 16, seed: 42).batches(epoch: 3))
+    }
+
+    @Test func rowsOfABatchAreOfSimilarLength() {
+        let pairs = Self.pairs(2000)
+        let batcher = Batcher(pairs: pairs, batchSize: 20, seed: 3)
+        let lengths = pairs.map { $0.question.count + $0.answer.count }
+        let spreads = batcher.batchRows(epoch: 0).map { rows in
+            rows.map { lengths[$0] }.max()! - rows.map { lengths[$0] }.min()!
+        }
+        // Lengths run from 2 to 40; 50 batches of a sorted chunk split that range finely.
+        #expect(Double(spreads.reduce(0, +)) / Double(spreads.count) < 3)
+        // And the batch order is shuffled, not shortest first.
+        let firstLengths = batcher.batchRows(epoch: 0).prefix(10).map { lengths[$0[0]] }
+        #expect(firstLengths != firstLengths.sorted())
+    }
+
+    @Test func pairsWithAnEmptySideAreDroppedAndCounted() {
+        let batcher = Batcher(pairs: [([10], [11]), ([], [12]), ([13], []), ([14], [15])], batchSize: 2, seed: 0)
+        #expect(batcher.droppedEmptyCount == 2)
+        #expect(batcher.pairs.map(\.question) == [[10], [14]])
+        #expect(batcher.batches(epoch: 0).flatMap(Self.questions(in:)).count == 2)
+    }
+
+    @Test(arguments: [(1, 3), (2, 1), (3, 0), (10, 0)])
+    func truncateCutsLongSidesAndCountsThePairsCut(maxLength: Int, truncatedCount: Int) {
+        let pairs: [Batcher.Pair] = [([1, 2, 3], [4]), ([5], [6, 7]), ([8, 9], [10])]
+        let result = Batcher.truncate(pairs, maxLength: maxLength)
+        #expect(result.truncatedCount == truncatedCount)
+        #expect(result.pairs.map(\.question) == pairs.map { Array($0.question.prefix(maxLength)) })
+        #expect(result.pairs.map(\.answer) == pairs.map { Array($0.answer.prefix(maxLength)) })
+    }
+}
+
+@Suite struct ValidationSplitTests {
+    @Test(arguments: [(10, 0.1, 1), (10, 0.0, 0), (2, 0.01, 1), (1, 0.5, 0), (0, 0.5, 0), (100, 0.25, 25), (3, 0.9, 2)])
+    func validationSizeFollowsTheFraction(count: Int, fraction: Double, validationCount: Int) {
+        let split = splitForValidation(Array(0..<count), fraction: fraction, seed: 9)
+        #expect(split.validation.count == validationCount)
+        #expect(split.train.count == count - validationCount)
+    }
+
+    @Test func splitIsDeterministicDisjointAndKeepsOrder() {
+        let items = Array(0..<200)
+        let split = splitForValidation(items, fraction: 0.2, seed: 5)
+        #expect(split.train == splitForValidation(items, fraction: 0.2, seed: 5).train)
+        #expect(split.validation != splitForValidation(items, fraction: 0.2, seed: 6).validation)
+        #expect((split.train + split.validation).sorted() == items)
+        #expect(split.train == split.train.sorted() && split.validation == split.validation.sorted())
+        #expect(split.validation != Array(split.validation.indices))  // not simply the first items
+    }
+
+}
+
+@Suite struct ShuffleTests {
+    @Test(arguments: [1, 2, 3, 7, 50])
+    func indexBelowStaysInRangeAndReachesEveryValue(bound: Int) {
+        var generator = Xoshiro256(seed: UInt64(bound))
+        let draws = (0..<2000).map { _ in generator.index(below: bound) }
+        #expect(draws.allSatisfy { (0..<bound).contains($0) })
+        #expect(Set(draws).count == bound)
+    }
+}
