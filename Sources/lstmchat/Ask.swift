@@ -41,7 +41,7 @@ struct Ask: ParsableCommand {
     func run() throws {
         let model: ChatModel
         do {
-            model = try ChatModel.load(path: checkpoint)
+            model = try ChatModel.load(path: checkpoint, missingHint: ChatModel.missingHint)
         } catch let error as ChatError {
             throw Terminal.failure(error.description)
         }

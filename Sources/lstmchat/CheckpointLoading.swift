@@ -11,15 +11,19 @@ extension ChatModel {
     /// The bundled model, relative to the current directory (the package's root for `make chat`).
     static let defaultPath = "checkpoints/default/model.safetensors"
 
-    /// Loads the model at `path`: a `model.safetensors` file, or a checkpoint directory holding one.
-    static func load(path: String) throws -> ChatModel {
+    /// What to do when there is no model, for the commands that start with one.
+    static let missingHint = "train one with `lstmchat train`, or pass --checkpoint"
+
+    /// Loads the model at `path`: a `model.safetensors` file, or a checkpoint directory holding
+    /// one. `missingHint` ends the message when there is no such file.
+    static func load(path: String, missingHint: String? = nil) throws -> ChatModel {
         var isDirectory: ObjCBool = false
         var file = path
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             file = (path as NSString).appendingPathComponent("model.safetensors")
         }
         guard FileManager.default.fileExists(atPath: file) else {
-            throw ChatError("no checkpoint at \(file); train one with `lstmchat train`, or pass --checkpoint")
+            throw ChatError("no checkpoint at \(file)" + (missingHint.map { "; \($0)" } ?? ""))
         }
         do {
             return try read(file)
