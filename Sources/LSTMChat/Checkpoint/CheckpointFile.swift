@@ -39,35 +39,43 @@ public struct CheckpointFile {
         let c = ConfigJSON(vocab_size: config.vocabSize, embed_size: config.embedSize, hidden_size: config.hiddenSize, layers: config.layers)
         let metadata = [
             "format": Self.format,
-            "config": json(c),
-            "vocabulary": json(vocabulary),
+            "config": jsonString(c),
+            "vocabulary": jsonString(vocabulary),
             "tokenizer": tokenizer,
-            "training": json(training),
+            "training": jsonString(training),
         ]
         try SafetensorsFile.write(tensors, metadata: metadata, to: url)
     }
 
     /// Reads a model and checks that the weights, the configuration and the vocabulary agree.
     public static func read(_ url: URL) throws -> CheckpointFile {
-        let (tensors, metadata) = try SafetensorsFile.read(url)
-        func fail(_ problem: String) -> CheckpointError { CheckpointError(url.path, problem) }
+        try validated(SafetensorsFile.read(url), file: url.path)
+    }
+
+    public static func decode(_ data: Data, file: String) throws -> CheckpointFile {
+        try validated(SafetensorsFile.decode(data, file: file), file: file)
+    }
+
+    private static func validated(_ contents: (tensors: [SafetensorsFile.Tensor], metadata: [String: String]), file: String) throws -> CheckpointFile {
+        let (tensors, metadata) = contents
+        func fail(_ problem: String) -> CheckpointError { CheckpointError(file, problem) }
         func field(_ key: String) throws -> String {
             guard let value = metadata[key] else { throw fail("not an lstmchat model (no \"\(key)\" in its metadata)") }
             return value
         }
         guard try field("format") == format else { throw fail("unsupported format \(metadata["format"]!) (expected \(format))") }
-        guard let c = decode(ConfigJSON.self, try field("config")) else { throw fail("metadata \"config\" is not a model configuration") }
+        guard let c = jsonValue(ConfigJSON.self, try field("config")) else { throw fail("metadata \"config\" is not a model configuration") }
         guard [c.vocab_size, c.embed_size, c.hidden_size, c.layers].allSatisfy({ $0 > 0 }),
               c.vocab_size <= 10_000_000, c.embed_size <= 1 << 16, c.hidden_size <= 1 << 16, c.layers <= 64 else {
             throw fail("metadata \"config\" has impossible sizes")
         }
         let config = ModelConfig(vocabSize: c.vocab_size, embedSize: c.embed_size, hiddenSize: c.hidden_size, layers: c.layers)
-        guard let vocabulary = decode([String].self, try field("vocabulary")) else { throw fail("metadata \"vocabulary\" is not a list of strings") }
+        guard let vocabulary = jsonValue([String].self, try field("vocabulary")) else { throw fail("metadata \"vocabulary\" is not a list of strings") }
         guard vocabulary.count == config.vocabSize else {
             throw fail("vocabulary has \(vocabulary.count) tokens but the model has \(config.vocabSize)")
         }
         let tokenizer = try field("tokenizer")
-        let training = metadata["training"].flatMap { decode([String: String].self, $0) } ?? [:]
+        let training = metadata["training"].flatMap { jsonValue([String: String].self, $0) } ?? [:]
 
         // The tensors must be exactly the layout's, in shape and name, and finite.
         let layout = config.seq2seqLayout
@@ -85,12 +93,12 @@ public struct CheckpointFile {
     }
 }
 
-func json<T: Encodable>(_ value: T) -> String {
+func jsonString<T: Encodable>(_ value: T) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return String(decoding: try! encoder.encode(value), as: UTF8.self)
 }
 
-func decode<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
+func jsonValue<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
     try? JSONDecoder().decode(type, from: Data(text.utf8))
 }

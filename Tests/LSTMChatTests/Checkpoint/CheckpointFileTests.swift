@@ -76,14 +76,16 @@ import Testing
         settings.epochs = 7; settings.seed = 42
         var progress = TrainingProgress(seed: 42)
         progress.epoch = 3; progress.stepInEpoch = 5; progress.step = 41; progress.bestValidationLoss = 1.25
+        let w = (0..<layout.count).map { Float($0) * -1 }
         let m = (0..<layout.count).map { Float($0) * 0.5 }, v = (0..<layout.count).map { Float($0) * 0.25 }
-        let state = TrainingStateFile(settings: settings, progress: progress, adamStep: 41, firstMoment: m, secondMoment: v, run: ["data": "x.tsv"])
+        let state = TrainingStateFile(settings: settings, progress: progress, adamStep: 41, weights: w, firstMoment: m, secondMoment: v,
+                                      run: ["data": "x.tsv"])
         try state.write(to: url, layout: layout)
         let read = try TrainingStateFile.read(url, layout: layout)
         #expect(read.settings == settings)
         #expect(read.progress == progress)
         #expect(read.adamStep == 41)
-        #expect(read.firstMoment == m && read.secondMoment == v)
+        #expect(read.weights == w && read.firstMoment == m && read.secondMoment == v)
         #expect(read.run == ["data": "x.tsv"])
 
         let other = ModelConfig(vocabSize: 8, embedSize: 3, hiddenSize: 4, layers: 1).seq2seqLayout
