@@ -34,18 +34,17 @@ extension ChatModel {
 
     private static func read(_ file: String) throws -> ChatModel {
         let checkpoint = try CheckpointFile.read(URL(fileURLWithPath: file))
-        let network = Seq2SeqModel(config: checkpoint.config, parameters: checkpoint.parameters)
-        let (tokenize, detokenize) = try tokenizer(named: checkpoint.tokenizer, file: file)
-        return ChatModel(network: network, vocabulary: checkpoint.vocabulary, tokenize: tokenize, detokenize: detokenize,
-                         trainingSteps: checkpoint.training["steps"].flatMap { Int($0) }, path: file)
-    }
-
-    /// The tokenizer a checkpoint names. (Stand-in until the data layer's `Tokenizer` is merged.)
-    private static func tokenizer(named name: String, file: String) throws -> ((String) -> [String], ([String]) -> String) {
-        switch name {
-        case "word": return ({ $0.lowercased().split(whereSeparator: \.isWhitespace).map(String.init) }, { $0.joined(separator: " ") })
-        case "char": return ({ $0.lowercased().map(String.init) }, { $0.joined() })
-        default: throw ChatError("\(file): unknown tokenizer \"\(name)\"")
+        guard let kind = Tokenizer.Kind(rawValue: checkpoint.tokenizer) else {
+            throw ChatError("\(file): unknown tokenizer \"\(Terminal.printable(checkpoint.tokenizer))\"")
         }
+        let vocabulary: Vocabulary
+        do {
+            vocabulary = try Vocabulary(tokens: checkpoint.vocabulary)
+        } catch let error as Vocabulary.InvalidTokens {
+            throw ChatError("\(file): \(Terminal.printable(error.description))")
+        }
+        return ChatModel(network: Seq2SeqModel(config: checkpoint.config, parameters: checkpoint.parameters),
+                         vocabulary: vocabulary, tokenizer: Tokenizer(kind: kind),
+                         trainingSteps: checkpoint.training["steps"].flatMap { Int($0) }, path: file)
     }
 }
