@@ -45,7 +45,13 @@ struct Ask: ParsableCommand {
         } catch let error as ChatError {
             throw Terminal.failure(error.description)
         }
-        let chatbot = Chatbot(model: model, settings: decoding.settings)
+        // Several answers come from beam search unless sampling; say so in --json's settings.
+        var settings = decoding.settings
+        if nBest > 1 && settings.strategy != .sample {
+            settings.strategy = .beam
+            settings.beamWidth = max(settings.beamWidth, nBest)
+        }
+        let chatbot = Chatbot(model: model, settings: settings)
         setvbuf(stdout, nil, _IOLBF, 0)
         if let question {
             ask(question, chatbot)

@@ -88,6 +88,15 @@ private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", 
         #expect(settings["beam_width"] as? Int == 3)
     }
 
+    @Test func severalAnswersComeFromAWideEnoughBeam() throws {
+        let result = try LSTMChatBinary.run(["ask", "--checkpoint", TinyCheckpoint.path, "--json", "--n-best", "6", "hi"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let settings = try #require(object["settings"] as? [String: Any])
+        #expect(settings["strategy"] as? String == "beam")
+        #expect(settings["beam_width"] as? Int == 6)
+        #expect((object["answers"] as? [Any])?.count == 6)
+    }
+
     @Test func theSameSeedSamplesTheSameAnswers() throws {
         let args = ["ask", "--checkpoint", TinyCheckpoint.path, "--temperature", "1.5", "--seed", "7", "--n-best", "5", "hi"]
         let first = try LSTMChatBinary.run(args), second = try LSTMChatBinary.run(args)
