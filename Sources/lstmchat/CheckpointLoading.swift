@@ -29,6 +29,10 @@ extension ChatModel {
             return try read(file)
         } catch let error as CheckpointError {
             throw ChatError(error.description)
+        } catch let error as ChatError {
+            throw error
+        } catch {
+            throw ChatError("\(file): \(error.localizedDescription)")
         }
     }
 
