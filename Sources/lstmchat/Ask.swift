@@ -41,11 +41,17 @@ struct Ask: ParsableCommand {
     func run() throws {
         let model: ChatModel
         do {
-            model = try ChatModel.load(path: checkpoint)
+            model = try ChatModel.load(path: checkpoint, missingHint: ChatModel.missingHint)
         } catch let error as ChatError {
             throw Terminal.failure(error.description)
         }
-        let chatbot = Chatbot(model: model, settings: decoding.settings)
+        // Several answers come from beam search unless sampling; say so in --json's settings.
+        var settings = decoding.settings
+        if nBest > 1 && settings.strategy != .sample {
+            settings.strategy = .beam
+            settings.beamWidth = max(settings.beamWidth, nBest)
+        }
+        let chatbot = Chatbot(model: model, settings: settings)
         setvbuf(stdout, nil, _IOLBF, 0)
         if let question {
             ask(question, chatbot)

@@ -20,7 +20,7 @@ struct Chat: ParsableCommand {
     @Option(help: ArgumentHelp("The model: a model.safetensors file, or a checkpoint directory holding one.", valueName: "path"))
     var checkpoint = ChatModel.defaultPath
 
-    @Option(help: ArgumentHelp("Where to keep the history of typed lines.", valueName: "file"))
+    @Option(help: ArgumentHelp("Where to keep the history of typed lines ('' keeps none).", valueName: "file"))
     var historyFile = "~/.lstmchat_history"
 
     @OptionGroup(title: "Decoding")
@@ -29,13 +29,13 @@ struct Chat: ParsableCommand {
     func run() throws {
         let model: ChatModel
         do {
-            model = try ChatModel.load(path: checkpoint)
+            model = try ChatModel.load(path: checkpoint, missingHint: ChatModel.missingHint)
         } catch let error as ChatError {
             throw Terminal.failure(error.description)
         }
         let repl = ChatLoop(chatbot: Chatbot(model: model, settings: decoding.settings))
         if isatty(STDIN_FILENO) == 1 {
-            print("lstmchat: \(model.summary); type /help for commands")
+            print("lstmchat: \(model.path) (\(model.summary)); type /help for commands")
             let history = (historyFile as NSString).expandingTildeInPath
             repl.runInteractive(editor: LineEditor(historyFile: history.isEmpty ? nil : history, completions: SlashCommand.names))
         } else {

@@ -5,34 +5,27 @@ import LSTMChat
 /// A trained model ready to answer questions: the network, its vocabulary and its tokenizer.
 final class ChatModel {
     let network: Seq2SeqModel
-    /// Token strings by id.
-    let vocabulary: [String]
-    let specials: SpecialTokenIDs
-    let tokenize: (String) -> [String]
-    let detokenize: ([String]) -> String
+    let vocabulary: Vocabulary
+    let tokenizer: Tokenizer
     let trainingSteps: Int?
     /// The file it came from, as the user named it.
     let path: String
-    private let ids: [String: Int32]
 
     /// Questions longer than this are cut: the model never saw longer ones, and the encoder's
     /// time and memory grow with the length.
     static let maxQuestionTokens = 200
 
-    init(network: Seq2SeqModel, vocabulary: [String], specials: SpecialTokenIDs = .standard,
-         tokenize: @escaping (String) -> [String], detokenize: @escaping ([String]) -> String,
-         trainingSteps: Int?, path: String) {
+    init(network: Seq2SeqModel, vocabulary: Vocabulary, tokenizer: Tokenizer, trainingSteps: Int?, path: String) {
         precondition(vocabulary.count == network.config.vocabSize, "vocabulary and model disagree on the size")
         self.network = network
         self.vocabulary = vocabulary
-        self.specials = specials
-        self.tokenize = tokenize
-        self.detokenize = detokenize
+        self.tokenizer = tokenizer
         self.trainingSteps = trainingSteps
         self.path = path
-        var ids: [String: Int32] = [:]
-        for (id, token) in vocabulary.enumerated() where ids[token] == nil { ids[token] = Int32(id) }
-        self.ids = ids
+    }
+
+    var specials: SpecialTokenIDs {
+        SpecialTokenIDs(pad: Vocabulary.pad, unknown: Vocabulary.unknown, bos: Vocabulary.bos, eos: Vocabulary.eos)
     }
 
     /// "vocabulary 8000, 2 layers of 512, 30000 training steps"
@@ -52,21 +45,16 @@ final class ChatModel {
     }
 
     func encode(_ text: String) -> Question {
-        var tokens = tokenize(text)
+        var tokens = tokenizer.tokenize(text)
         let wasCut = tokens.count > Self.maxQuestionTokens
         if wasCut { tokens.removeLast(tokens.count - Self.maxQuestionTokens) }
-        var unknown: [String] = []
-        let ids = tokens.map { token -> Int32 in
-            if let id = self.ids[token] { return id }
-            if !unknown.contains(token) { unknown.append(token) }
-            return specials.unknown
-        }
-        return Question(ids: ids, unknownWords: unknown, wasCut: wasCut)
+        return Question(ids: vocabulary.encode(tokens), unknownWords: vocabulary.unknownWords(in: tokens), wasCut: wasCut)
     }
 
-    func tokens(of answer: GeneratedAnswer) -> [String] { answer.tokens.map { vocabulary[Int($0)] } }
+    /// The answer's tokens; `<unk>` shows as itself when answers may hold it.
+    func tokens(of answer: GeneratedAnswer) -> [String] { answer.tokens.map { vocabulary.tokens[Int($0)] } }
 
-    func text(of answer: GeneratedAnswer) -> String { detokenize(tokens(of: answer)) }
+    func text(of answer: GeneratedAnswer) -> String { tokenizer.detokenize(tokens(of: answer)) }
 }
 
 /// A model and the decoder that answers with it, as `chat` and `ask` use them.

@@ -11,37 +11,44 @@ extension ChatModel {
     /// The bundled model, relative to the current directory (the package's root for `make chat`).
     static let defaultPath = "checkpoints/default/model.safetensors"
 
-    /// Loads the model at `path`: a `model.safetensors` file, or a checkpoint directory holding one.
-    static func load(path: String) throws -> ChatModel {
+    /// What to do when there is no model, for the commands that start with one.
+    static let missingHint = "train one with `lstmchat train`, or pass --checkpoint"
+
+    /// Loads the model at `path`: a `model.safetensors` file, or a checkpoint directory holding
+    /// one. `missingHint` ends the message when there is no such file.
+    static func load(path: String, missingHint: String? = nil) throws -> ChatModel {
         var isDirectory: ObjCBool = false
         var file = path
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             file = (path as NSString).appendingPathComponent("model.safetensors")
         }
         guard FileManager.default.fileExists(atPath: file) else {
-            throw ChatError("no checkpoint at \(file); train one with `lstmchat train`, or pass --checkpoint")
+            throw ChatError("no checkpoint at \(file)" + (missingHint.map { "; \($0)" } ?? ""))
         }
         do {
             return try read(file)
         } catch let error as CheckpointError {
             throw ChatError(error.description)
+        } catch let error as ChatError {
+            throw error
+        } catch {
+            throw ChatError("\(file): \(error.localizedDescription)")
         }
     }
 
     private static func read(_ file: String) throws -> ChatModel {
         let checkpoint = try CheckpointFile.read(URL(fileURLWithPath: file))
-        let network = Seq2SeqModel(config: checkpoint.config, parameters: checkpoint.parameters)
-        let (tokenize, detokenize) = try tokenizer(named: checkpoint.tokenizer, file: file)
-        return ChatModel(network: network, vocabulary: checkpoint.vocabulary, tokenize: tokenize, detokenize: detokenize,
-                         trainingSteps: checkpoint.training["steps"].flatMap { Int($0) }, path: file)
-    }
-
-    /// The tokenizer a checkpoint names. (Stand-in until the data layer's `Tokenizer` is merged.)
-    private static func tokenizer(named name: String, file: String) throws -> ((String) -> [String], ([String]) -> String) {
-        switch name {
-        case "word": return ({ $0.lowercased().split(whereSeparator: \.isWhitespace).map(String.init) }, { $0.joined(separator: " ") })
-        case "char": return ({ $0.lowercased().map(String.init) }, { $0.joined() })
-        default: throw ChatError("\(file): unknown tokenizer \"\(name)\"")
+        guard let kind = Tokenizer.Kind(rawValue: checkpoint.tokenizer) else {
+            throw ChatError("\(file): unknown tokenizer \"\(Terminal.printable(checkpoint.tokenizer))\"")
         }
+        let vocabulary: Vocabulary
+        do {
+            vocabulary = try Vocabulary(tokens: checkpoint.vocabulary)
+        } catch let error as Vocabulary.InvalidTokens {
+            throw ChatError("\(file): \(Terminal.printable(error.description))")
+        }
+        return ChatModel(network: Seq2SeqModel(config: checkpoint.config, parameters: checkpoint.parameters),
+                         vocabulary: vocabulary, tokenizer: Tokenizer(kind: kind),
+                         trainingSteps: checkpoint.training["steps"].flatMap { Int($0) }, path: file)
     }
 }

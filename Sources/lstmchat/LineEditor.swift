@@ -8,7 +8,7 @@ final class LineEditor {
     /// Readline keeps this many lines in memory and in the file.
     static let historySize: Int32 = 1000
 
-    private let historyFile: String?
+    private var historyFile: String?
 
     /// The words Tab completes at the start of a line.
     nonisolated(unsafe) private static var completions: [String] = []
@@ -39,10 +39,11 @@ final class LineEditor {
         using_history()
         stifle_history(Self.historySize)
         if let historyFile {
-            if FileManager.default.fileExists(atPath: historyFile) {
-                read_history(historyFile)
-            } else {
-                write_history(historyFile)  // creates it, so that lines can be appended
+            // Readline returns an errno; creating the file lets later lines be appended to it.
+            let error = FileManager.default.fileExists(atPath: historyFile) ? read_history(historyFile) : write_history(historyFile)
+            if error != 0 {
+                Terminal.standardError("lstmchat: \(historyFile): \(String(cString: strerror(error))); history will not be kept")
+                self.historyFile = nil
             }
         }
         signal(SIGINT) { _ in

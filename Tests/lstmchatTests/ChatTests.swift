@@ -88,6 +88,15 @@ private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", 
         #expect(settings["beam_width"] as? Int == 3)
     }
 
+    @Test func severalAnswersComeFromAWideEnoughBeam() throws {
+        let result = try LSTMChatBinary.run(["ask", "--checkpoint", TinyCheckpoint.path, "--json", "--n-best", "6", "hi"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let settings = try #require(object["settings"] as? [String: Any])
+        #expect(settings["strategy"] as? String == "beam")
+        #expect(settings["beam_width"] as? Int == 6)
+        #expect((object["answers"] as? [Any])?.count == 6)
+    }
+
     @Test func theSameSeedSamplesTheSameAnswers() throws {
         let args = ["ask", "--checkpoint", TinyCheckpoint.path, "--temperature", "1.5", "--seed", "7", "--n-best", "5", "hi"]
         let first = try LSTMChatBinary.run(args), second = try LSTMChatBinary.run(args)
@@ -129,6 +138,7 @@ private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", 
             try Self.checkpoint(named: "notes.safetensors", contents: Array("these are my notes\n".utf8)),
             try Self.checkpoint(named: "empty.safetensors", contents: []),
         ]
+        defer { for path in paths { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) } }
         for path in paths {
             let result = try LSTMChatBinary.run([command, "--checkpoint", path] + (command == "ask" ? ["hi"] : []), stdin: "hi\n")
             #expect(result.status == 1)
@@ -141,6 +151,7 @@ private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", 
 
     @Test func theDefaultCheckpointIsLookedForInTheCurrentDirectory() throws {
         let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
         let result = try LSTMChatBinary.run(["chat"], in: directory)
         #expect(result.status == 1)
         #expect(result.stderr == "lstmchat: no checkpoint at checkpoints/default/model.safetensors; train one with `lstmchat train`, or pass --checkpoint\n")
@@ -155,7 +166,9 @@ private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", 
 
 @Suite(.serialized) struct ChatTerminalTests {
     @Test func aConversationWithSettingsCtrlCAndCtrlD() throws {
-        let history = try temporaryDirectory().appendingPathComponent("history").path
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let history = directory.appendingPathComponent("history").path
         let expected = try LSTMChatBinary.run(["ask", "--checkpoint", TinyCheckpoint.path, "how are you"]).stdout
         let chat = try PseudoTerminal(["chat", "--checkpoint", TinyCheckpoint.path, "--history-file", history])
         #expect(chat.waitFor("type /help for commands\r\n") != nil, "\(chat.transcript)")
@@ -189,7 +202,9 @@ private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", 
     }
 
     @Test func historyIsKeptBetweenSessions() throws {
-        let history = try temporaryDirectory().appendingPathComponent("history").path
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let history = directory.appendingPathComponent("history").path
         let first = try PseudoTerminal(["chat", "--checkpoint", TinyCheckpoint.path, "--history-file", history])
         #expect(first.waitFor("> ") != nil)
         first.send("what is your name\r")

@@ -158,13 +158,25 @@ public final class AnswerGenerator {
         var greedyTokens: [Int32] = [], greedyLogP: Float = 0, greedyDone = !withGreedy
         greedyTokens.reserveCapacity(maxLength)
         var answers: [GeneratedAnswer] = []
+        // The best `count` finished scores, best first: the last is the bar a new answer must pass.
+        var bestScores: [Float] = []
+        bestScores.reserveCapacity(count + 1)
         var steps = 0
 
         func prefix(_ row: Int, length: Int) -> [Int32] { Array(prefixes[(row * maxLength)..<(row * maxLength + length)]) }
-        /// The `count`-th best finished score, once there are that many.
-        func cutoff() -> Float? {
-            guard answers.count >= count else { return nil }
-            return answers.map { $0.score(lengthPenalty: alpha) }.sorted(by: >)[count - 1]
+        var cutoff: Float { bestScores.count == count ? bestScores[count - 1] : -.infinity }
+        /// Keeps a finished answer if it may be among the `count` best (so that only those allocate).
+        func keep(row: Int, length: Int, logP: Float, finished: Bool, tokens: [Int32]? = nil) {
+            let score = logP / pow(Float(max(1, length + (finished ? 1 : 0))), alpha)
+            guard score > cutoff || bestScores.count < count else { return }
+            let answer = GeneratedAnswer(tokens: tokens ?? prefix(row, length: length), logProbability: logP, finished: finished)
+            // The greedy row may find one of the beam's answers: it counts once.
+            guard !answers.contains(where: { $0.tokens == answer.tokens && $0.finished == answer.finished }) else { return }
+            var i = bestScores.count
+            while i > 0, bestScores[i - 1] < score { i -= 1 }
+            bestScores.insert(score, at: i)
+            if bestScores.count > count { bestScores.removeLast() }
+            answers.append(answer)
         }
 
         for t in 0..<maxLength {  // t tokens chosen so far
@@ -193,7 +205,7 @@ public final class AnswerGenerator {
             var live = 0
             for candidate in candidates where live < width {
                 if candidate.token == eos {
-                    answers.append(GeneratedAnswer(tokens: prefix(candidate.row, length: t), logProbability: candidate.logP, finished: true))
+                    keep(row: candidate.row, length: t, logP: candidate.logP, finished: true)
                     continue
                 }
                 let from = candidate.row * maxLength, to = live * maxLength
@@ -219,7 +231,7 @@ public final class AnswerGenerator {
                 greedyLogP += z[Int(token)] - largest - logSum
                 if token == eos {
                     greedyDone = true
-                    answers.append(GeneratedAnswer(tokens: greedyTokens, logProbability: greedyLogP, finished: true))
+                    keep(row: greedyRow, length: greedyTokens.count, logP: greedyLogP, finished: true, tokens: greedyTokens)
                 } else {
                     greedyTokens.append(token)
                     inputs[greedyRow] = token
@@ -229,25 +241,15 @@ public final class AnswerGenerator {
 
             // Stop when nothing live can still reach the n-best: log P only falls as an answer
             // grows, and the length divides it at most by maxLength^α.
-            if let cutoff = cutoff() {
-                var bestLive = scores.max()!
-                if !greedyDone { bestLive = max(bestLive, greedyLogP) }
-                if bestLive == -.infinity || bestLive / pow(Float(maxLength), alpha) <= cutoff { break }
-            }
+            var bestLive = scores.max()!
+            if !greedyDone { bestLive = max(bestLive, greedyLogP) }
+            if bestLive == -.infinity || (bestScores.count == count && bestLive / pow(Float(maxLength), alpha) <= cutoff) { break }
         }
         if steps == maxLength {  // cut at the maximum length
-            for r in 0..<width where scores[r] > -.infinity {
-                answers.append(GeneratedAnswer(tokens: prefix(r, length: maxLength), logProbability: scores[r], finished: false))
-            }
-            if !greedyDone { answers.append(GeneratedAnswer(tokens: greedyTokens, logProbability: greedyLogP, finished: false)) }
+            for r in 0..<width where scores[r] > -.infinity { keep(row: r, length: maxLength, logP: scores[r], finished: false) }
+            if !greedyDone { keep(row: greedyRow, length: greedyTokens.count, logP: greedyLogP, finished: false, tokens: greedyTokens) }
         }
 
-        // Best first; the greedy answer may repeat one of the beam's.
-        var best: [GeneratedAnswer] = []
-        for answer in answers.sorted(by: { $0.score(lengthPenalty: alpha) > $1.score(lengthPenalty: alpha) })
-        where best.count < count && !best.contains(where: { $0.tokens == answer.tokens && $0.finished == answer.finished }) {
-            best.append(answer)
-        }
-        return best
+        return Array(answers.sorted { $0.score(lengthPenalty: alpha) > $1.score(lengthPenalty: alpha) }.prefix(count))
     }
 }

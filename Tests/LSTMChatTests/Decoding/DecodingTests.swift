@@ -142,10 +142,17 @@ private let questions: [[Int32]] = [[4, 5, 6], [7], [8, 9, 10, 11, 4], []]
 
     @Test("the best beam scores at least as well as greedy", arguments: [2, 3, 5])
     func beamIsNeverWorseThanGreedy(width: Int) {
-        for seed: UInt64 in 1...8 {
-            let greedy = generator(seed: seed)
-            let beam = generator(seed: seed) { $0.strategy = .beam; $0.beamWidth = width }
-            let alpha = beam.settings.lengthPenalty
+        // Beam search alone loses the greedy answer now and then (on a few of these models it
+        // would); the greedy row in its batch makes this hold always.
+        for seed: UInt64 in 1...60 {
+            let model = randomModel(seed: seed, vocabSize: 30)
+            var settings = DecodingSettings()
+            settings.maxLength = 12
+            let greedy = AnswerGenerator(session: InferenceSession(model: model), settings: settings)
+            settings.strategy = .beam
+            settings.beamWidth = width
+            let beam = AnswerGenerator(session: InferenceSession(model: model), settings: settings)
+            let alpha = settings.lengthPenalty
             for question in questions {
                 let a = greedy.generate(question), b = beam.generate(question)
                 #expect(b.score(lengthPenalty: alpha) >= a.score(lengthPenalty: alpha) - 1e-5)
