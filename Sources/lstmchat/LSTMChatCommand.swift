@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LSTMChat
 
 @main
@@ -7,11 +8,35 @@ struct LSTMChatCommand: ParsableCommand {
         commandName: "lstmchat",
         abstract: "Train a sequence-to-sequence LSTM on questions and answers, then chat with it.",
         version: LSTMChatVersion.description,
-        subcommands: [Chat.self, Ask.self, Plot.self]
+        subcommands: [Train.self, Chat.self, Ask.self, Plot.self]
     )
 
     static func main() {
         BLASCoreType.restartWithFastKernelsIfNeeded()
-        main(nil)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as UserFacingError {
+            // Problems with the user's files: one line, like any Unix tool, and status 1.
+            FileHandle.standardError.write(Data("lstmchat: \(error)\n".utf8))
+            Foundation.exit(1)
+        } catch {
+            exit(withError: error)
+        }
     }
 }
+
+/// Errors about the user's data, files and runs, printed as `lstmchat: <description>`.
+protocol UserFacingError: Error, CustomStringConvertible {}
+
+/// A command could not do what was asked; `description` says why, in one line.
+struct CommandFailure: UserFacingError {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+extension DataError: UserFacingError {}
+extension CheckpointError: UserFacingError {}
+extension LossLogError: UserFacingError {}
+extension DirectoryLock.Failure: UserFacingError {}
+extension TrainingError: UserFacingError {}
+extension Vocabulary.InvalidTokens: UserFacingError {}

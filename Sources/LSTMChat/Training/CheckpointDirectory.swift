@@ -1,0 +1,69 @@
+import Foundation
+
+/// A training run's directory (`--out checkpoints/NAME`):
+///
+///     model.safetensors      the latest model: all `chat` needs
+///     best.safetensors       the model with the lowest validation loss so far
+///     training.safetensors   weights, Adam's moments and the position in the run, for --resume
+///     loss.csv               the loss log
+///     .lock                  held while a run trains here
+///
+/// Each file is replaced atomically. The training state goes first: it alone decides where a
+/// resumed run continues, so a crash between the two writes costs nothing.
+public struct CheckpointDirectory {
+    public let url: URL
+
+    public init(_ url: URL) { self.url = url }
+
+    public var model: URL { url.appendingPathComponent("model.safetensors") }
+    public var best: URL { url.appendingPathComponent("best.safetensors") }
+    public var state: URL { url.appendingPathComponent("training.safetensors") }
+    public var log: URL { url.appendingPathComponent("loss.csv") }
+
+    public var holdsRun: Bool { FileManager.default.fileExists(atPath: state.path) }
+
+    public func create() throws {
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw CheckpointError(url.path, "cannot create the checkpoint directory")
+        }
+    }
+
+    /// Saves the run: its state, then the model (and the best model when `isBest`).
+    public func save(trainer: Trainer, vocabulary: Vocabulary, tokenizer: Tokenizer, run: [String: String], isBest: Bool) throws {
+        let parameters = trainer.model.parameters
+        try TrainingStateFile(
+            settings: trainer.settings, progress: trainer.progress, adamStep: trainer.adam.step,
+            weights: parameters.values.array, firstMoment: trainer.adam.firstMoment.array,
+            secondMoment: trainer.adam.secondMoment.array, run: run
+        ).write(to: state, layout: parameters.layout)
+        let info = ["steps": String(trainer.progress.step), "epochs": String(trainer.progress.epoch)].merging(run) { a, _ in a }
+        let checkpoint = CheckpointFile(config: trainer.model.config, parameters: parameters, vocabulary: vocabulary.tokens,
+                                        tokenizer: tokenizer.kind.rawValue, training: info)
+        try checkpoint.write(to: model)
+        if isBest { try checkpoint.write(to: best) }
+    }
+
+    /// A run saved here, ready to continue: the trainer with its weights, moments and position.
+    public func resume(settings override: (inout TrainingSettings) -> Void = { _ in }) throws
+        -> (trainer: Trainer, vocabulary: Vocabulary, tokenizer: Tokenizer, run: [String: String])
+    {
+        guard holdsRun else { throw CheckpointError(url.path, "no training run to resume here (no training.safetensors)") }
+        let checkpoint = try CheckpointFile.read(model)
+        let saved = try TrainingStateFile.read(state, layout: checkpoint.parameters.layout)
+        guard let vocabulary = try? Vocabulary(tokens: checkpoint.vocabulary) else {
+            throw CheckpointError(model.path, "the vocabulary in its metadata is not valid")
+        }
+        guard let kind = Tokenizer.Kind(rawValue: checkpoint.tokenizer) else {
+            throw CheckpointError(model.path, "unknown tokenizer \(checkpoint.tokenizer)")
+        }
+        let parameters = checkpoint.parameters
+        saved.weights.withUnsafeBufferPointer { parameters.values.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        var settings = saved.settings
+        override(&settings)
+        let trainer = Trainer(model: Seq2SeqModel(config: checkpoint.config, parameters: parameters), settings: settings, progress: saved.progress)
+        trainer.adam.restore(step: saved.adamStep, firstMoment: saved.firstMoment, secondMoment: saved.secondMoment)
+        return (trainer, vocabulary, Tokenizer(kind: kind), saved.run)
+    }
+}

@@ -1,0 +1,291 @@
+import ArgumentParser
+import Foundation
+import LSTMChat
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a model on question/answer pairs.",
+        discussion: """
+            DATA is a TSV file (question<TAB>answer on each line), a ChatterBot YAML corpus \
+            (.yml), or a directory of such files; or give two parallel files with --questions \
+            and --answers. The model, the training state and the loss log go to the --out \
+            directory after every epoch. Ctrl-C stops after the current step and saves; \
+            --resume continues exactly where a run stopped.
+
+            Examples:
+              lstmchat train datasets/examples/small.tsv --out checkpoints/small
+              lstmchat train --questions q.txt --answers a.txt --epochs 20
+              lstmchat train --resume checkpoints/small --epochs 60
+            """)
+
+    @Argument(help: "Question/answer data: a .tsv or .yml file, or a directory of them.")
+    var data: String?
+
+    @Option(help: ArgumentHelp("Questions file, one per line (with --answers).", valueName: "file"))
+    var questions: String?
+
+    @Option(help: ArgumentHelp("Answers file, one per line, parallel to --questions.", valueName: "file"))
+    var answers: String?
+
+    @Option(help: "Data format when the extension does not say: tsv, parallel or yaml.")
+    var format: String?
+
+    @Option(help: ArgumentHelp("Checkpoint directory (default: checkpoints/<data name>).", valueName: "dir"))
+    var out: String?
+
+    @Option(help: ArgumentHelp("Continue the run saved in this checkpoint directory.", valueName: "dir"))
+    var resume: String?
+
+    @Option(help: ArgumentHelp("Loss log CSV (default: loss.csv in the checkpoint directory).", valueName: "file"))
+    var log: String?
+
+    @OptionGroup(title: "Model") var model: ModelOptions
+    @OptionGroup(title: "Solver") var solver: SolverOptions
+
+    @Option(help: "BLAS threads (default: one per core).")
+    var threads: Int?
+
+    @Flag(help: "Print nothing but errors.")
+    var quiet = false
+
+    func validate() throws {
+        if resume == nil, data == nil, questions == nil {
+            throw ValidationError("give the training data: a file or directory, or --questions and --answers")
+        }
+        if (questions == nil) != (answers == nil) { throw ValidationError("--questions and --answers go together") }
+        if data != nil, questions != nil { throw ValidationError("give DATA or --questions/--answers, not both") }
+        if let format, DataFormat(rawValue: format) == nil { throw ValidationError("--format must be tsv, parallel or yaml") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try model.validate()
+        try solver.validate()
+    }
+
+    func run() throws {
+        BLASInfo.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        var progressBar = ProgressBar(quiet: quiet)
+
+        // What to train: from the flags, or from the run being resumed (locked before it is read).
+        var recipe = TrainingRecipe(data: data, questions: questions, answers: answers, format: format, model: model, solver: solver)
+        let directory = CheckpointDirectory(URL(fileURLWithPath: resume ?? out ?? "checkpoints/\(recipe.name)"))
+        if resume != nil {
+            try refuseChangesOnResume()
+        } else if directory.holdsRun {
+            throw CommandFailure("\(directory.url.path) already holds a training run; continue it with --resume \(directory.url.path), or choose another --out")
+        }
+        try directory.create()
+        let lock = try DirectoryLock(directory: directory.url)
+        defer { withExtendedLifetime(lock) {} }
+        var resumed: (trainer: Trainer, vocabulary: Vocabulary, tokenizer: Tokenizer, run: [String: String])?
+        if resume != nil {
+            resumed = try directory.resume { settings in
+                if let epochs = solver.epochs { settings.epochs = epochs }
+            }
+            guard let saved = resumed!.run["recipe"].flatMap(TrainingRecipe.init(json:)) else {
+                throw CommandFailure("\(directory.state.path): no record of the data this run trained on")
+            }
+            recipe = saved
+            recipe.settings = resumed!.trainer.settings
+        }
+
+        // The data: read, split, tokenized, encoded.
+        let pairs = try recipe.readPairs()
+        let (trainPairs, validationPairs) = splitForValidation(pairs, fraction: recipe.validationFraction, seed: recipe.settings.seed)
+        let tokenizer = resumed?.tokenizer ?? Tokenizer(kind: recipe.tokenizer)
+        let tokenized = { (pairs: [QAPair]) in pairs.map { (tokenizer.tokenize($0.question), tokenizer.tokenize($0.answer)) } }
+        let trainTokens = tokenized(trainPairs), validationTokens = tokenized(validationPairs)
+        let vocabulary = resumed?.vocabulary
+            ?? Vocabulary(counting: trainTokens.flatMap { [$0.0, $0.1] }, minCount: recipe.minCount, maxSize: recipe.maxVocab)
+        let encode = { (pairs: [([String], [String])]) in pairs.map { (question: vocabulary.encode($0.0), answer: vocabulary.encode($0.1)) } }
+        let (train, truncated) = Batcher.truncate(encode(trainTokens), maxLength: recipe.maxLength)
+        let batcher = Batcher(pairs: train, batchSize: recipe.settings.batchSize, seed: recipe.settings.seed)
+        if truncated > 0 { progressBar.message("warning: \(truncated) pairs longer than \(recipe.maxLength) tokens were cut (--max-length)") }
+        if batcher.droppedEmptyCount > 0 {
+            progressBar.message("warning: \(batcher.droppedEmptyCount) pairs with no tokens on one side were left out")
+        }
+        guard !batcher.pairs.isEmpty else { throw CommandFailure("no pairs left to train on") }
+        // Validation pairs as the model sees them, and their answers as the tokenizer wrote them.
+        let kept = validationTokens.filter { !$0.0.isEmpty && !$0.1.isEmpty }
+        let validation = Batcher.truncate(encode(kept), maxLength: recipe.maxLength).pairs
+        let validationAnswers = kept.map { Array($0.1.prefix(recipe.maxLength)) }
+        let fingerprint = Self.fingerprint(pairs)
+
+        let trainer: Trainer
+        if let resumed {
+            trainer = resumed.trainer
+            if resumed.run["data_fingerprint"] != fingerprint {
+                progressBar.message("warning: the data changed since this run started; continuing on the data as it is now")
+            }
+        } else {
+            let config = ModelConfig(vocabSize: vocabulary.count, embedSize: recipe.embed, hiddenSize: recipe.hidden, layers: recipe.layers)
+            let model = Seq2SeqModel(config: config)
+            model.parameters.initialize(seed: recipe.settings.seed, hiddenSize: config.hiddenSize)
+            trainer = Trainer(model: model, settings: recipe.settings)
+        }
+        let runInfo = ["recipe": recipe.json, "data_fingerprint": fingerprint]
+        let logWriter = try LossLogWriter(appendingTo: log.map { URL(fileURLWithPath: $0) } ?? directory.log,
+                                          keepingStepsThrough: trainer.progress.step)
+
+        let config = trainer.model.config
+        progressBar.message("""
+            training on \(batcher.pairs.count) pairs (\(validation.count) held out), vocabulary \(vocabulary.count), \
+            \(config.layers)×\(config.hiddenSize) LSTM, \(trainer.model.parameters.values.count) parameters\
+            \(resumed != nil ? ", resuming at epoch \(trainer.progress.epoch + 1) step \(trainer.progress.step)" : "")
+            """)
+
+        let trainingRun = TrainingRun(
+            trainer: trainer,
+            batches: { batcher.batches(epoch: $0) },
+            validate: {
+                guard !validation.isEmpty else { return nil }
+                let e = Evaluator.evaluate(model: trainer.model, vocabulary: vocabulary, pairs: validation,
+                                           answerTokens: validationAnswers, maxAnswerLength: recipe.maxLength)
+                return TrainingRun.Validation(loss: e.loss, accuracy: e.accuracy)
+            },
+            log: { try logWriter.append($0) },
+            save: { isBest in try directory.save(trainer: trainer, vocabulary: vocabulary, tokenizer: tokenizer, run: runInfo, isBest: isBest) })
+
+        Interrupt.install()
+        let epochs = trainer.settings.epochs
+        let outcome = try trainingRun.run(
+            shouldStop: { Interrupt.requested },
+            onStep: { r in
+                progressBar.update(epoch: r.epoch, epochs: epochs, step: r.stepInEpoch, steps: r.stepsInEpoch,
+                                   loss: r.result.loss, tokensPerSecond: r.tokensPerSecond, remainingSeconds: r.remainingSeconds)
+            },
+            onEpoch: { epoch, v in
+                let figures = v.map { String(format: "validation loss %.3f, perplexity %.1f, accuracy %.1f%%", $0.loss, $0.perplexity, 100 * $0.accuracy) }
+                progressBar.message("epoch \(epoch)/\(epochs) done" + (figures.map { ": " + $0 } ?? ""))
+            })
+        switch outcome {
+        case .finished:
+            progressBar.message("saved \(directory.model.path); chat with it: lstmchat chat --checkpoint \(directory.url.path)")
+        case .interrupted:
+            FileHandle.standardError.write(Data("saved at step \(trainer.progress.step); continue with: lstmchat train --resume \(directory.url.path)\n".utf8))
+            throw ExitCode(130)
+        }
+    }
+
+    /// A 64-bit FNV-1a hash of the pairs' text: tells a resumed run whether its data changed.
+    static func fingerprint(_ pairs: [QAPair]) -> String {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for pair in pairs {
+            for byte in pair.question.utf8 + [9] + pair.answer.utf8 + [10] {
+                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3
+            }
+        }
+        return String(hash, radix: 16)
+    }
+
+    /// On --resume the run's own settings hold; only --epochs may move.
+    private func refuseChangesOnResume() throws {
+        let given: [(String, Any?)] = [
+            ("DATA", data), ("--questions", questions), ("--format", format), ("--out", out),
+            ("--embed", model.embed), ("--hidden", model.hidden), ("--layers", model.layers), ("--tokenizer", model.tokenizer),
+            ("--min-count", model.minCount), ("--max-vocab", model.maxVocab), ("--lr", solver.lr), ("--lr-decay", solver.lrDecay),
+            ("--clip", solver.clip), ("--dropout", solver.dropout), ("--batch-size", solver.batchSize),
+            ("--max-length", solver.maxLength), ("--val-fraction", solver.valFraction), ("--seed", solver.seed),
+        ]
+        if let (flag, _) = given.first(where: { $0.1 != nil }) {
+            throw CommandFailure("\(flag) cannot change when resuming: a resumed run keeps its data and settings (only --epochs may grow)")
+        }
+    }
+}
+
+struct ModelOptions: ParsableArguments {
+    @Option(help: "Word vector size (default: 128).") var embed: Int?
+    @Option(help: "LSTM hidden size (default: 256).") var hidden: Int?
+    @Option(help: "LSTM layers in the encoder and in the decoder (default: 2).") var layers: Int?
+    @Option(help: "Tokenizer: word or char (default: word).") var tokenizer: String?
+    @Option(help: "Keep words seen at least this often (default: 1).") var minCount: Int?
+    @Option(help: "Vocabulary size limit, special tokens included (default: 20000).") var maxVocab: Int?
+
+    func validate() throws {
+        for (flag, value) in [("--embed", embed), ("--hidden", hidden), ("--layers", layers), ("--min-count", minCount)] {
+            if let value, value < 1 { throw ValidationError("\(flag) must be at least 1") }
+        }
+        if let maxVocab, maxVocab < 5 { throw ValidationError("--max-vocab must be at least 5 (4 special tokens and a word)") }
+        if let tokenizer, Tokenizer.Kind(rawValue: tokenizer) == nil { throw ValidationError("--tokenizer must be word or char") }
+    }
+}
+
+struct SolverOptions: ParsableArguments {
+    @Option(help: "Passes over the training data (default: 40).") var epochs: Int?
+    @Option(help: "Adam learning rate (default: 0.005).") var lr: Float?
+    @Option(help: "Learning-rate factor applied after every epoch (default: 0.97).") var lrDecay: Float?
+    @Option(help: "Clip the global gradient norm to this; 0 turns it off (default: 5).") var clip: Float?
+    @Option(help: "Dropout between layers and before the output layer (default: 0.1).") var dropout: Float?
+    @Option(help: "Pairs per batch (default: 32).") var batchSize: Int?
+    @Option(help: "Longest question or answer in tokens; longer ones are cut (default: 40).") var maxLength: Int?
+    @Option(help: "Share of pairs held out for validation (default: 0.1).") var valFraction: Double?
+    @Option(help: "Random seed: the same seed, data and flags give the same model (default: 1).") var seed: UInt64?
+
+    func validate() throws {
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if let lr, !(lr > 0) { throw ValidationError("--lr must be greater than 0") }
+        if let lrDecay, !(lrDecay > 0 && lrDecay <= 1) { throw ValidationError("--lr-decay must be in (0, 1]") }
+        if let clip, !(clip >= 0) { throw ValidationError("--clip must be 0 or more") }
+        if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1)") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let maxLength, maxLength < 1 { throw ValidationError("--max-length must be at least 1") }
+        if let valFraction, !(valFraction >= 0 && valFraction < 1) { throw ValidationError("--val-fraction must be in [0, 1)") }
+    }
+}
+
+/// Everything a run was started with, stored in its training state so --resume needs no flags.
+struct TrainingRecipe: Codable {
+    var data: String?
+    var questions: String?
+    var answers: String?
+    var format: String?
+    var tokenizer: Tokenizer.Kind
+    var embed: Int, hidden: Int, layers: Int
+    var minCount: Int, maxVocab: Int
+    var maxLength: Int
+    var validationFraction: Double
+    var settings: TrainingSettings
+
+    init(data: String?, questions: String?, answers: String?, format: String?, model: ModelOptions, solver: SolverOptions) {
+        self.data = data
+        self.questions = questions
+        self.answers = answers
+        self.format = format
+        tokenizer = model.tokenizer.flatMap(Tokenizer.Kind.init(rawValue:)) ?? .word
+        embed = model.embed ?? 128
+        hidden = model.hidden ?? 256
+        layers = model.layers ?? 2
+        minCount = model.minCount ?? 1
+        maxVocab = model.maxVocab ?? 20_000
+        maxLength = solver.maxLength ?? 40
+        validationFraction = solver.valFraction ?? 0.1
+        settings = TrainingSettings()
+        if let v = solver.epochs { settings.epochs = v }
+        if let v = solver.lr { settings.learningRate = v }
+        if let v = solver.lrDecay { settings.lrDecay = v }
+        if let v = solver.clip { settings.clip = v }
+        if let v = solver.dropout { settings.dropout = v }
+        if let v = solver.batchSize { settings.batchSize = v }
+        if let v = solver.seed { settings.seed = v }
+    }
+
+    init?(json: String) {
+        guard let value = try? JSONDecoder().decode(Self.self, from: Data(json.utf8)) else { return nil }
+        self = value
+    }
+
+    var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+
+    /// A name for the run's directory: the data file's name without its extension.
+    var name: String {
+        let path = data ?? questions ?? "run"
+        return URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+    }
+
+    func readPairs() throws -> [QAPair] {
+        if let questions, let answers { return try DatasetReader.read(questions: questions, answers: answers) }
+        return try DatasetReader.read(data!, format: format.flatMap(DataFormat.init(rawValue:)))
+    }
+}
