@@ -9,6 +9,12 @@ enum Interrupt {
     static var requested: Bool { count > 0 }
 
     static func install() {
+        // A parent may have started us with these signals blocked (test runners do): unblock them.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
         for signo in [SIGINT, SIGTERM] {
             signal(signo) { signo in
                 Interrupt.count += 1

@@ -72,6 +72,8 @@ struct Train: ParsableCommand {
         } else if directory.holdsRun {
             throw CommandFailure("\(directory.url.path) already holds a training run; continue it with --resume \(directory.url.path), or choose another --out")
         }
+        // A new run reads its data first: bad data creates nothing.
+        let newRunPairs = resume == nil ? try recipe.readPairs() : nil
         try directory.create()
         let lock = try DirectoryLock(directory: directory.url)
         defer { withExtendedLifetime(lock) {} }
@@ -88,7 +90,7 @@ struct Train: ParsableCommand {
         }
 
         // The data: read, split, tokenized, encoded.
-        let pairs = try recipe.readPairs()
+        let pairs = try newRunPairs ?? recipe.readPairs()
         let (trainPairs, validationPairs) = splitForValidation(pairs, fraction: recipe.validationFraction, seed: recipe.settings.seed)
         let tokenizer = resumed?.tokenizer ?? Tokenizer(kind: recipe.tokenizer)
         let tokenized = { (pairs: [QAPair]) in pairs.map { (tokenizer.tokenize($0.question), tokenizer.tokenize($0.answer)) } }

@@ -49,6 +49,16 @@ enum LSTMChatBinary {
     }
 }
 
+/// A scratch directory, removed with everything in it when the value goes away.
+final class TemporaryDirectory {
+    let url: URL
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("lstmchat-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
 @Suite struct CommandLineTests {
     @Test func versionNamesTheBLASAndItsCore() throws {
         let result = try LSTMChatBinary.run(["--version"])

@@ -389,13 +389,3 @@ final class XMLOutline: NSObject, XMLParserDelegate {
         #expect(result.stdout.isEmpty)
     }
 }
-
-/// A fresh directory for one test's files, removed when the test ends.
-final class TemporaryDirectory {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("PlotTests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
