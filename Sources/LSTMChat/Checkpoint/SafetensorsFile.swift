@@ -42,9 +42,9 @@ public enum SafetensorsFile {
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(json)
         for t in tensors {
-            t.values.withUnsafeBufferPointer { values in
-                for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-            }
+            // Float32 bits in little-endian order: on little-endian machines, the array's own bytes.
+            let bits = t.values.map { $0.bitPattern.littleEndian }
+            bits.withUnsafeBytes { data.append(contentsOf: $0) }
         }
         return data
     }
@@ -128,9 +128,8 @@ public enum SafetensorsFile {
                 let count = (e.end - e.begin) / 4
                 let base = raw.baseAddress! + headerEnd + e.begin
                 let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                    for i in 0..<count {
-                        buffer[i] = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-                    }
+                    if count > 0 { UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: base, byteCount: 4 * count) }
+                    for i in 0..<count { buffer[i] = Float(bitPattern: UInt32(littleEndian: buffer[i].bitPattern)) }
                     initialized = count
                 }
                 return Tensor(name: e.name, shape: e.shape, values: values)
