@@ -7,7 +7,7 @@ BIN        := .build/release/lstmchat
 DEB_PKGS   := libopenblas-dev libreadline-dev librsvg2-bin
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test chat model bench fuzz clean
+.PHONY: all deps build test chat model clean
 
 all: build
 
@@ -26,6 +26,16 @@ test: deps
 
 chat: build
 	$(BIN) chat
+
+# The bundled model: the English ChatterBot corpus, fixed flags and seed. The run trains in
+# checkpoints/default-run/ (resumable); only the model and its loss log are kept in the repository.
+MODEL_FLAGS := MODEL_FLAGS_HERE
+model: build
+	$(BIN) train datasets/chatterbot-english --out checkpoints/default-run $(MODEL_FLAGS)
+	mkdir -p checkpoints/default
+	cp checkpoints/default-run/model.safetensors checkpoints/default-run/loss.csv checkpoints/default/
+	$(BIN) plot checkpoints/default/loss.csv -o checkpoints/default/loss.svg
+	$(BIN) eval --checkpoint checkpoints/default datasets/chatterbot-english
 
 clean:
 	rm -rf .build

@@ -77,6 +77,7 @@ struct Train: ParsableCommand {
         try directory.create()
         let lock = try DirectoryLock(directory: directory.url)
         defer { withExtendedLifetime(lock) {} }
+        directory.removeUnfinishedWrites()
         var resumed: (trainer: Trainer, vocabulary: Vocabulary, tokenizer: Tokenizer, run: [String: String])?
         if resume != nil {
             resumed = try directory.resume { settings in

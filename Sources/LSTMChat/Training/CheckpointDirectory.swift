@@ -30,6 +30,15 @@ public struct CheckpointDirectory {
         }
     }
 
+    /// Removes the temporary files of writes that a killed run never finished (call it while
+    /// holding the directory's lock: then no one else is writing them).
+    public func removeUnfinishedWrites() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+        for name in names where name.hasPrefix(".") && name.contains(".tmp-") {
+            try? FileManager.default.removeItem(at: url.appendingPathComponent(name))
+        }
+    }
+
     /// Saves the run: its state, then the model (and the best model when `isBest`).
     public func save(trainer: Trainer, vocabulary: Vocabulary, tokenizer: Tokenizer, run: [String: String], isBest: Bool) throws {
         let parameters = trainer.model.parameters
