@@ -29,7 +29,7 @@ chat: build
 
 # The bundled model: the English ChatterBot corpus, fixed flags and seed. The run trains in
 # checkpoints/default-run/ (resumable); only the model and its loss log are kept in the repository.
-MODEL_FLAGS := MODEL_FLAGS_HERE
+MODEL_FLAGS := --val-fraction 0 --epochs 50 --max-length 60 --dropout 0 --layers 1 --hidden 256 --embed 64 --lr 0.005 --lr-decay 0.97 --batch-size 32 --seed 1
 model: build
 	$(BIN) train datasets/chatterbot-english --out checkpoints/default-run $(MODEL_FLAGS)
 	mkdir -p checkpoints/default

@@ -218,7 +218,7 @@ struct SolverOptions: ParsableArguments {
     @Option(help: "Clip the global gradient norm to this; 0 turns it off (default: 5).") var clip: Float?
     @Option(help: "Dropout between layers and before the output layer (default: 0.1).") var dropout: Float?
     @Option(help: "Pairs per batch (default: 32).") var batchSize: Int?
-    @Option(help: "Longest question or answer in tokens; longer ones are cut (default: 40).") var maxLength: Int?
+    @Option(help: "Longest question or answer in tokens; longer ones are cut (default: 60).") var maxLength: Int?
     @Option(help: "Share of pairs held out for validation (default: 0.1).") var valFraction: Double?
     @Option(help: "Random seed: the same seed, data and flags give the same model (default: 1).") var seed: UInt64?
 
@@ -258,7 +258,7 @@ struct TrainingRecipe: Codable {
         layers = model.layers ?? 2
         minCount = model.minCount ?? 1
         maxVocab = model.maxVocab ?? 20_000
-        maxLength = solver.maxLength ?? 40
+        maxLength = solver.maxLength ?? 60
         validationFraction = solver.valFraction ?? 0.1
         settings = TrainingSettings()
         if let v = solver.epochs { settings.epochs = v }

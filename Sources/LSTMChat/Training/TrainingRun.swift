@@ -54,10 +54,12 @@ public final class TrainingRun {
         var start = Date()
         var elapsedBefore = trainer.progress.elapsedSeconds
         func elapsed() -> Double { elapsedBefore + Date().timeIntervalSince(start) }
+        // Time left from the mean step time of this session: steady, unlike the last step's.
+        let sessionStart = Date()
+        var sessionSteps = 0
 
         while trainer.progress.epoch < settings.epochs {
             let epochBatches = batches(trainer.progress.epoch)
-            let epochStart = Date(), firstStep = trainer.progress.stepInEpoch
             var lastRow: LossLogRow?  // the epoch's last row waits for its validation figures
             while trainer.progress.stepInEpoch < epochBatches.count {
                 if shouldStop() {
@@ -69,7 +71,8 @@ public final class TrainingRun {
                 let result = try trainer.step(epochBatches[trainer.progress.stepInEpoch])
                 let seconds = max(Date().timeIntervalSince(t0), 1e-9)
                 let done = trainer.progress.stepInEpoch
-                let perStep = Date().timeIntervalSince(epochStart) / Double(done - firstStep)
+                sessionSteps += 1
+                let perStep = Date().timeIntervalSince(sessionStart) / Double(sessionSteps)
                 let stepsLeft = epochBatches.count - done + (settings.epochs - trainer.progress.epoch - 1) * epochBatches.count
                 let tokensPerSecond = Double(result.tokens) / seconds
                 onStep(StepReport(epoch: trainer.progress.epoch + 1, stepInEpoch: done, stepsInEpoch: epochBatches.count,

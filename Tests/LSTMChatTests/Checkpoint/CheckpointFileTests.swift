@@ -5,8 +5,8 @@ import Testing
 @Suite struct CheckpointFileTests {
     @Test(arguments: [1, 2])
     func writeThenReadGivesTheSameModel(layers: Int) throws {
-        let dir = ScratchDirectory()
-        let url = dir.file("model.safetensors")
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("model.safetensors")
         let original = smallCheckpoint(layers: layers)
         try original.write(to: url)
         let read = try CheckpointFile.read(url)
@@ -18,8 +18,8 @@ import Testing
     }
 
     @Test func theTensorsCarryPyTorchsNamesAndShapes() throws {
-        let dir = ScratchDirectory()
-        let url = dir.file("model.safetensors")
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("model.safetensors")
         try smallCheckpoint(layers: 2).write(to: url)
         let (tensors, _) = try SafetensorsFile.read(url)
         let shapes = Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0.shape) })
@@ -33,8 +33,8 @@ import Testing
 
     /// Rewrites a valid checkpoint with one thing changed.
     static func tampered(_ change: (inout [SafetensorsFile.Tensor], inout [String: String]) -> Void) -> Data {
-        let dir = ScratchDirectory()
-        let url = dir.file("m.safetensors")
+        let dir = try! TemporaryDirectory()
+        let url = try! dir.file("m.safetensors")
         try! smallCheckpoint().write(to: url)
         var (tensors, metadata) = try! SafetensorsFile.read(url)
         change(&tensors, &metadata)
@@ -59,8 +59,8 @@ import Testing
 
     @Test("inconsistent checkpoints are refused", arguments: inconsistent)
     func inconsistentCheckpoint(name: String, bytes: Data, reason: String) throws {
-        let dir = ScratchDirectory()
-        let url = dir.file("model.safetensors")
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("model.safetensors")
         try bytes.write(to: url)
         let error = #expect(throws: CheckpointError.self) { try CheckpointFile.read(url) }
         #expect(error?.description.contains(reason) == true, "\(name): \(error?.description ?? "")")
@@ -69,8 +69,8 @@ import Testing
 
 @Suite struct TrainingStateFileTests {
     @Test func writeThenReadGivesTheSameState() throws {
-        let dir = ScratchDirectory()
-        let url = dir.file("training.safetensors")
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("training.safetensors")
         let layout = smallCheckpoint().config.seq2seqLayout
         var settings = TrainingSettings()
         settings.epochs = 7; settings.seed = 42

@@ -10,8 +10,8 @@ import Testing
     ]
 
     @Test func writeThenReadGivesTheSameTensorsBitForBitAndTheMetadata() throws {
-        let dir = ScratchDirectory()
-        let url = dir.file("t.safetensors")
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("t.safetensors")
         try SafetensorsFile.write(tensors, metadata: ["k": "v", "json": "{\"x\":[1]}"], to: url)
         let (read, metadata) = try SafetensorsFile.read(url)
         #expect(metadata == ["k": "v", "json": "{\"x\":[1]}"])
@@ -57,8 +57,8 @@ import Testing
 
     @Test("hostile files are refused with a one-line reason", arguments: hostile)
     func hostileFile(name: String, bytes: Data, reason: String) throws {
-        let dir = ScratchDirectory()
-        let url = dir.file("bad.safetensors")
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("bad.safetensors")
         try bytes.write(to: url)
         let error = #expect(throws: CheckpointError.self) { try SafetensorsFile.read(url) }
         #expect(error?.description.contains(reason) == true, "\(name): \(error?.description ?? "")")
@@ -74,11 +74,11 @@ import Testing
 
 @Suite struct AtomicFileTests {
     @Test func aFailedWriteLeavesThePreviousFileAndNoTemporary() throws {
-        let dir = ScratchDirectory()
-        let url = dir.file("model.safetensors")
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("model.safetensors")
         try AtomicFile.write(Data("old".utf8), to: url)
         // Renaming onto a directory fails after the bytes were written: the old file must survive.
-        let blocked = dir.file("blocked")
+        let blocked = try dir.file("blocked")
         try FileManager.default.createDirectory(at: blocked.appendingPathComponent("inside"), withIntermediateDirectories: true)
         #expect(throws: CheckpointError.self) { try AtomicFile.write(Data("new".utf8), to: blocked) }
         #expect(try Data(contentsOf: url) == Data("old".utf8))

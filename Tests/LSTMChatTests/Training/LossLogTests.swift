@@ -2,21 +2,6 @@ import Foundation
 import Testing
 @testable import LSTMChat
 
-/// A fresh directory for one test's files, removed when the test ends.
-final class TemporaryDirectory {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("LossLogTests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    func file(_ name: String, contents: String? = nil) throws -> URL {
-        let file = url.appendingPathComponent(name)
-        if let contents { try Data(contents.utf8).write(to: file) }
-        return file
-    }
-}
 
 @Suite struct LossLogTests {
     static func row(_ step: Int, epoch: Int = 1, validated: Bool = false) -> LossLogRow {

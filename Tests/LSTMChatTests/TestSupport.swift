@@ -1,15 +1,20 @@
 import Foundation
 @testable import LSTMChat
 
-/// A scratch directory removed when the value goes away.
-final class ScratchDirectory {
+/// A fresh directory for one test's files, removed when the test ends.
+final class TemporaryDirectory {
     let url: URL
-    init() {
+    init() throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("lstmchat-test-\(UUID().uuidString)")
-        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
     deinit { try? FileManager.default.removeItem(at: url) }
-    func file(_ name: String) -> URL { url.appendingPathComponent(name) }
+
+    func file(_ name: String, contents: String? = nil) throws -> URL {
+        let file = url.appendingPathComponent(name)
+        if let contents { try Data(contents.utf8).write(to: file) }
+        return file
+    }
 }
 
 /// A safetensors file from a raw header text and data bytes, for hostile cases.
