@@ -6,7 +6,7 @@ import Testing
 /// again: every time the directory must hold a model that loads and a state that resumes, and
 /// in the end the run must have the same loss log and weights as one never interrupted.
 @Suite(.serialized) struct CrashTests {
-    static let flags = TrainTests.quick + ["--epochs", "40", "--val-fraction", "0.2", "--layers", "2", "--hidden", "48"]
+    static let flags = TrainTests.quick + ["--epochs", "150", "--val-fraction", "0.2", "--layers", "2", "--hidden", "48"]
 
     static func start(_ arguments: [String]) throws -> Process {
         let process = Process()
@@ -25,18 +25,22 @@ import Testing
         let directory = CheckpointDirectory(killed)
         var rng = Xoshiro256(seed: 99)
         var kills = 0, finished = false
-        for _ in 0..<80 where !finished {
+        while kills < 12 && !finished {
             let arguments = directory.holdsRun
                 ? ["train", "--resume", killed.path, "--quiet"]
                 : ["train", TrainTests.small, "--out", killed.path] + Self.flags
             let process = try Self.start(arguments)
-            usleep(UInt32(50_000 + rng.next() % 400_000))
+            usleep(UInt32(20_000 + rng.next() % 300_000))
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 kills += 1
             }
             process.waitUntilExit()
             finished = process.terminationReason == .exit && process.terminationStatus == 0
+            if process.terminationReason == .exit && !finished {
+                Issue.record("a run failed with status \(process.terminationStatus)")
+                break
+            }
             if directory.holdsRun {
                 // Whatever the moment of the kill: both files read back whole and agree.
                 let model = try CheckpointFile.read(directory.model)
