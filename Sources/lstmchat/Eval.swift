@@ -15,17 +15,7 @@ struct Eval: ParsableCommand {
               lstmchat eval --checkpoint checkpoints/default datasets/chatterbot-english
             """)
 
-    @Argument(help: "Question/answer data: a .tsv or .yml file, or a directory of them.")
-    var data: String?
-
-    @Option(help: ArgumentHelp("Questions file, one per line (with --answers).", valueName: "file"))
-    var questions: String?
-
-    @Option(help: ArgumentHelp("Answers file, one per line, parallel to --questions.", valueName: "file"))
-    var answers: String?
-
-    @Option(help: "Data format when the extension does not say: tsv, parallel or yaml.")
-    var format: String?
+    @OptionGroup var source: DataOptions
 
     @Option(help: ArgumentHelp("The model: a model.safetensors file, or a checkpoint directory holding one.", valueName: "path"))
     var checkpoint = ChatModel.defaultPath
@@ -37,9 +27,7 @@ struct Eval: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if data == nil, questions == nil { throw ValidationError("give the data: a file or directory, or --questions and --answers") }
-        if (questions == nil) != (answers == nil) { throw ValidationError("--questions and --answers go together") }
-        if let format, DataFormat(rawValue: format) == nil { throw ValidationError("--format must be tsv, parallel or yaml") }
+        if !source.isGiven { throw ValidationError("give the data: a file or directory, or --questions and --answers") }
         if maxLength < 1 { throw ValidationError("--max-length must be at least 1") }
     }
 
@@ -50,8 +38,7 @@ struct Eval: ParsableCommand {
         } catch let error as ChatError {
             throw CommandFailure(error.description)
         }
-        let pairs = try questions.map { try DatasetReader.read(questions: $0, answers: answers!) }
-            ?? DatasetReader.read(data!, format: format.flatMap(DataFormat.init(rawValue:)))
+        let pairs = try source.dataSource.read()
         let tokenized = pairs.map { (model.tokenizer.tokenize($0.question), model.tokenizer.tokenize($0.answer)) }
             .filter { !$0.0.isEmpty && !$0.1.isEmpty }
         let encoded = tokenized.map { (question: model.vocabulary.encode($0.0), answer: model.vocabulary.encode($0.1)) }
