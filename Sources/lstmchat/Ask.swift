@@ -39,12 +39,7 @@ struct Ask: ParsableCommand {
     }
 
     func run() throws {
-        let model: ChatModel
-        do {
-            model = try ChatModel.load(path: checkpoint, missingHint: ChatModel.missingHint)
-        } catch let error as ChatError {
-            throw Terminal.failure(error.description)
-        }
+        let model = try ChatModel.load(path: checkpoint, missingHint: ChatModel.missingHint)
         // Several answers come from beam search unless sampling; say so in --json's settings.
         var settings = decoding.settings
         if nBest > 1 && settings.strategy != .sample {

@@ -27,12 +27,7 @@ struct Chat: ParsableCommand {
     var decoding: DecodingOptions
 
     func run() throws {
-        let model: ChatModel
-        do {
-            model = try ChatModel.load(path: checkpoint, missingHint: ChatModel.missingHint)
-        } catch let error as ChatError {
-            throw Terminal.failure(error.description)
-        }
+        let model = try ChatModel.load(path: checkpoint, missingHint: ChatModel.missingHint)
         let repl = ChatLoop(chatbot: Chatbot(model: model, settings: decoding.settings))
         if isatty(STDIN_FILENO) == 1 {
             print("lstmchat: \(model.path) (\(model.summary)); type /help for commands")

@@ -112,10 +112,4 @@ enum Terminal {
     static func standardError(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
-
-    /// Prints `message` as the program's one line on standard error; the error returned exits with status 1.
-    static func failure(_ message: String) -> ExitCode {
-        standardError("lstmchat: \(message)")
-        return .failure
-    }
 }

@@ -32,12 +32,7 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
-        let model: ChatModel
-        do {
-            model = try ChatModel.load(path: checkpoint, missingHint: ChatModel.missingHint)
-        } catch let error as ChatError {
-            throw CommandFailure(error.description)
-        }
+        let model = try ChatModel.load(path: checkpoint, missingHint: ChatModel.missingHint)
         let pairs = try source.dataSource.read()
         let tokenized = pairs.map { (model.tokenizer.tokenize($0.question), model.tokenizer.tokenize($0.answer)) }
             .filter { !$0.0.isEmpty && !$0.1.isEmpty }

@@ -34,6 +34,7 @@ struct CommandFailure: UserFacingError {
     let description: String
     init(_ description: String) { self.description = description }
 }
+extension ChatError: UserFacingError {}
 extension DataError: UserFacingError {}
 extension CheckpointError: UserFacingError {}
 extension LossLogError: UserFacingError {}

@@ -51,7 +51,7 @@ struct Plot: ParsableCommand {
             // Standard output is a file or a pipe, and nobody named the chart: put it beside the log.
             let path = URL(fileURLWithPath: logs[0]).deletingPathExtension().appendingPathExtension("svg").relativePath
             try write(SVGChart(runs: runs).render(), to: path)
-            Self.standardError("lstmchat: wrote \(path)")
+            Terminal.standardError("lstmchat: wrote \(path)")
         }
     }
 
@@ -59,12 +59,8 @@ struct Plot: ParsableCommand {
     private func readRuns() throws -> [LossCurves] {
         let names = logs.map { URL(fileURLWithPath: $0).lastPathComponent }
         return try zip(logs, names).map { path, name in
-            do {
-                let rows = try LossLog.read(URL(fileURLWithPath: path))
-                return LossCurves(name: names.filter { $0 == name }.count > 1 ? path : name, rows: rows)
-            } catch let error as LossLogError {
-                throw Self.failure(error.description)
-            }
+            let rows = try LossLog.read(URL(fileURLWithPath: path))
+            return LossCurves(name: names.filter { $0 == name }.count > 1 ? path : name, rows: rows)
         }
     }
 
@@ -73,19 +69,9 @@ struct Plot: ParsableCommand {
             print(svg, terminator: "")
             return
         }
-        guard let file = fopen(path, "w") else { throw Self.failure("\(path): cannot write: \(String(cString: strerror(errno)))") }
+        guard let file = fopen(path, "w") else { throw CommandFailure("\(path): cannot write: \(String(cString: strerror(errno)))") }
         let written = fputs(svg, file) >= 0
-        if fclose(file) != 0 || !written { throw Self.failure("\(path): cannot write: \(String(cString: strerror(errno)))") }
-    }
-
-    /// Prints `message` as the program's one line on standard error; the error thrown exits with status 1.
-    private static func failure(_ message: String) -> ExitCode {
-        standardError("lstmchat: \(message)")
-        return .failure
-    }
-
-    private static func standardError(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        if fclose(file) != 0 || !written { throw CommandFailure("\(path): cannot write: \(String(cString: strerror(errno)))") }
     }
 
     /// `$COLUMNS`, else the terminal's own width, else 80.

@@ -18,17 +18,7 @@ struct Train: ParsableCommand {
               lstmchat train --resume checkpoints/small --epochs 60
             """)
 
-    @Argument(help: "Question/answer data: a .tsv or .yml file, or a directory of them.")
-    var data: String?
-
-    @Option(help: ArgumentHelp("Questions file, one per line (with --answers).", valueName: "file"))
-    var questions: String?
-
-    @Option(help: ArgumentHelp("Answers file, one per line, parallel to --questions.", valueName: "file"))
-    var answers: String?
-
-    @Option(help: "Data format when the extension does not say: tsv, parallel or yaml.")
-    var format: String?
+    @OptionGroup var source: DataOptions
 
     @Option(help: ArgumentHelp("Checkpoint directory (default: checkpoints/<data name>).", valueName: "dir"))
     var out: String?
@@ -49,12 +39,9 @@ struct Train: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if resume == nil, data == nil, questions == nil {
+        if resume == nil, !source.isGiven {
             throw ValidationError("give the training data: a file or directory, or --questions and --answers")
         }
-        if (questions == nil) != (answers == nil) { throw ValidationError("--questions and --answers go together") }
-        if data != nil, questions != nil { throw ValidationError("give DATA or --questions/--answers, not both") }
-        if let format, DataFormat(rawValue: format) == nil { throw ValidationError("--format must be tsv, parallel or yaml") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         try model.validate()
         try solver.validate()
@@ -65,15 +52,15 @@ struct Train: ParsableCommand {
         var progressBar = ProgressBar(quiet: quiet)
 
         // What to train: from the flags, or from the run being resumed (locked before it is read).
-        var recipe = TrainingRecipe(data: data, questions: questions, answers: answers, format: format, model: model, solver: solver)
-        let directory = CheckpointDirectory(URL(fileURLWithPath: resume ?? out ?? "checkpoints/\(recipe.name)"))
+        var recipe = TrainingRecipe(source: source.dataSource, model: model, solver: solver)
+        let directory = CheckpointDirectory(URL(fileURLWithPath: resume ?? out ?? "checkpoints/\(recipe.source.name)"))
         if resume != nil {
             try refuseChangesOnResume()
         } else if directory.holdsRun {
             throw CommandFailure("\(directory.url.path) already holds a training run; continue it with --resume \(directory.url.path), or choose another --out")
         }
         // A new run reads its data first: bad data creates nothing.
-        let newRunPairs = resume == nil ? try recipe.readPairs() : nil
+        let newRunPairs = resume == nil ? try recipe.source.read() : nil
         try directory.create()
         let lock = try DirectoryLock(directory: directory.url)
         defer { withExtendedLifetime(lock) {} }
@@ -91,7 +78,7 @@ struct Train: ParsableCommand {
         }
 
         // The data: read, split, tokenized, encoded.
-        let pairs = try newRunPairs ?? recipe.readPairs()
+        let pairs = try newRunPairs ?? recipe.source.read()
         let (trainPairs, validationPairs) = splitForValidation(pairs, fraction: recipe.validationFraction, seed: recipe.settings.seed)
         let tokenizer = resumed?.tokenizer ?? Tokenizer(kind: recipe.tokenizer)
         let tokenized = { (pairs: [QAPair]) in pairs.map { (tokenizer.tokenize($0.question), tokenizer.tokenize($0.answer)) } }
@@ -182,7 +169,7 @@ struct Train: ParsableCommand {
     /// On --resume the run's own settings hold; only --epochs may move.
     private func refuseChangesOnResume() throws {
         let given: [(String, Any?)] = [
-            ("DATA", data), ("--questions", questions), ("--format", format), ("--out", out),
+            ("DATA", source.data), ("--questions", source.questions), ("--format", source.format), ("--out", out),
             ("--embed", model.embed), ("--hidden", model.hidden), ("--layers", model.layers), ("--tokenizer", model.tokenizer),
             ("--min-count", model.minCount), ("--max-vocab", model.maxVocab), ("--lr", solver.lr), ("--lr-decay", solver.lrDecay),
             ("--clip", solver.clip), ("--dropout", solver.dropout), ("--batch-size", solver.batchSize),
@@ -236,10 +223,7 @@ struct SolverOptions: ParsableArguments {
 
 /// Everything a run was started with, stored in its training state so --resume needs no flags.
 struct TrainingRecipe: Codable {
-    var data: String?
-    var questions: String?
-    var answers: String?
-    var format: String?
+    var source: DataSource
     var tokenizer: Tokenizer.Kind
     var embed: Int, hidden: Int, layers: Int
     var minCount: Int, maxVocab: Int
@@ -247,11 +231,8 @@ struct TrainingRecipe: Codable {
     var validationFraction: Double
     var settings: TrainingSettings
 
-    init(data: String?, questions: String?, answers: String?, format: String?, model: ModelOptions, solver: SolverOptions) {
-        self.data = data
-        self.questions = questions
-        self.answers = answers
-        self.format = format
+    init(source: DataSource, model: ModelOptions, solver: SolverOptions) {
+        self.source = source
         tokenizer = model.tokenizer.flatMap(Tokenizer.Kind.init(rawValue:)) ?? .word
         embed = model.embed ?? 128
         hidden = model.hidden ?? 256
@@ -279,16 +260,5 @@ struct TrainingRecipe: Codable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return String(decoding: try! encoder.encode(self), as: UTF8.self)
-    }
-
-    /// A name for the run's directory: the data file's name without its extension.
-    var name: String {
-        let path = data ?? questions ?? "run"
-        return URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-    }
-
-    func readPairs() throws -> [QAPair] {
-        if let questions, let answers { return try DatasetReader.read(questions: questions, answers: answers) }
-        return try DatasetReader.read(data!, format: format.flatMap(DataFormat.init(rawValue:)))
     }
 }
