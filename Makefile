@@ -7,7 +7,7 @@ BIN        := .build/release/lstmchat
 DEB_PKGS   := libopenblas-dev libreadline-dev librsvg2-bin
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test chat model clean
+.PHONY: all deps build test chat model bench clean
 
 all: build
 
@@ -36,6 +36,18 @@ model: build
 	cp checkpoints/default-run/model.safetensors checkpoints/default-run/loss.csv checkpoints/default/
 	$(BIN) plot checkpoints/default/loss.csv -o checkpoints/default/loss.svg
 	$(BIN) eval --checkpoint checkpoints/default datasets/chatterbot-english
+
+# lstmchat beside PyTorch's CPU nn.LSTM on the same workloads, at 2 and 1 threads: one table
+# of ratios (bench/compare.py). PyTorch comes from PyPI into a virtual environment in .build/.
+VENV := .build/bench-venv
+bench: build $(VENV)/bin/torch-installed
+	python3 bench/compare.py --lstmchat $(BIN) --python $(VENV)/bin/python
+
+$(VENV)/bin/torch-installed:
+	@python3 -m venv --help >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv; }
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet torch numpy
+	touch $@
 
 clean:
 	rm -rf .build

@@ -1,0 +1,148 @@
+import Foundation
+
+/// A model shape and batch to time, the same as the PyTorch peer's (`bench/peer_torch.py`).
+public struct BenchmarkWorkload: Sendable, Equatable {
+    public let name: String
+    public let config: ModelConfig
+    public let questionSteps: Int
+    public let answerSteps: Int
+    public let batchSize: Int
+
+    public init(name: String, vocab: Int, embed: Int, hidden: Int, layers: Int, questionSteps: Int, answerSteps: Int, batch: Int) {
+        self.name = name
+        config = ModelConfig(vocabSize: vocab, embedSize: embed, hiddenSize: hidden, layers: layers)
+        self.questionSteps = questionSteps
+        self.answerSteps = answerSteps
+        batchSize = batch
+    }
+
+    public static let all = [
+        BenchmarkWorkload(name: "anchor", vocab: 100, embed: 128, hidden: 128, layers: 1, questionSteps: 15, answerSteps: 15, batch: 20),
+        BenchmarkWorkload(name: "medium", vocab: 4000, embed: 256, hidden: 256, layers: 2, questionSteps: 16, answerSteps: 16, batch: 64),
+        BenchmarkWorkload(name: "large", vocab: 16000, embed: 512, hidden: 512, layers: 2, questionSteps: 16, answerSteps: 16, batch: 64),
+    ]
+
+    public static func named(_ name: String) -> BenchmarkWorkload? { all.first { $0.name == name } }
+
+    /// Floating-point operations of one training step, counted as the peer counts them:
+    /// 2 per multiply-add of every matrix product, forward plus backward ≈ 3× forward.
+    public var flopsPerStep: Double {
+        let E = Double(config.embedSize), H = Double(config.hiddenSize), V = Double(config.vocabSize)
+        var lstm = 0.0
+        for l in 0..<config.layers { lstm += 2 * ((l == 0 ? E : H) + H) * 4 * H }
+        let source = 3 * lstm, target = 3 * (lstm + 2 * H * V)
+        return Double(batchSize) * (Double(questionSteps) * source + Double(answerSteps) * target)
+    }
+
+    /// Tokens one training step reads: every question and answer position.
+    public var tokensPerStep: Int { batchSize * (questionSteps + answerSteps) }
+}
+
+/// Times training steps and greedy generation on random token ids, as the peer does.
+public enum Benchmark {
+    public struct Training: Sendable {
+        public var medianSeconds: Double
+        public var minSeconds: Double
+        public var tokensPerSecond: Double
+        public var gflops: Double
+        public var parameterCount: Int
+    }
+
+    public struct Generation: Sendable {
+        public var millisecondsPerAnswer: Double
+        public var millisecondsPerToken: Double
+    }
+
+    /// Median and minimum time of `steps` Adam steps (forward, backward, clipping norm, update)
+    /// after `warmup` untimed ones, on one fixed batch of random ids 3..<V with every position counted.
+    public static func training(_ workload: BenchmarkWorkload, steps: Int, warmup: Int, seed: UInt64 = 0) -> Training {
+        let config = workload.config, B = workload.batchSize
+        var rng = Xoshiro256(seed: seed)
+        func randomRows(_ length: Int) -> [[Int32]] {
+            (0..<B).map { _ in (0..<length).map { _ in Int32(3 + Int(rng.next() % UInt64(config.vocabSize - 3))) } }
+        }
+        let sources = randomRows(workload.questionSteps)
+        let decoderInputs = randomRows(workload.answerSteps), targets = randomRows(workload.answerSteps)
+        let batch = Seq2SeqBatch(
+            sources: sources, sourceLengths: sources.map(\.count), decoderInputs: decoderInputs, targets: targets,
+            mask: targets.map { Array(repeating: 1, count: $0.count) })
+
+        let model = Seq2SeqModel(config: config)
+        model.parameters.initialize(seed: seed, hiddenSize: config.hiddenSize)
+        var settings = TrainingSettings()
+        settings.learningRate = 1e-3
+        settings.dropout = 0
+        settings.clip = 0
+        let trainer = Trainer(model: model, settings: settings)
+        let times = timed(steps: steps, warmup: warmup) { _ = try? trainer.step(batch) }
+        let median = times.median
+        return Training(
+            medianSeconds: median, minSeconds: times.min()!,
+            tokensPerSecond: Double(workload.tokensPerStep) / median,
+            gflops: workload.flopsPerStep / median / 1e9,
+            parameterCount: model.parameters.values.count)
+    }
+
+    /// Median time to encode a 10-token question and pick 20 tokens greedily, one at a time
+    /// (batch of one, every step a full decoder step and an argmax over the vocabulary).
+    public static func generation(_ workload: BenchmarkWorkload, steps: Int, warmup: Int, seed: UInt64 = 0) -> Generation {
+        let config = workload.config, answerLength = 20
+        var rng = Xoshiro256(seed: seed)
+        let question = (0..<10).map { _ in Int32(3 + Int(rng.next() % UInt64(config.vocabSize - 3))) }
+        let model = Seq2SeqModel(config: config)
+        model.parameters.initialize(seed: seed, hiddenSize: config.hiddenSize)
+        let session = InferenceSession(model: model)
+        let allowed = [Float](repeating: 0, count: config.vocabSize)
+        var answer = [Int32](repeating: 0, count: answerLength)
+        let times = timed(steps: steps, warmup: warmup) {
+            session.encode(question, rows: 1)
+            var token: [Int32] = [0]
+            for t in 0..<answerLength {
+                let logits = session.step(token)
+                token[0] = allowed.withUnsafeBufferPointer {
+                    TokenDistribution.argmax(logits.baseAddress!, mask: $0.baseAddress!, count: config.vocabSize)
+                }
+                answer[t] = token[0]
+            }
+        }
+        let median = times.median
+        return Generation(millisecondsPerAnswer: median * 1e3, millisecondsPerToken: median * 1e3 / Double(answerLength))
+    }
+
+    /// GFLOP/s of one n×n by n×n single-precision product through the BLAS lstmchat uses
+    /// (the best of a few runs): the ceiling the workloads are measured against.
+    public static func sgemmGFLOPS(size n: Int = 2048, repeats: Int = 5) -> Double {
+        let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)
+        var rng = Xoshiro256(seed: 1)
+        for i in 0..<(n * n) { a[i] = rng.nextFloat() - 0.5; b[i] = rng.nextFloat() - 0.5 }
+        let times = timed(steps: repeats, warmup: 1) {
+            gemm(m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, c: c.pointer, ldc: n)
+        }
+        return 2 * Double(n) * Double(n) * Double(n) / times.min()! / 1e9
+    }
+
+    /// The most memory this process has held at once (max resident set size), in bytes.
+    public static var peakMemoryBytes: Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss * 1024  // Linux reports kilobytes
+    }
+
+    private static func timed(steps: Int, warmup: Int, _ body: () -> Void) -> [Double] {
+        var times: [Double] = []
+        for i in 0..<(warmup + max(steps, 1)) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if i >= warmup { times.append(seconds) }
+        }
+        return times
+    }
+}
+
+extension [Double] {
+    var median: Double {
+        let s = sorted(), n = s.count
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
+    }
+}

@@ -1,0 +1,43 @@
+@testable import LSTMChat
+import Testing
+
+/// The benchmark's bookkeeping (never its timings: no test here depends on the machine's speed).
+@Suite struct BenchmarkTests {
+    /// The peer's formula, worked by hand for the anchor workload:
+    /// LSTM 2·(128+128)·4·128 = 262,144 per token, the projection 2·128·100 = 25,600;
+    /// 20 rows × (15 question tokens × 3·262,144 + 15 answer tokens × 3·287,744).
+    @Test func anchorFlopsMatchThePeersCount() {
+        let anchor = BenchmarkWorkload.named("anchor")!
+        #expect(anchor.flopsPerStep == 20 * (15 * 3 * 262_144 + 15 * 3 * 287_744))
+        #expect(anchor.tokensPerStep == 600)
+    }
+
+    @Test(arguments: BenchmarkWorkload.all)
+    func workloadsHaveThePeersShapes(_ w: BenchmarkWorkload) {
+        let expected: [String: [Int]] = [
+            "anchor": [100, 128, 128, 1, 15, 15, 20], "medium": [4000, 256, 256, 2, 16, 16, 64],
+            "large": [16000, 512, 512, 2, 16, 16, 64],
+        ]
+        let c = w.config
+        #expect([c.vocabSize, c.embedSize, c.hiddenSize, c.layers, w.questionSteps, w.answerSteps, w.batchSize] == expected[w.name])
+    }
+
+    @Test func aTinyWorkloadTrainsAndGenerates() {
+        let tiny = BenchmarkWorkload(name: "tiny", vocab: 12, embed: 4, hidden: 5, layers: 2, questionSteps: 3, answerSteps: 4, batch: 2)
+        let train = Benchmark.training(tiny, steps: 3, warmup: 1)
+        #expect(train.parameterCount == Seq2SeqModel(config: tiny.config).parameters.values.count)
+        #expect(train.tokensPerSecond > 0 && train.tokensPerSecond.isFinite)
+        #expect(train.minSeconds <= train.medianSeconds)
+        let generate = Benchmark.generation(tiny, steps: 2, warmup: 0)
+        #expect(generate.millisecondsPerToken * 20 == generate.millisecondsPerAnswer)
+    }
+
+    @Test func medianOfEvenAndOddCounts() {
+        #expect([3.0, 1, 2].median == 2)
+        #expect([4.0, 1, 3, 2].median == 2.5)
+    }
+}
+
+extension BenchmarkWorkload: CustomTestStringConvertible {
+    public var testDescription: String { name }
+}
