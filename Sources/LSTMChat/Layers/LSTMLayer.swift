@@ -90,14 +90,17 @@ final class LSTMLayer {
                     (cNext + r).update(from: cPrev + r, count: H)
                     continue
                 }
-                for j in 0..<H {
-                    let i = sigmoid(ab[j]), f = sigmoid(ab[H + j]), g = tanhf(ab[2 * H + j]), o = sigmoid(ab[3 * H + j])
-                    ab[j] = i; ab[H + j] = f; ab[2 * H + j] = g; ab[3 * H + j] = o
-                    let c = f * cPrev[r + j] + i * g
-                    let th = tanhf(c)
-                    cNext[r + j] = c
-                    tc[r + j] = th
-                    hNext[r + j] = o * th
+                for j in stride(from: 0, to: H, by: 8) {  // the gate nonlinearities, eight units at a time
+                    let n = min(8, H - j)
+                    let i = sigmoid(load8(ab, j, count: n)), f = sigmoid(load8(ab, H + j, count: n))
+                    let g = tanh(load8(ab, 2 * H + j, count: n)), o = sigmoid(load8(ab, 3 * H + j, count: n))
+                    store8(i, ab, j, count: n); store8(f, ab, H + j, count: n)
+                    store8(g, ab, 2 * H + j, count: n); store8(o, ab, 3 * H + j, count: n)
+                    let c = f * load8(cPrev, r + j, count: n) + i * g
+                    let th = tanh(c)
+                    store8(c, cNext, r + j, count: n)
+                    store8(th, tc, r + j, count: n)
+                    store8(o * th, hNext, r + j, count: n)
                 }
             }
         }
@@ -135,15 +138,17 @@ final class LSTMLayer {
                     db.update(repeating: 0, count: G)
                     continue
                 }
-                for j in 0..<H {
-                    let i = ab[j], f = ab[H + j], g = ab[2 * H + j], o = ab[3 * H + j]
-                    let th = tc[r + j], dhj = dh[r + j]
-                    let dcj = dc[r + j] + dhj * o * (1 - th * th)
-                    db[j] = dcj * g * i * (1 - i)                   // d a_i
-                    db[H + j] = dcj * cPrev[r + j] * f * (1 - f)    // d a_f
-                    db[2 * H + j] = dcj * i * (1 - g * g)           // d a_g
-                    db[3 * H + j] = dhj * th * o * (1 - o)          // d a_o
-                    dc[r + j] = dcj * f                             // d c_{t−1}
+                for j in stride(from: 0, to: H, by: 8) {
+                    let n = min(8, H - j)
+                    let i = load8(ab, j, count: n), f = load8(ab, H + j, count: n)
+                    let g = load8(ab, 2 * H + j, count: n), o = load8(ab, 3 * H + j, count: n)
+                    let th = load8(tc, r + j, count: n), dhj = load8(dh, r + j, count: n)
+                    let dcj = load8(dc, r + j, count: n) + dhj * o * (1 - th * th)
+                    store8(dcj * g * i * (1 - i), db, j, count: n)                                // d a_i
+                    store8(dcj * load8(cPrev, r + j, count: n) * f * (1 - f), db, H + j, count: n) // d a_f
+                    store8(dcj * i * (1 - g * g), db, 2 * H + j, count: n)                        // d a_g
+                    store8(dhj * th * o * (1 - o), db, 3 * H + j, count: n)                       // d a_o
+                    store8(dcj * f, dc, r + j, count: n)                                          // d c_{t−1}
                 }
             }
             // d h_{t−1} = d a · W_hh; rows in padding pass their gradient through unchanged.

@@ -5,7 +5,9 @@ import Foundation
 /// loss = Σ_n mask[n] · (logsumexp(z_n) − z_n[target_n]) / Σ_n mask[n]
 /// dz_n = mask[n] · (softmax(z_n) − onehot(target_n)) / Σ mask
 ///
-/// The max is subtracted before exp, so large logits never overflow.
+/// The max is subtracted before exp, so large logits never overflow. Rows are independent:
+/// they are split over the BLAS threads, and each row's loss is kept apart and summed in
+/// order afterwards, so the result does not depend on the number of threads.
 enum SoftmaxCrossEntropy {
     /// Returns the mean loss over counted rows; writes the gradient if `dLogits` is given.
     /// Rows whose mask is 0 get a zero gradient and are never read past their max.
@@ -19,27 +21,59 @@ enum SoftmaxCrossEntropy {
             dLogits?.update(repeating: 0, count: rows * classes)
             return 0
         }
-        var total: Double = 0
-        for n in 0..<rows {
-            let z = logits + n * classes
-            let m = mask[n]
-            if m == 0 {
-                dLogits.map { ($0 + n * classes).update(repeating: 0, count: classes) }
-                continue
+        let V = classes
+        let rowLosses = UnsafeMutablePointer<Double>.allocate(capacity: rows)  // one small block per batch
+        defer { rowLosses.deallocate() }
+        parallelChunks(rows, minimumPerThread: max(1, (1 << 16) / V)) { part in
+            for n in part {
+                let z = logits + n * V, m = mask[n]
+                rowLosses[n] = 0
+                if m == 0 {
+                    dLogits.map { ($0 + n * V).update(repeating: 0, count: V) }
+                    continue
+                }
+                var lanes = Float8(repeating: -.infinity)
+                for j in stride(from: 0, to: V, by: 8) {
+                    let k = min(8, V - j)
+                    lanes = pointwiseMax(lanes, k == 8 ? load8(z, j) : load8(z, j, count: k) + tailPadding(k))
+                }
+                let maxZ = lanes.max()
+                var sums = Float8()
+                if let d = dLogits.map({ $0 + n * V }) {
+                    for j in stride(from: 0, to: V, by: 8) {
+                        let k = min(8, V - j), e = exp(load8(z, j, count: k) - maxZ)
+                        let kept = k == 8 ? e : e.replacing(with: 0, where: lanesFrom(k))
+                        store8(kept, d, j, count: k)
+                        sums += kept
+                    }
+                    let sum = sums.sum(), scale = m / (sum * Float(counted))
+                    for j in stride(from: 0, to: V, by: 8) {
+                        let k = min(8, V - j)
+                        store8(load8(d, j, count: k) * scale, d, j, count: k)
+                    }
+                    d[Int(targets[n])] -= m / Float(counted)
+                    rowLosses[n] = Double(m) * (Double(log(sum)) + Double(maxZ) - Double(z[Int(targets[n])]))
+                } else {
+                    for j in stride(from: 0, to: V, by: 8) {
+                        let k = min(8, V - j), e = exp(load8(z, j, count: k) - maxZ)
+                        sums += k == 8 ? e : e.replacing(with: 0, where: lanesFrom(k))
+                    }
+                    rowLosses[n] = Double(m) * (Double(log(sums.sum())) + Double(maxZ) - Double(z[Int(targets[n])]))
+                }
             }
-            var maxZ = z[0]
-            for j in 1..<classes where z[j] > maxZ { maxZ = z[j] }
-            var sum: Float = 0
-            if let d = dLogits.map({ $0 + n * classes }) {
-                for j in 0..<classes { let e = expf(z[j] - maxZ); d[j] = e; sum += e }
-                let scale = m / (sum * Float(counted))
-                for j in 0..<classes { d[j] *= scale }
-                d[Int(targets[n])] -= m / Float(counted)
-            } else {
-                for j in 0..<classes { sum += expf(z[j] - maxZ) }
-            }
-            total += Double(m) * (Double(logf(sum)) + Double(maxZ) - Double(z[Int(targets[n])]))
         }
+        var total: Double = 0
+        for n in 0..<rows { total += rowLosses[n] }
         return Float(total / counted)
+    }
+
+    /// −∞ in lanes k… of a partial load, so they never win the max.
+    @inline(__always) private static func tailPadding(_ k: Int) -> Float8 {
+        Float8().replacing(with: -.infinity, where: lanesFrom(k))
+    }
+
+    /// Lanes k…7.
+    @inline(__always) private static func lanesFrom(_ k: Int) -> SIMDMask<SIMD8<Int32>> {
+        SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) .>= SIMD8<Int32>(repeating: Int32(k))
     }
 }

@@ -4,6 +4,8 @@ import CBLAS
 ///
 /// `gemm` computes C = alpha · op(A) · op(B) + beta · C, where op(X) is X or Xᵀ,
 /// op(A) is m×k, op(B) is k×n and C is m×n; `lda`, `ldb`, `ldc` are the row strides.
+/// A product with one row (generation: batch of one) goes to sgemv, which OpenBLAS runs
+/// 10–20× faster than sgemm with m = 1.
 @inline(__always)
 func gemm(
     transA: Bool = false, transB: Bool = false,
@@ -15,6 +17,11 @@ func gemm(
     guard m > 0, n > 0 else { return }
     guard k > 0 else {  // BLAS leaves C untouched for k = 0 only if beta == 1; make it exact.
         for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
+        return
+    }
+    if m == 1 {  // c = op(B)ᵀ · a, a read with stride lda when A is transposed
+        cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n),
+                    alpha, b, Int32(ldb), a, transA ? Int32(lda) : 1, beta, c, 1)
         return
     }
     cblas_sgemm(

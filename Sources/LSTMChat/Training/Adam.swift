@@ -26,7 +26,8 @@ public final class Adam {
         v.withUnsafeBufferPointer { secondMoment.pointer.update(from: $0.baseAddress!, count: v.count) }
     }
 
-    /// One update of every parameter from its gradient, in one fused loop.
+    /// One update of every parameter from its gradient, in one fused loop (eight at a time,
+    /// split over the BLAS threads).
     public func update(_ parameters: Parameters) {
         precondition(parameters.values.count == firstMoment.count)
         step += 1
@@ -37,10 +38,17 @@ public final class Adam {
         let p = parameters.values.pointer, g = parameters.gradients.pointer
         let m = firstMoment.pointer, v = secondMoment.pointer
         let b1 = beta1, b2 = beta2, eps = epsilon
-        for k in 0..<parameters.values.count {
-            m[k] = b1 * m[k] + (1 - b1) * g[k]
-            v[k] = b2 * v[k] + (1 - b2) * g[k] * g[k]
-            p[k] -= stepSize * m[k] / (v[k].squareRoot() / bc2Root + eps)
+        parallelChunks(parameters.values.count) { part in
+            func update(_ k: Int, count n: Int = 8) {
+                let gk = load8(g, k, count: n)
+                let mk = b1 * load8(m, k, count: n) + (1 - b1) * gk
+                let vk = b2 * load8(v, k, count: n) + (1 - b2) * gk * gk
+                store8(mk, m, k, count: n); store8(vk, v, k, count: n)
+                store8(load8(p, k, count: n) - stepSize * mk / (vk.squareRoot() / bc2Root + eps), p, k, count: n)
+            }
+            var k = part.lowerBound
+            while k + 8 <= part.upperBound { update(k); k += 8 }
+            if k < part.upperBound { update(k, count: part.upperBound - k) }
         }
     }
 }
