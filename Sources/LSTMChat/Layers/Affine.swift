@@ -28,10 +28,7 @@ struct Affine {
     func backward(_ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int, dx: UnsafeMutablePointer<Float>) {
         gemm(transA: true, m: outputSize, n: inputSize, k: rows,
              a: dy, lda: outputSize, b: x, ldb: inputSize, beta: 1, c: weightGradient, ldc: inputSize)
-        for r in 0..<rows {
-            let d = dy + r * outputSize
-            for j in 0..<outputSize { biasGradient[j] += d[j] }
-        }
+        addColumnSums(dy, rows: rows, columns: outputSize, into: biasGradient)
         gemm(m: rows, n: inputSize, k: outputSize,
              a: dy, lda: outputSize, b: weight, ldb: inputSize, c: dx, ldc: inputSize)
     }

@@ -70,9 +70,9 @@ final class LSTMLayer {
         if let c0 { cell.update(from: c0, count: B * H) } else { cell.update(repeating: 0, count: B * H) }
 
         // Input projection for every step at once: gates = x·W_ihᵀ + (b_ih + b_hh).
-        for r in 0..<(T * B) {
-            let row = gates + r * G
-            for j in 0..<G { row[j] = biasIH[j] + biasHH[j] }
+        if T * B > 0 {
+            for j in 0..<G { gates[j] = biasIH[j] + biasHH[j] }
+            for r in 1..<(T * B) { (gates + r * G).update(from: gates, count: G) }
         }
         gemm(transB: true, m: T * B, n: G, k: inputSize,
              a: x, lda: inputSize, b: weightIH, ldb: inputSize, beta: 1, c: gates, ldc: G)
@@ -165,10 +165,8 @@ final class LSTMLayer {
              a: dGates, lda: G, b: input!, ldb: inputSize, beta: 1, c: gradWeightIH, ldc: inputSize)
         gemm(transA: true, m: G, n: H, k: T * B,
              a: dGates, lda: G, b: hidden, ldb: H, beta: 1, c: gradWeightHH, ldc: H)
-        for r in 0..<(T * B) {
-            let d = dGates + r * G
-            for j in 0..<G { gradBiasIH[j] += d[j]; gradBiasHH[j] += d[j] }
-        }
+        addColumnSums(dGates, rows: T * B, columns: G, into: gradBiasIH)
+        addColumnSums(dGates, rows: T * B, columns: G, into: gradBiasHH)
         let dInput = dInputBuffer.reserve(T * B * inputSize)
         gemm(m: T * B, n: inputSize, k: G, a: dGates, lda: G, b: weightIH, ldb: inputSize, c: dInput, ldc: inputSize)
         return dInput

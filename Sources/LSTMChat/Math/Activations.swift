@@ -72,6 +72,17 @@ func sumOfSquares(_ x: UnsafePointer<Float>, _ count: Int) -> Double {
     return total
 }
 
+/// sums[j] += Σ_r x[r, j] over `rows` rows of `columns` floats (bias gradients).
+func addColumnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>) {
+    for r in 0..<rows {
+        let row = x + r * columns
+        for j in stride(from: 0, to: columns, by: 8) {
+            let k = min(8, columns - j)
+            store8(load8(sums, j, count: k) + load8(row, j, count: k), sums, j, count: k)
+        }
+    }
+}
+
 /// Runs `body(range)` over `count` items split into contiguous parts, one per BLAS thread, in
 /// parallel when the work is large enough to pay for it (BLAS is idle meanwhile, so the cores are).
 func parallelChunks(_ count: Int, minimumPerThread: Int = 1 << 16, _ body: (Range<Int>) -> Void) {

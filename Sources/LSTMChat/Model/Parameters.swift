@@ -63,10 +63,24 @@ public final class Parameters {
         return (values.pointer + e.offset, gradients.pointer + e.offset)
     }
 
-    public func zeroGradients() { gradients.zero() }
+    public func zeroGradients() {
+        let g = gradients.pointer
+        parallelChunks(gradients.count) { (g + $0.lowerBound).update(repeating: 0, count: $0.count) }
+    }
 
     /// sqrt(Σ g²) over every gradient: the norm that clipping by global norm uses.
-    public var gradientNorm: Float { Float(sumOfSquares(gradients.pointer, gradients.count).squareRoot()) }
+    public var gradientNorm: Float {
+        // Fixed parts of 2¹⁶ (summed in order) give the same norm whatever the number of threads.
+        let g = gradients.pointer, count = gradients.count, part = 1 << 16
+        let parts = (count + part - 1) / part
+        var sums = [Double](repeating: 0, count: parts)
+        sums.withUnsafeMutableBufferPointer { sums in
+            parallelChunks(parts, minimumPerThread: 4) { range in
+                for i in range { sums[i] = sumOfSquares(g + i * part, min(part, count - i * part)) }
+            }
+        }
+        return Float(sums.reduce(0, +).squareRoot())
+    }
 
     /// Scales all gradients so their global norm is at most `maxNorm`; returns the norm before.
     @discardableResult
@@ -74,7 +88,8 @@ public final class Parameters {
         let norm = gradientNorm
         if maxNorm > 0, norm > maxNorm {
             let scale = maxNorm / (norm + 1e-6)  // the same small epsilon as torch.nn.utils.clip_grad_norm_
-            for i in 0..<gradients.count { gradients.pointer[i] *= scale }
+            let g = gradients.pointer
+            parallelChunks(gradients.count) { for i in $0 { g[i] *= scale } }
         }
         return norm
     }
