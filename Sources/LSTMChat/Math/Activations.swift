@@ -3,8 +3,9 @@ import Dispatch
 /// Elementwise math eight floats at a time (SIMD8<Float>: two SSE or one AVX register).
 ///
 /// exp is Cephes' expf: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-6 polynomial, 2ⁿ put
-/// straight into the exponent bits; within 2 ulp of libm over the whole float range. sigmoid and
-/// tanh are built on it (tanh near 0 by its own odd polynomial, where 1 − 2/(e²ˣ+1) would cancel).
+/// straight into the exponent bits; within 2 ulp of libm up to e^88.376 ≈ 2.4e38, where it
+/// saturates (so 2ⁿ stays a normal float). sigmoid and tanh are built on it (tanh near 0 by its
+/// own odd polynomial, where 1 − 2/(e²ˣ+1) would cancel).
 /// NaN stays NaN, so a diverged run is still caught.
 typealias Float8 = SIMD8<Float>
 
