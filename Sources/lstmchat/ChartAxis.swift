@@ -8,7 +8,7 @@ struct ChartAxis {
     var ticks: [Double]
 
     /// The axis over the finite `values`, about `tickCount` ticks long, from zero when `fromZero`
-    /// and no value is negative. No values, or a single one, still give an axis of some width.
+    /// and no value is negative; never below zero when no value is. No values, or a single one, still give an axis of some width.
     ///
     /// `margin` is the share of the values' range left free beyond them, so that no point sits on
     /// the border; then the ends are rounded out to ticks, unless not `roundedOut`: such an axis
@@ -31,7 +31,8 @@ struct ChartAxis {
             (low, high) = (startsAtZero ? 0 : low - pad, high + pad)
         }
         let room = (high - low) * margin
-        (low, high) = (startsAtZero ? 0 : low - room, high + room)
+        // Values that are never negative (losses, rates) get no negative part from the margin.
+        (low, high) = (startsAtZero ? 0 : low >= 0 ? max(0, low - room) : low - room, high + room)
         if !(high - low).isNormal { (low, high) = (0, 1) }  // values too tiny or huge to tick
         let spacing = max(minimumSpacing, Self.niceNumber((high - low) / Double(max(1, tickCount - 1))))
         let first = (low / spacing).rounded(roundedOut ? .down : .up), last = (high / spacing).rounded(roundedOut ? .up : .down)

@@ -94,6 +94,12 @@ final class XMLOutline: NSObject, XMLParserDelegate {
         if fromZero && finite.allSatisfy({ $0 >= 0 }) { #expect(axis.lower == 0) }
     }
 
+    /// A loss that falls to near zero: the margin below it used to round the axis out to −1.
+    @Test func nonNegativeValuesNeverGetANegativeAxis() {
+        #expect(ChartAxis(covering: [0.02, 5.9]).lower == 0)
+        #expect(ChartAxis(covering: [-0.02, 5.9]).lower < 0)
+    }
+
     @Test func lossFromElevenDownToThreeGetsEvenTicks() {
         #expect(ChartAxis(covering: [2.9, 11.1], tickCount: 6).ticks == [2, 4, 6, 8, 10, 12])
     }
