@@ -24,7 +24,7 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("anchor, medium, large or all.", valueName: "name"))
     var workload = "all"
 
-    @Option(help: "BLAS threads (default: one per CPU).")
+    @Option(help: "Threads for BLAS and for lstmchat's own loops (default: one per CPU).")
     var threads: Int?
 
     @Option(help: "Timed steps (after the warm-up ones).")

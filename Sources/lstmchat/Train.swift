@@ -32,7 +32,7 @@ struct Train: ParsableCommand {
     @OptionGroup(title: "Model") var model: ModelOptions
     @OptionGroup(title: "Solver") var solver: SolverOptions
 
-    @Option(help: "BLAS threads (default: one per core).")
+    @Option(help: "Threads for BLAS and for lstmchat's own loops (default: one per CPU).")
     var threads: Int?
 
     @Flag(help: "Print nothing but errors.")
