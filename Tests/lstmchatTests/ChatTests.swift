@@ -221,3 +221,46 @@ private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", 
         #expect(second.waitForExit() == 0)
     }
 }
+
+/// The REPL's memory stays flat however many questions it answers: the peak resident memory
+/// after 10,000 piped questions is that after 500, within a few MB.
+@Suite struct ChatMemoryTests {
+    /// Pipes `count` varied questions into `lstmchat chat`, waits for every answer, and reads the
+    /// process's peak resident memory (VmHWM) while it is still running, in kB.
+    static func peakMemory(afterQuestions count: Int) throws -> Int {
+        let process = Process()
+        process.executableURL = LSTMChatBinary.url
+        process.arguments = ["chat", "--checkpoint", TinyCheckpoint.path, "--max-length", "8"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let words = ["hi", "how are you", "what is your name", "good 😀", "tell me a story about the sea", "x\u{1}y"]
+        DispatchQueue.global().async {
+            for i in 0..<count {
+                input.fileHandleForWriting.write(Data("\(words[i % words.count]) \(i)\n".utf8))
+            }
+        }
+        var answered = 0
+        let reader = output.fileHandleForReading
+        while answered < count {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            answered += chunk.filter { $0 == 0x0a }.count
+        }
+        let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        #expect(answered == count)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") })
+        return try #require(Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]))
+    }
+
+    @Test func tenThousandQuestionsTakeNoMoreMemoryThanFiveHundred() throws {
+        let few = try Self.peakMemory(afterQuestions: 500)
+        let many = try Self.peakMemory(afterQuestions: 10_000)
+        // 8 MB of slack covers malloc's arenas settling; a leak of even 1 kB per question is 10 MB.
+        #expect(many <= few + 8 * 1024, "peak RSS \(few) kB after 500 questions, \(many) kB after 10,000")
+    }
+}
