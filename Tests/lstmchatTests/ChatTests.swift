@@ -2,18 +2,11 @@ import Foundation
 import LSTMChat
 import Testing
 
-/// A fresh directory for one test's files.
-private func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("lstmchat-chat-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
-
 /// Runs `lstmchat args…` with standard input read from `input`'s bytes (which need not be UTF-8).
 private func run(_ args: [String], input: [UInt8]) throws -> LSTMChatBinary.Result {
-    let file = try temporaryDirectory().appendingPathComponent("input")
+    let directory = try TemporaryDirectory()
+    let file = directory.url.appendingPathComponent("input")
     try Data(input).write(to: file)
-    defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
     let process = Process()
     process.executableURL = LSTMChatBinary.url
     process.arguments = args
@@ -123,22 +116,21 @@ private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", 
 }
 
 @Suite struct CheckpointErrorTests {
-    static func checkpoint(named name: String, contents: [UInt8]?) throws -> String {
-        let url = try temporaryDirectory().appendingPathComponent(name)
-        if let contents { try Data(contents).write(to: url) }
-        return url.path
-    }
-
     @Test("a missing, truncated or foreign checkpoint is one line on standard error and status 1", arguments: ["chat", "ask"])
     func badCheckpoints(command: String) throws {
         let good = try [UInt8](Data(contentsOf: URL(fileURLWithPath: TinyCheckpoint.path)))
+        let directory = try TemporaryDirectory()
+        func checkpoint(named name: String, contents: [UInt8]?) throws -> String {
+            let url = directory.url.appendingPathComponent(name)
+            if let contents { try Data(contents).write(to: url) }
+            return url.path
+        }
         let paths = [
-            try Self.checkpoint(named: "missing.safetensors", contents: nil),
-            try Self.checkpoint(named: "truncated.safetensors", contents: Array(good.prefix(good.count / 2))),
-            try Self.checkpoint(named: "notes.safetensors", contents: Array("these are my notes\n".utf8)),
-            try Self.checkpoint(named: "empty.safetensors", contents: []),
+            try checkpoint(named: "missing.safetensors", contents: nil),
+            try checkpoint(named: "truncated.safetensors", contents: Array(good.prefix(good.count / 2))),
+            try checkpoint(named: "notes.safetensors", contents: Array("these are my notes\n".utf8)),
+            try checkpoint(named: "empty.safetensors", contents: []),
         ]
-        defer { for path in paths { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) } }
         for path in paths {
             let result = try LSTMChatBinary.run([command, "--checkpoint", path] + (command == "ask" ? ["hi"] : []), stdin: "hi\n")
             #expect(result.status == 1)
@@ -150,9 +142,8 @@ private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", 
     }
 
     @Test func theDefaultCheckpointIsLookedForInTheCurrentDirectory() throws {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let result = try LSTMChatBinary.run(["chat"], in: directory)
+        let directory = try TemporaryDirectory()
+        let result = try LSTMChatBinary.run(["chat"], in: directory.url)
         #expect(result.status == 1)
         #expect(result.stderr == "lstmchat: no checkpoint at checkpoints/default/model.safetensors; train one with `lstmchat train`, or pass --checkpoint\n")
     }
@@ -166,9 +157,8 @@ private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", 
 
 @Suite(.serialized) struct ChatTerminalTests {
     @Test func aConversationWithSettingsCtrlCAndCtrlD() throws {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let history = directory.appendingPathComponent("history").path
+        let directory = try TemporaryDirectory()
+        let history = directory.url.appendingPathComponent("history").path
         let expected = try LSTMChatBinary.run(["ask", "--checkpoint", TinyCheckpoint.path, "how are you"]).stdout
         let chat = try PseudoTerminal(["chat", "--checkpoint", TinyCheckpoint.path, "--history-file", history])
         #expect(chat.waitFor("type /help for commands\r\n") != nil, "\(chat.transcript)")
@@ -202,9 +192,8 @@ private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", 
     }
 
     @Test func historyIsKeptBetweenSessions() throws {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let history = directory.appendingPathComponent("history").path
+        let directory = try TemporaryDirectory()
+        let history = directory.url.appendingPathComponent("history").path
         let first = try PseudoTerminal(["chat", "--checkpoint", TinyCheckpoint.path, "--history-file", history])
         #expect(first.waitFor("> ") != nil)
         first.send("what is your name\r")

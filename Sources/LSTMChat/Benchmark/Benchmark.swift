@@ -59,7 +59,7 @@ public enum Benchmark {
         let config = workload.config, B = workload.batchSize
         var rng = Xoshiro256(seed: seed)
         func randomRows(_ length: Int) -> [[Int32]] {
-            (0..<B).map { _ in (0..<length).map { _ in Int32(3 + Int(rng.next() % UInt64(config.vocabSize - 3))) } }
+            (0..<B).map { _ in randomTokens(length, vocabSize: config.vocabSize, rng: &rng) }
         }
         let sources = randomRows(workload.questionSteps)
         let decoderInputs = randomRows(workload.answerSteps), targets = randomRows(workload.answerSteps)
@@ -88,21 +88,19 @@ public enum Benchmark {
     public static func generation(_ workload: BenchmarkWorkload, steps: Int, warmup: Int, seed: UInt64 = 0) -> Generation {
         let config = workload.config, answerLength = 20
         var rng = Xoshiro256(seed: seed)
-        let question = (0..<10).map { _ in Int32(3 + Int(rng.next() % UInt64(config.vocabSize - 3))) }
+        let question = randomTokens(10, vocabSize: config.vocabSize, rng: &rng)
         let model = Seq2SeqModel(config: config)
         model.parameters.initialize(seed: seed, hiddenSize: config.hiddenSize)
         let session = InferenceSession(model: model)
         let allowed = [Float](repeating: 0, count: config.vocabSize)
-        var answer = [Int32](repeating: 0, count: answerLength)
         let times = timed(steps: steps, warmup: warmup) {
             session.encode(question, rows: 1)
             var token: [Int32] = [0]
-            for t in 0..<answerLength {
+            for _ in 0..<answerLength {  // each step reads the token the last one chose
                 let logits = session.step(token)
                 token[0] = allowed.withUnsafeBufferPointer {
                     TokenDistribution.argmax(logits.baseAddress!, mask: $0.baseAddress!, count: config.vocabSize)
                 }
-                answer[t] = token[0]
             }
         }
         let median = times.median
@@ -126,6 +124,11 @@ public enum Benchmark {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return usage.ru_maxrss * 1024  // Linux reports kilobytes
+    }
+
+    /// Random ids 3..<V, as the peer draws them (0–2 are the special tokens).
+    private static func randomTokens(_ count: Int, vocabSize: Int, rng: inout Xoshiro256) -> [Int32] {
+        (0..<count).map { _ in Int32(3 + Int(rng.next() % UInt64(vocabSize - 3))) }
     }
 
     private static func timed(steps: Int, warmup: Int, _ body: () -> Void) -> [Double] {

@@ -38,28 +38,24 @@ enum SoftmaxCrossEntropy {
                     lanes = pointwiseMax(lanes, k == 8 ? load8(z, j) : load8(z, j, count: k) + tailPadding(k))
                 }
                 let maxZ = lanes.max()
+                // exp(z − max), kept in dLogits when the gradient is wanted, and its sum.
+                let d = dLogits.map { $0 + n * V }
                 var sums = Float8()
-                if let d = dLogits.map({ $0 + n * V }) {
-                    for j in stride(from: 0, to: V, by: 8) {
-                        let k = min(8, V - j), e = exp(load8(z, j, count: k) - maxZ)
-                        let kept = k == 8 ? e : e.replacing(with: 0, where: lanesFrom(k))
-                        store8(kept, d, j, count: k)
-                        sums += kept
-                    }
-                    let sum = sums.sum(), scale = m / (sum * Float(counted))
-                    for j in stride(from: 0, to: V, by: 8) {
-                        let k = min(8, V - j)
-                        store8(load8(d, j, count: k) * scale, d, j, count: k)
-                    }
-                    d[Int(targets[n])] -= m / Float(counted)
-                    rowLosses[n] = Double(m) * (Double(log(sum)) + Double(maxZ) - Double(z[Int(targets[n])]))
-                } else {
-                    for j in stride(from: 0, to: V, by: 8) {
-                        let k = min(8, V - j), e = exp(load8(z, j, count: k) - maxZ)
-                        sums += k == 8 ? e : e.replacing(with: 0, where: lanesFrom(k))
-                    }
-                    rowLosses[n] = Double(m) * (Double(log(sums.sum())) + Double(maxZ) - Double(z[Int(targets[n])]))
+                for j in stride(from: 0, to: V, by: 8) {
+                    let k = min(8, V - j), e = exp(load8(z, j, count: k) - maxZ)
+                    let kept = k == 8 ? e : e.replacing(with: 0, where: lanesFrom(k))
+                    if let d { store8(kept, d, j, count: k) }
+                    sums += kept
                 }
+                let sum = sums.sum(), target = Int(targets[n])
+                rowLosses[n] = Double(m) * (Double(log(sum)) + Double(maxZ) - Double(z[target]))
+                guard let d else { continue }
+                let scale = m / (sum * Float(counted))
+                for j in stride(from: 0, to: V, by: 8) {
+                    let k = min(8, V - j)
+                    store8(load8(d, j, count: k) * scale, d, j, count: k)
+                }
+                d[target] -= m / Float(counted)
             }
         }
         var total: Double = 0
