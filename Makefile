@@ -7,7 +7,7 @@ BIN        := .build/release/lstmchat
 DEB_PKGS   := libopenblas-dev libreadline-dev librsvg2-bin
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test chat model bench clean
+.PHONY: all deps build test fuzz chat model bench clean
 
 all: build
 
@@ -23,6 +23,23 @@ build: deps
 # The whole test suite, built in release mode (debug LSTM arithmetic is very slow).
 test: deps
 	$(SWIFT) test $(RELEASE) -Xswiftc -enable-testing
+
+# A deeper search than the fuzz tests in `make test`: libFuzzer with AddressSanitizer (and Swift's
+# bounds and overflow checks) on the checkpoint and data readers, FUZZ_SECONDS each. Inputs that
+# reach new code are kept in .build-fuzz/corpus/; one that fails is written to .build-fuzz/crash-*
+# and stops the run with its stack.
+FUZZ_SECONDS ?= 300
+FUZZ_BUILD   := LSTMCHAT_FUZZ=1 $(SWIFT) build $(RELEASE) --scratch-path .build-fuzz \
+                -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address
+FUZZ_RUN     := cd .build-fuzz && SWIFT_BACKTRACE=enable=no
+fuzz: deps
+	$(FUZZ_BUILD) --product fuzz-checkpoint
+	$(FUZZ_BUILD) --product fuzz-data
+	mkdir -p .build-fuzz/corpus/checkpoint .build-fuzz/corpus/data
+	$(FUZZ_RUN) release/fuzz-checkpoint -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 \
+	  corpus/checkpoint ../Tests/LSTMChatTests/Fixtures/FuzzSeeds
+	$(FUZZ_RUN) release/fuzz-data -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+	  corpus/data ../datasets
 
 chat: build
 	$(BIN) chat
@@ -50,4 +67,4 @@ $(VENV)/bin/torch-installed:
 	touch $@
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

@@ -1,6 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// `make fuzz` sets this: it adds the fuzz drivers and keeps Swift's bounds and overflow checks.
+let fuzzing = Context.environment["LSTMCHAT_FUZZ"] == "1"
+
 let package = Package(
     name: "lstmchat",
     products: [
@@ -18,7 +21,7 @@ let package = Package(
         .target(
             name: "LSTMChat",
             dependencies: ["CBLAS", .product(name: "Yams", package: "Yams")],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+            swiftSettings: fuzzing ? [] : [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .executableTarget(
             name: "lstmchat",
@@ -32,3 +35,15 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// `make fuzz`: libFuzzer drivers, one per reader of hostile files (Fuzz/). Declared only when
+// asked for, because they link only with -sanitize=fuzzer (libFuzzer brings its own main).
+if fuzzing {
+    package.targets.append(.systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"))
+    for reader in ["Checkpoint", "Data"] {
+        package.targets.append(.executableTarget(
+            name: "fuzz-\(reader.lowercased())", dependencies: ["LSTMChat", "CLibFuzzer"], path: "Fuzz/\(reader)",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ))
+    }
+}

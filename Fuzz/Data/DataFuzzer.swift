@@ -1,0 +1,36 @@
+import Foundation
+import CLibFuzzer
+import LSTMChat
+
+/// A scratch file per process: the readers take paths, as the CLI gives them.
+private let scratch = FileManager.default.temporaryDirectory
+    .appendingPathComponent("lstmchat-fuzz-\(getpid())")
+
+/// One input from libFuzzer (`make fuzz`), read as a TSV file and as a ChatterBot YAML
+/// file. Each read must give non-empty pairs or a one-line `DataError`; anything else stops the
+/// run and libFuzzer keeps the input as `crash-…`.
+// The name libFuzzer links against (its runtime refers to it even when its own main is unused).
+@_cdecl("LLVMFuzzerTestOneInput")
+func dataFuzzInput(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    try! FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    let data = bytes.map { Data(bytes: $0, count: count) } ?? Data()
+    for name in ["input.tsv", "input.yml"] {
+        let file = scratch.appendingPathComponent(name)
+        try! data.write(to: file)
+        do {
+            let pairs = try DatasetReader.read(file.path)
+            precondition(pairs.allSatisfy { !$0.question.isEmpty && !$0.answer.isEmpty }, "an empty question or answer")
+        } catch let error as DataError {
+            precondition(!error.description.contains("\n"), "error of more than one line: \(error)")
+        } catch {
+            preconditionFailure("not a DataError: \(error)")
+        }
+    }
+    return 0
+}
+
+/// The executable's main (SwiftPM's name for it): libFuzzer's driver with the function above.
+@_cdecl("fuzz_data_main")
+func fuzzDataMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    run_fuzzer(argc, argv, dataFuzzInput)
+}
