@@ -21,10 +21,12 @@ enum LSTMChatBinary {
         var stderr: String
     }
 
-    /// Runs `lstmchat args…` with `stdin` as its standard input and waits for it to exit.
-    static func run(_ args: [String], stdin: String = "", environment: [String: String] = [:], in directory: URL? = nil) throws -> Result {
+    /// Runs `lstmchat args…` (or `executable args…`) with `stdin` as its standard input and waits
+    /// for it to exit.
+    static func run(_ args: [String], stdin: String = "", environment: [String: String] = [:], in directory: URL? = nil,
+                    executable: URL = url) throws -> Result {
         let process = Process()
-        process.executableURL = url
+        process.executableURL = executable
         process.arguments = args
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         if let directory { process.currentDirectoryURL = directory }

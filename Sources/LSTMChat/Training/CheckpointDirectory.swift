@@ -26,7 +26,11 @@ public struct CheckpointDirectory {
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         } catch {
-            throw CheckpointError(url.path, "cannot create the checkpoint directory")
+            // The system's reason ("Not a directory", "File exists", ...), not Foundation's wrapper.
+            let reason = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? Error).map {
+                String(cString: strerror(Int32(($0 as NSError).code)))
+            } ?? error.localizedDescription
+            throw CheckpointError(url.path, "cannot create the checkpoint directory: \(reason)")
         }
     }
 
