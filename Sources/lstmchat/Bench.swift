@@ -8,7 +8,8 @@ struct Bench: ParsableCommand {
         discussion: """
             Trains the seq2seq model of bench/peer_torch.py (the PyTorch peer) on random token \
             ids and reports training tokens per second (median step after warm-up), the step \
-            time, the GFLOP/s it achieves, greedy generation time per token (a 10-token question, \
+            time, the time of the step's matrix products alone (the step's floor through this \
+            BLAS), the GFLOP/s it achieves, greedy generation time per token (a 10-token question, \
             20 answer tokens, batch of one) and the peak resident memory. The first line gives \
             the BLAS, its core type and threads, and its single-precision GFLOP/s on a 2048² \
             product: the ceiling to compare the workloads with.
@@ -54,16 +55,17 @@ struct Bench: ParsableCommand {
             emit(["measure": "sgemm", "size": 2048, "gflops": sgemm])
         } else {
             print("BLAS: OpenBLAS, core \(BLASInfo.coreName), \(threadCount) threads; sgemm 2048² \(format(sgemm, 1)) GFLOP/s")
-            print("workload   tokens/s  step ms   GFLOP/s (of sgemm)   ms/token (gen)   max RSS")
+            print("workload   tokens/s  step ms  products ms   GFLOP/s (of sgemm)   ms/token (gen)   max RSS")
         }
         for w in workloads {
             let train = Benchmark.training(w, steps: steps, warmup: warmup)
+            let products = Benchmark.matrixProductSeconds(w)
             let generate = Benchmark.generation(w, steps: steps, warmup: warmup)
             let rss = Double(Benchmark.peakMemoryBytes) / 1_048_576
             if json {
                 emit(["measure": "train", "workload": w.name, "threads": threadCount,
                       "tokens_per_s": train.tokensPerSecond, "step_ms_median": train.medianSeconds * 1e3,
-                      "step_ms_min": train.minSeconds * 1e3, "gflops": train.gflops,
+                      "step_ms_min": train.minSeconds * 1e3, "products_ms": products * 1e3, "gflops": train.gflops,
                       "params": train.parameterCount, "max_rss_mb": rss])
                 emit(["measure": "generate", "workload": w.name, "threads": threadCount,
                       "ms_per_answer": generate.millisecondsPerAnswer, "ms_per_token": generate.millisecondsPerToken])
@@ -71,6 +73,7 @@ struct Bench: ParsableCommand {
                 let share = "(\(format(100 * train.gflops / sgemm, 0))%)"
                 print(w.name.padding(toLength: 8, withPad: " ", startingAt: 0),
                       pad(format(train.tokensPerSecond, 0), 10), pad(format(train.medianSeconds * 1e3, 1), 8),
+                      pad(format(products * 1e3, 1), 12),
                       pad(format(train.gflops, 1), 9), pad(share, 6),
                       pad(format(generate.millisecondsPerToken, 3), 16), pad(format(rss, 0) + " MB", 9))
             }

@@ -36,6 +36,36 @@ public struct BenchmarkWorkload: Sendable, Equatable {
 
     /// Tokens one training step reads: every question and answer position.
     public var tokensPerStep: Int { batchSize * (questionSteps + answerSteps) }
+
+    /// The matrix products of one training step, in the shapes the model runs them
+    /// (`LSTMLayer`, `Affine`): together they are `flopsPerStep`.
+    public var matrixProducts: [MatrixProduct] {
+        let B = batchSize, E = config.embedSize, H = config.hiddenSize, G = 4 * H, V = config.vocabSize
+        var products: [MatrixProduct] = []
+        for T in [questionSteps, answerSteps] {
+            for l in 0..<config.layers {
+                let input = l == 0 ? E : H
+                products.append(MatrixProduct(transB: true, m: T * B, n: G, k: input))          // input projection
+                products += repeatElement(MatrixProduct(transB: true, m: B, n: G, k: H), count: T)  // h·W_hhᵀ per step
+                products += repeatElement(MatrixProduct(m: B, n: H, k: G), count: T)            // dh per step
+                products.append(MatrixProduct(transA: true, m: G, n: input, k: T * B))          // dW_ih
+                products.append(MatrixProduct(transA: true, m: G, n: H, k: T * B))              // dW_hh
+                products.append(MatrixProduct(m: T * B, n: input, k: G))                        // d input
+            }
+        }
+        let N = answerSteps * B
+        products.append(MatrixProduct(transB: true, m: N, n: V, k: H))  // logits
+        products.append(MatrixProduct(m: N, n: H, k: V))                // d hidden
+        products.append(MatrixProduct(transA: true, m: V, n: H, k: N))  // d weight
+        return products
+    }
+}
+
+/// One single-precision product C[m×n] = op(A)[m×k] · op(B)[k×n].
+public struct MatrixProduct: Sendable, Equatable {
+    public var transA = false, transB = false
+    public var m: Int, n: Int, k: Int
+    public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
 }
 
 /// Times training steps and greedy generation on random token ids, as the peer does.
@@ -117,6 +147,26 @@ public enum Benchmark {
             gemm(m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, c: c.pointer, ldc: n)
         }
         return 2 * Double(n) * Double(n) * Double(n) / times.min()! / 1e9
+    }
+
+    /// The time of a training step's matrix products alone (the best of a few runs): what a
+    /// step would take if everything else were free, through this BLAS.
+    public static func matrixProductSeconds(_ workload: BenchmarkWorkload, repeats: Int = 3) -> Double {
+        let products = workload.matrixProducts
+        let a = FloatBuffer(count: products.map { $0.m * $0.k }.max()!)
+        let b = FloatBuffer(count: products.map { $0.k * $0.n }.max()!)
+        let c = FloatBuffer(count: products.map { $0.m * $0.n }.max()!)
+        var rng = Xoshiro256(seed: 1)
+        for i in 0..<a.count { a[i] = rng.nextFloat() - 0.5 }
+        for i in 0..<b.count { b[i] = rng.nextFloat() - 0.5 }
+        let times = timed(steps: repeats, warmup: 1) {
+            for p in products {
+                gemm(transA: p.transA, transB: p.transB, m: p.m, n: p.n, k: p.k,
+                     a: a.pointer, lda: p.transA ? p.m : p.k, b: b.pointer, ldb: p.transB ? p.k : p.n,
+                     beta: 1, c: c.pointer, ldc: p.n)
+            }
+        }
+        return times.min()!
     }
 
     /// The most memory this process has held at once (max resident set size), in bytes.

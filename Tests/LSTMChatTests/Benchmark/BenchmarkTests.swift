@@ -22,6 +22,14 @@ import Testing
         #expect([c.vocabSize, c.embedSize, c.hiddenSize, c.layers, w.questionSteps, w.answerSteps, w.batchSize] == expected[w.name])
     }
 
+    /// The products the floor times are the ones the FLOP count counts, no more, no fewer.
+    @Test(arguments: BenchmarkWorkload.all)
+    func matrixProductsAddUpToTheFlopCount(_ w: BenchmarkWorkload) {
+        let perLayer = 2 * 4 + 2 * w.questionSteps + 2 * w.answerSteps  // encoder and decoder
+        #expect(w.matrixProducts.count == w.config.layers * perLayer + 3)
+        #expect(w.matrixProducts.map(\.flops).reduce(0, +) == w.flopsPerStep)
+    }
+
     @Test func aTinyWorkloadTrainsAndGenerates() {
         let tiny = BenchmarkWorkload(name: "tiny", vocab: 12, embed: 4, hidden: 5, layers: 2, questionSteps: 3, answerSteps: 4, batch: 2)
         let train = Benchmark.training(tiny, steps: 3, warmup: 1)
@@ -30,6 +38,8 @@ import Testing
         #expect(train.minSeconds <= train.medianSeconds)
         let generate = Benchmark.generation(tiny, steps: 2, warmup: 0)
         #expect(generate.millisecondsPerToken * 20 == generate.millisecondsPerAnswer)
+        let products = Benchmark.matrixProductSeconds(tiny, repeats: 1)
+        #expect(products > 0 && products.isFinite)
     }
 
     @Test func medianOfEvenAndOddCounts() {
