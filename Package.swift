@@ -37,7 +37,7 @@ let package = Package(
 )
 
 // `make fuzz`: libFuzzer drivers, one per reader of hostile files (Fuzz/). Declared only when
-// asked for, because they link only with -sanitize=fuzzer (libFuzzer brings its own main).
+// asked for, because they link only with -sanitize=fuzzer (libFuzzer's driver is in its runtime).
 if fuzzing {
     package.targets.append(.systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"))
     for reader in ["Checkpoint", "Data"] {

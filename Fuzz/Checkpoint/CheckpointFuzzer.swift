@@ -4,8 +4,8 @@ import LSTMChat
 
 /// One input from libFuzzer (`make fuzz`), one checkpoint file. It must load as a
 /// consistent model or be refused with a one-line `CheckpointError`; anything else stops the run
-/// and libFuzzer keeps the input as `crash-…`.
-// The name libFuzzer links against (its runtime refers to it even when its own main is unused).
+/// and libFuzzer keeps the input as `crash-…`. (Exported under the name libFuzzer's runtime
+/// refers to, though its driver is handed the function directly.)
 @_cdecl("LLVMFuzzerTestOneInput")
 func checkpointFuzzInput(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let data = bytes.map { Data(bytes: $0, count: count) } ?? Data()

@@ -8,8 +8,8 @@ private let scratch = FileManager.default.temporaryDirectory
 
 /// One input from libFuzzer (`make fuzz`), read as a TSV file and as a ChatterBot YAML
 /// file. Each read must give non-empty pairs or a one-line `DataError`; anything else stops the
-/// run and libFuzzer keeps the input as `crash-…`.
-// The name libFuzzer links against (its runtime refers to it even when its own main is unused).
+/// run and libFuzzer keeps the input as `crash-…`. (Exported under the name libFuzzer's runtime
+/// refers to, though its driver is handed the function directly.)
 @_cdecl("LLVMFuzzerTestOneInput")
 func dataFuzzInput(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     try! FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)

@@ -191,6 +191,20 @@ import Testing
         #expect(failure { try DatasetReader.read(path) } == "\(path): empty file")
     }
 
+    /// As `train <(cut -f1,2 data.tsv) --format tsv` gives it (Foundation's Data(contentsOf:)
+    /// refused pipes).
+    @Test func aNamedPipeIsRead() throws {
+        let path = directory.url.appendingPathComponent("pipe.tsv").path
+        #expect(mkfifo(path, 0o600) == 0)
+        let writer = Thread {
+            let handle = FileHandle(forWritingAtPath: path)!
+            handle.write(Data("hi\thello\n".utf8))
+            handle.closeFile()
+        }
+        writer.start()
+        #expect(try DatasetReader.read(path).map(\.answer) == ["hello"])
+    }
+
     @Test func invalidUTF8NamesTheLine() throws {
         let path = try write("bad.tsv", bytes: Array("a\tb\nc\td\n".utf8) + [0x65, 0x09, 0xC3, 0x28, 0x0A])
         #expect(failure { try DatasetReader.read(path) } == "\(path):3: not valid UTF-8")
