@@ -8,7 +8,8 @@ struct ChartAxis {
     var ticks: [Double]
 
     /// The axis over the finite `values`, about `tickCount` ticks long, from zero when `fromZero`
-    /// and no value is negative; never below zero when no value is. No values, or a single one, still give an axis of some width.
+    /// and no value is negative; never below zero when no value is. No values, or a single one,
+    /// still give an axis of some width.
     ///
     /// `margin` is the share of the values' range left free beyond them, so that no point sits on
     /// the border; then the ends are rounded out to ticks, unless not `roundedOut`: such an axis

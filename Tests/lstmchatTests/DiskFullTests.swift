@@ -79,12 +79,6 @@ import Testing
     }
 
     static func shell(_ arguments: String...) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
+        try LSTMChatBinary.run(arguments, executable: URL(fileURLWithPath: "/usr/bin/env")).status
     }
 }

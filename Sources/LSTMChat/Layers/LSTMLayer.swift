@@ -35,6 +35,7 @@ final class LSTMLayer {
     private var dGates = Workspace()    // [T, B, 4H]: gradients of the pre-activations
     private var dInputBuffer = Workspace()  // [T, B, in]
     private var dh = Workspace(), dc = Workspace(), dhNext = Workspace()  // [B, H] each
+    private var dBias = Workspace()     // [4H]: the gradient both biases share
     /// d loss / d h_0 after `backward`, [B, H] (one of the two buffers `dh`, `dhNext`).
     private(set) var dh0: UnsafeMutablePointer<Float>
 
@@ -165,8 +166,11 @@ final class LSTMLayer {
              a: dGates, lda: G, b: input!, ldb: inputSize, beta: 1, c: gradWeightIH, ldc: inputSize)
         gemm(transA: true, m: G, n: H, k: T * B,
              a: dGates, lda: G, b: hidden, ldb: H, beta: 1, c: gradWeightHH, ldc: H)
-        addColumnSums(dGates, rows: T * B, columns: G, into: gradBiasIH)
-        addColumnSums(dGates, rows: T * B, columns: G, into: gradBiasHH)
+        // Both biases get the same gradient, Σ over steps and rows of d a: sum once, add twice.
+        let dBias = self.dBias.reserve(G)
+        dBias.update(repeating: 0, count: G)
+        addColumnSums(dGates, rows: T * B, columns: G, into: dBias)
+        for j in 0..<G { gradBiasIH[j] += dBias[j]; gradBiasHH[j] += dBias[j] }
         let dInput = dInputBuffer.reserve(T * B * inputSize)
         gemm(m: T * B, n: inputSize, k: G, a: dGates, lda: G, b: weightIH, ldb: inputSize, c: dInput, ldc: inputSize)
         return dInput
