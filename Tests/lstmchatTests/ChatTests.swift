@@ -2,29 +2,6 @@ import Foundation
 import LSTMChat
 import Testing
 
-/// Runs `lstmchat args…` with standard input read from `input`'s bytes (which need not be UTF-8).
-private func run(_ args: [String], input: [UInt8]) throws -> LSTMChatBinary.Result {
-    let directory = try TemporaryDirectory()
-    let file = directory.url.appendingPathComponent("input")
-    try Data(input).write(to: file)
-    let process = Process()
-    process.executableURL = LSTMChatBinary.url
-    process.arguments = args
-    process.standardInput = try FileHandle(forReadingFrom: file)
-    let output = Pipe(), error = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    try process.run()
-    var out = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async { out = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    let err = error.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return .init(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
-}
-
 private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() }
 
 @Suite struct ChatPipeTests {
@@ -34,7 +11,7 @@ private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", 
         input += [0xff, 0xfe, 0xc3, 0x28, 0x0a]                                // invalid UTF-8
         input += Array(String(repeating: "hello you ", count: 20_000).utf8) + [0x0a]  // a 200 kB line
         input += Array("\t\r\n".utf8)
-        let result = try run(["chat", "--checkpoint", TinyCheckpoint.path], input: input)
+        let result = try LSTMChatBinary.run(["chat", "--checkpoint", TinyCheckpoint.path], input: input)
         #expect(result.status == 0, "\(result.stderr)")
         let out = lines(result.stdout)
         #expect(out.count == 9)

@@ -25,22 +25,32 @@ enum LSTMChatBinary {
     /// for it to exit.
     static func run(_ args: [String], stdin: String = "", environment: [String: String] = [:], in directory: URL? = nil,
                     executable: URL = url) throws -> Result {
+        try run(args, input: Array(stdin.utf8), environment: environment, in: directory, executable: executable)
+    }
+
+    /// The same with standard input given as bytes, which need not be UTF-8.
+    static func run(_ args: [String], input: [UInt8], environment: [String: String] = [:], in directory: URL? = nil,
+                    executable: URL = url) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = args
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         if let directory { process.currentDirectoryURL = directory }
-        let input = Pipe(), output = Pipe(), error = Pipe()
-        process.standardInput = input
+        let stdin = Pipe(), output = Pipe(), error = Pipe()
+        process.standardInput = stdin
         process.standardOutput = output
         process.standardError = error
         try process.run()
-        input.fileHandleForWriting.write(Data(stdin.utf8))
-        try input.fileHandleForWriting.close()
-        // Read both pipes to the end before waiting, so a chatty child never blocks on a full pipe.
+        // Write the input and read both outputs at once, so neither side blocks on a full pipe.
         final class Box: @unchecked Sendable { var data = Data() }
         let out = Box()
         let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            stdin.fileHandleForWriting.write(Data(input))
+            try? stdin.fileHandleForWriting.close()
+            group.leave()
+        }
         group.enter()
         DispatchQueue.global().async { out.data = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         let err = error.fileHandleForReading.readDataToEndOfFile()

@@ -80,7 +80,8 @@ public enum Benchmark {
 
     public struct Generation: Sendable {
         public var millisecondsPerAnswer: Double
-        public var millisecondsPerToken: Double
+        public var tokensPerAnswer: Int
+        public var millisecondsPerToken: Double { millisecondsPerAnswer / Double(tokensPerAnswer) }
     }
 
     /// Median and minimum time of `steps` Adam steps (forward, backward, clipping norm, update)
@@ -134,7 +135,7 @@ public enum Benchmark {
             }
         }
         let median = times.median
-        return Generation(millisecondsPerAnswer: median * 1e3, millisecondsPerToken: median * 1e3 / Double(answerLength))
+        return Generation(millisecondsPerAnswer: median * 1e3, tokensPerAnswer: answerLength)
     }
 
     /// GFLOP/s of one n×n by n×n single-precision product through the BLAS lstmchat uses

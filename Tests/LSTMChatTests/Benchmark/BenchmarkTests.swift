@@ -37,7 +37,8 @@ import Testing
         #expect(train.tokensPerSecond > 0 && train.tokensPerSecond.isFinite)
         #expect(train.minSeconds <= train.medianSeconds)
         let generate = Benchmark.generation(tiny, steps: 2, warmup: 0)
-        #expect(generate.millisecondsPerToken * 20 == generate.millisecondsPerAnswer)
+        #expect(generate.tokensPerAnswer == 20)
+        #expect(generate.millisecondsPerAnswer > 0 && generate.millisecondsPerAnswer.isFinite)
         let products = Benchmark.matrixProductSeconds(tiny, repeats: 1)
         #expect(products > 0 && products.isFinite)
     }
