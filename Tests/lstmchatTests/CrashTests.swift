@@ -24,7 +24,7 @@ import Testing
 
         let directory = CheckpointDirectory(killed)
         var rng = Xoshiro256(seed: 99)
-        var kills = 0, resumes = 0, finished = false
+        var kills = 0, resumes = 0, midWrite = 0, finished = false
         // Resume once a kill has left a run behind; until then (a kill before the first save) start over.
         var arguments: [String] {
             directory.holdsRun ? ["train", "--resume", killed.path, "--quiet"] : ["train", TrainTests.small, "--out", killed.path] + Self.flags
@@ -38,6 +38,7 @@ import Testing
                 kills += 1
             }
             process.waitUntilExit()
+            if !Self.unfinishedWrites(in: killed).isEmpty { midWrite += 1 }
             finished = process.terminationReason == .exit && process.terminationStatus == 0
             if process.terminationReason == .exit && !finished {
                 Issue.record("a run failed with status \(process.terminationStatus)")
@@ -59,9 +60,55 @@ import Testing
         let b = try CheckpointFile.read(directory.model)
         #expect(a.parameters.values.array.map(\.bitPattern) == b.parameters.values.array.map(\.bitPattern))
         // The temporary files of killed writes are cleared by the next run.
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: killed.path).filter { $0.contains(".tmp-") }
-        #expect(leftovers.isEmpty)
-        print("crash test: \(kills) runs killed with SIGKILL (\(resumes) of them resumed runs), the run finished as if never killed")
+        #expect(Self.unfinishedWrites(in: killed).isEmpty)
+        print("crash test: \(kills) runs killed with SIGKILL (\(resumes) of them resumed runs, \(midWrite) in the middle of a write),"
+              + " the run finished as if never killed")
+    }
+
+    /// The temporary files of writes under way (or of writes a kill cut short).
+    static func unfinishedWrites(in directory: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.contains(".tmp-") }
+    }
+
+    /// Killed in the middle of writing a checkpoint, caught by watching for the write's temporary
+    /// file: the files from the save before are whole, and the run resumes and finishes.
+    @Test func killedWhileWritingACheckpointKeepsTheOneBefore() throws {
+        let dir = try TemporaryDirectory()
+        let run = dir.url.appendingPathComponent("run")
+        let directory = CheckpointDirectory(run)
+        // A model big enough (1.6M parameters: a 19 MB training state) that a save takes a while.
+        let flags = TrainTests.quick + ["--hidden", "256", "--embed", "128", "--layers", "2", "--val-fraction", "0.2"]
+        #expect(try LSTMChatBinary.run(["train", TrainTests.small, "--out", run.path, "--epochs", "1"] + flags).status == 0)
+
+        var caught = 0
+        for _ in 0..<20 where caught < 3 {
+            let files = [directory.state, directory.model, directory.best]
+            let before = try files.map { try Data(contentsOf: $0) }
+            let process = try Self.start(["train", "--resume", run.path, "--epochs", "1000", "--quiet"])
+            // Its own writes only: the files a kill before left are there until it clears them.
+            let ownWrite = ".tmp-\(process.processIdentifier)"
+            func ownWrites() -> [String] { Self.unfinishedWrites(in: run).filter { $0.hasSuffix(ownWrite) } }
+            while process.isRunning && ownWrites().isEmpty { usleep(200) }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let unfinished = ownWrites()
+            guard process.terminationReason == .uncaughtSignal, !unfinished.isEmpty else { continue }
+            caught += 1
+            // The file being written is byte for byte the one before (".model.safetensors.tmp-PID"
+            // is a write of model.safetensors); the others are whole, and the state fits the model.
+            for (file, old) in zip(files, before) where unfinished.contains(where: { $0.hasPrefix("." + file.lastPathComponent + ".tmp-") }) {
+                #expect(try Data(contentsOf: file) == old, "\(file.lastPathComponent) changed")
+            }
+            let model = try CheckpointFile.read(directory.model)
+            _ = try CheckpointFile.read(directory.best)
+            _ = try TrainingStateFile.read(directory.state, layout: model.parameters.layout)
+        }
+        #expect(caught == 3, "caught \(caught) kills in the middle of a write")
+        let model = try CheckpointFile.read(directory.model)
+        let epochsDone = try TrainingStateFile.read(directory.state, layout: model.parameters.layout).progress.epoch
+        let resumed = try LSTMChatBinary.run(["train", "--resume", run.path, "--epochs", "\(epochsDone + 1)", "--quiet"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(Self.unfinishedWrites(in: run).isEmpty)
     }
 
     @Test func sigtermSavesLikeCtrlC() throws {

@@ -36,21 +36,21 @@ enum LSTMChatBinary {
         process.arguments = args
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         if let directory { process.currentDirectoryURL = directory }
-        let stdin = Pipe(), output = Pipe(), error = Pipe()
-        process.standardInput = stdin
+        // Standard input is a file, not a pipe: nothing to block on, and no SIGPIPE for the test
+        // runner when the program exits without reading it.
+        guard let stdin = tmpfile() else { throw CocoaError(.fileWriteUnknown) }
+        defer { fclose(stdin) }
+        fwrite(input, 1, input.count, stdin)
+        rewind(stdin)  // flushes, and the program starts reading at the first byte
+        let output = Pipe(), error = Pipe()
+        process.standardInput = FileHandle(fileDescriptor: fileno(stdin), closeOnDealloc: false)
         process.standardOutput = output
         process.standardError = error
         try process.run()
-        // Write the input and read both outputs at once, so neither side blocks on a full pipe.
+        // Read both outputs at once, so a chatty program never blocks on a full pipe.
         final class Box: @unchecked Sendable { var data = Data() }
         let out = Box()
         let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            stdin.fileHandleForWriting.write(Data(input))
-            try? stdin.fileHandleForWriting.close()
-            group.leave()
-        }
         group.enter()
         DispatchQueue.global().async { out.data = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         let err = error.fileHandleForReading.readDataToEndOfFile()
