@@ -38,7 +38,7 @@ import Testing
                 kills += 1
             }
             process.waitUntilExit()
-            if !Self.unfinishedWrites(in: killed).isEmpty { midWrite += 1 }
+            if !directory.unfinishedWrites.isEmpty { midWrite += 1 }
             finished = process.terminationReason == .exit && process.terminationStatus == 0
             if process.terminationReason == .exit && !finished {
                 Issue.record("a run failed with status \(process.terminationStatus)")
@@ -60,14 +60,9 @@ import Testing
         let b = try CheckpointFile.read(directory.model)
         #expect(a.parameters.values.array.map(\.bitPattern) == b.parameters.values.array.map(\.bitPattern))
         // The temporary files of killed writes are cleared by the next run.
-        #expect(Self.unfinishedWrites(in: killed).isEmpty)
+        #expect(directory.unfinishedWrites.isEmpty)
         print("crash test: \(kills) runs killed with SIGKILL (\(resumes) of them resumed runs, \(midWrite) in the middle of a write),"
               + " the run finished as if never killed")
-    }
-
-    /// The temporary files of writes under way (or of writes a kill cut short).
-    static func unfinishedWrites(in directory: URL) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.contains(".tmp-") }
     }
 
     /// Killed in the middle of writing a checkpoint, caught by watching for the write's temporary
@@ -86,18 +81,18 @@ import Testing
             let before = try files.map { try Data(contentsOf: $0) }
             let process = try Self.start(["train", "--resume", run.path, "--epochs", "1000", "--quiet"])
             // Its own writes only: the files a kill before left are there until it clears them.
-            let ownWrite = ".tmp-\(process.processIdentifier)"
-            func ownWrites() -> [String] { Self.unfinishedWrites(in: run).filter { $0.hasSuffix(ownWrite) } }
-            while process.isRunning && ownWrites().isEmpty { usleep(200) }
+            let writes = files.map { AtomicFile.temporaryURL(for: $0, process: process.processIdentifier) }
+            func cut() -> [Int] { writes.indices.filter { FileManager.default.fileExists(atPath: writes[$0].path) } }
+            while process.isRunning && cut().isEmpty { usleep(200) }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            let unfinished = ownWrites()
+            let unfinished = cut()
             guard process.terminationReason == .uncaughtSignal, !unfinished.isEmpty else { continue }
             caught += 1
-            // The file being written is byte for byte the one before (".model.safetensors.tmp-PID"
-            // is a write of model.safetensors); the others are whole, and the state fits the model.
-            for (file, old) in zip(files, before) where unfinished.contains(where: { $0.hasPrefix("." + file.lastPathComponent + ".tmp-") }) {
-                #expect(try Data(contentsOf: file) == old, "\(file.lastPathComponent) changed")
+            // The file being written is byte for byte the one before; the others are whole, and
+            // the state fits the model.
+            for i in unfinished {
+                #expect(try Data(contentsOf: files[i]) == before[i], "\(files[i].lastPathComponent) changed")
             }
             let model = try CheckpointFile.read(directory.model)
             _ = try CheckpointFile.read(directory.best)
@@ -108,7 +103,7 @@ import Testing
         let epochsDone = try TrainingStateFile.read(directory.state, layout: model.parameters.layout).progress.epoch
         let resumed = try LSTMChatBinary.run(["train", "--resume", run.path, "--epochs", "\(epochsDone + 1)", "--quiet"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
-        #expect(Self.unfinishedWrites(in: run).isEmpty)
+        #expect(directory.unfinishedWrites.isEmpty)
     }
 
     @Test func sigtermSavesLikeCtrlC() throws {

@@ -23,7 +23,7 @@ import Testing
         #expect(!message.contains("\n") && message.hasPrefix("lstmchat: \(run.path)/"), "\(full.stderr)")
         #expect(message.contains(reason), "\(full.stderr)")
         #expect(try files.map { try Data(contentsOf: run.appendingPathComponent($0)) } == saved)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: run.path).filter { $0.contains(".tmp-") }
+        let leftovers = CheckpointDirectory(run).unfinishedWrites
         #expect(leftovers.isEmpty, "\(leftovers)")
 
         try makeRoom()

@@ -8,10 +8,18 @@ import Glibc
 /// temporary file is renamed over the target (then the directory entry is flushed too).
 /// A crash, a full disk or a kill at any moment leaves the previous file as it was.
 public enum AtomicFile {
+    /// Where process `pid` writes `url`'s new bytes until they are whole: a hidden file beside it.
+    public static func temporaryURL(for url: URL, process pid: Int32 = getpid()) -> URL {
+        url.deletingLastPathComponent().appendingPathComponent("." + url.lastPathComponent + ".tmp-\(pid)")
+    }
+
+    /// Whether a file name is one of those temporary files.
+    public static func isTemporary(_ name: String) -> Bool { name.hasPrefix(".") && name.contains(".tmp-") }
+
     public static func write(_ data: Data, to url: URL) throws {
         let path = url.path
         let directory = url.deletingLastPathComponent().path
-        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())"
+        let temporary = temporaryURL(for: url).path
         func failure(_ what: String) -> CheckpointError {
             CheckpointError(path, "cannot write (\(what)): \(String(cString: strerror(errno)))")
         }

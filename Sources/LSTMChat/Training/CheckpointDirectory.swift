@@ -34,13 +34,15 @@ public struct CheckpointDirectory {
         }
     }
 
+    /// The temporary files of writes under way here, or of writes a killed run never finished.
+    public var unfinishedWrites: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).filter(AtomicFile.isTemporary)
+    }
+
     /// Removes the temporary files of writes that a killed run never finished (call it while
     /// holding the directory's lock: then no one else is writing them).
     public func removeUnfinishedWrites() {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
-        for name in names where name.hasPrefix(".") && name.contains(".tmp-") {
-            try? FileManager.default.removeItem(at: url.appendingPathComponent(name))
-        }
+        for name in unfinishedWrites { try? FileManager.default.removeItem(at: url.appendingPathComponent(name)) }
     }
 
     /// Saves the run: its state, then the model (and the best model when `isBest`).
