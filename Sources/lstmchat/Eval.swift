@@ -11,8 +11,14 @@ struct Eval: ParsableCommand {
             after tokenizing: case and spacing around punctuation do not count), and the mean \
             best token F1. DATA is read as by `lstmchat train`.
 
+            With --keywords FILE, also the share of FILE's questions whose greedy answer holds \
+            their key words: FILE is a TSV of question<TAB>regular expression (case-insensitive, \
+            matched anywhere in the answer), as datasets/chatterbot-english-reworded.tsv, which \
+            asks the corpus's questions in other words. DATA may then be left out.
+
             Example:
               lstmchat eval --checkpoint checkpoints/default datasets/chatterbot-english
+              lstmchat eval --keywords datasets/chatterbot-english-reworded.tsv --show
             """)
 
     @OptionGroup var source: DataOptions
@@ -23,28 +29,68 @@ struct Eval: ParsableCommand {
     @Option(help: "Longest greedy answer, in tokens.")
     var maxLength = 60
 
+    @Option(help: ArgumentHelp("Also score the questions of this TSV file (question<TAB>regular expression of the key words a right answer holds).", valueName: "file"))
+    var keywords: String?
+
+    @Flag(help: "With --keywords: print each question, its answer, and whether it holds the key words.")
+    var show = false
+
     @Flag(help: "Print the figures as JSON.")
     var json = false
 
     func validate() throws {
-        if !source.isGiven { throw ValidationError("give the data: a file or directory, or --questions and --answers") }
+        if !source.isGiven, keywords == nil {
+            throw ValidationError("give the data: a file or directory, or --questions and --answers, or --keywords FILE")
+        }
         if maxLength < 1 { throw ValidationError("--max-length must be at least 1") }
     }
 
     func run() throws {
         let model = try ChatModel.load(path: checkpoint, missingHint: ChatModel.missingHint)
+        var object: [String: Any] = [:]
+        if let keywords {
+            let questions = try KeywordQuestion.read(keywords)
+            let answered = scoreKeywords(questions, model: model)
+            object["keywords"] = ["answered": answered, "questions": questions.count, "share": Double(answered) / Double(questions.count)]
+            if !json {
+                print(String(format: "key words: %d of %d questions answered (%.1f%%)", answered, questions.count,
+                             100 * Double(answered) / Double(questions.count)))
+            }
+        }
+        if source.isGiven { try scorePairs(model: model, into: &object) }
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    /// How many questions' greedy answers hold their key words.
+    private func scoreKeywords(_ questions: [KeywordQuestion], model: ChatModel) -> Int {
+        var settings = DecodingSettings()
+        settings.strategy = .greedy
+        settings.maxLength = maxLength
+        let chatbot = Chatbot(model: model, settings: settings)
+        var answered = 0
+        for question in questions {
+            let answer = chatbot.model.text(of: chatbot.answer(chatbot.model.encode(question.question))[0])
+            let right = question.isAnswered(by: answer)
+            if right { answered += 1 }
+            if show { print("\(right ? "yes" : "no ")  \(question.question)  ->  \(answer)") }
+        }
+        return answered
+    }
+
+    private func scorePairs(model: ChatModel, into object: inout [String: Any]) throws {
         let pairs = try source.dataSource.read()
         let tokenized = pairs.map { (model.tokenizer.tokenize($0.question), model.tokenizer.tokenize($0.answer)) }
             .filter { !$0.0.isEmpty && !$0.1.isEmpty }
         let encoded = tokenized.map { (question: model.vocabulary.encode($0.0), answer: model.vocabulary.encode($0.1)) }
         let e = Evaluator.evaluate(model: model.network, vocabulary: model.vocabulary, pairs: encoded,
                                    answerTokens: tokenized.map(\.1), maxAnswerLength: maxLength)
-        if json {
-            let object: [String: Any] = ["loss": e.loss, "perplexity": e.perplexity, "accuracy": e.accuracy,
-                                         "token_f1": e.tokenF1, "pairs": e.pairs, "questions": e.questions]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
-        } else {
+        let figures: [String: Any] = ["loss": e.loss, "perplexity": e.perplexity, "accuracy": e.accuracy,
+                                      "token_f1": e.tokenF1, "pairs": e.pairs, "questions": e.questions]
+        object.merge(figures) { $1 }
+        if !json {
             print(String(format: "loss %.4f  perplexity %.2f  exact match %.1f%% of %d questions  token F1 %.3f  (%d pairs)",
                          e.loss, e.perplexity, 100 * e.accuracy, e.questions, e.tokenF1, e.pairs))
         }

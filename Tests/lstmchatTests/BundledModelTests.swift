@@ -18,4 +18,18 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.split(separator: "\n", omittingEmptySubsequences: false).count == 3)  // two answers and the final newline
     }
+
+    /// The reworded questions are scored with the answers `ask` gives: `--show`'s answers are `ask`'s.
+    @Test func scoresTheRewordedQuestionsAsAskAnswersThem() throws {
+        let result = try LSTMChatBinary.run(["eval", "--keywords", "datasets/chatterbot-english-reworded.tsv", "--show"], in: Self.root)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 96)
+        let answered = lines.dropLast().filter { $0.hasPrefix("yes") }.count
+        #expect(lines.last == String(format: "key words: %d of 95 questions answered (%.1f%%)", answered, 100 * Double(answered) / 95))
+        let first = try #require(lines.first?.components(separatedBy: "  ->  "))
+        let question = String(first[0].dropFirst(5))
+        let asked = try LSTMChatBinary.run(["ask", question], in: Self.root)
+        #expect(asked.stdout == first[1] + "\n")
+    }
 }

@@ -34,4 +34,12 @@ import Testing
         // Every example answer is short, as the README says.
         #expect(pairs.allSatisfy { (2...8).contains($0.answer.split(separator: " ").count) })
     }
+
+    @Test func rewordedQuestionsReadAndAreNotCorpusQuestions() throws {
+        let questions = try KeywordQuestion.read(Self.path("chatterbot-english-reworded.tsv"))
+        #expect(questions.count == 95)
+        let tokenizer = Tokenizer(kind: .word)
+        let corpus = Set(try DatasetReader.read(Self.path("chatterbot-english")).map { tokenizer.tokenize($0.question) })
+        #expect(questions.allSatisfy { !corpus.contains(tokenizer.tokenize($0.question)) })
+    }
 }
