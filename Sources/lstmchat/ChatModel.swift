@@ -28,10 +28,11 @@ final class ChatModel {
         SpecialTokenIDs(pad: Vocabulary.pad, unknown: Vocabulary.unknown, bos: Vocabulary.bos, eos: Vocabulary.eos)
     }
 
-    /// "vocabulary 8000, 2 layers of 512, 30000 training steps"
+    /// "vocabulary 8000, 2 layers of 512 with attention, 30000 training steps"
     var summary: String {
         let config = network.config
         var text = "vocabulary \(config.vocabSize), \(config.layers) layer\(config.layers == 1 ? "" : "s") of \(config.hiddenSize)"
+        if config.attention { text += " with attention" }
         if let trainingSteps { text += ", \(trainingSteps) training steps" }
         return text
     }

@@ -106,7 +106,8 @@ struct Train: ParsableCommand {
                 progressBar.message("warning: the data changed since this run started; continuing on the data as it is now")
             }
         } else {
-            let config = ModelConfig(vocabSize: vocabulary.count, embedSize: recipe.embed, hiddenSize: recipe.hidden, layers: recipe.layers)
+            let config = ModelConfig(vocabSize: vocabulary.count, embedSize: recipe.embed, hiddenSize: recipe.hidden, layers: recipe.layers,
+                                     attention: recipe.attention ?? false)
             let model = Seq2SeqModel(config: config)
             model.parameters.initialize(seed: recipe.settings.seed, hiddenSize: config.hiddenSize)
             trainer = Trainer(model: model, settings: recipe.settings)
@@ -118,7 +119,7 @@ struct Train: ParsableCommand {
         let config = trainer.model.config
         progressBar.message("""
             training on \(batcher.pairs.count) pairs (\(validation.count) held out), vocabulary \(vocabulary.count), \
-            \(config.layers)×\(config.hiddenSize) LSTM, \(trainer.model.parameters.values.count) parameters\
+            \(config.layers)×\(config.hiddenSize) LSTM\(config.attention ? " with attention" : ""), \(trainer.model.parameters.values.count) parameters\
             \(resumed != nil ? ", resuming at epoch \(trainer.progress.epoch + 1) step \(trainer.progress.step)" : "")
             """)
 
@@ -170,7 +171,8 @@ struct Train: ParsableCommand {
     private func refuseChangesOnResume() throws {
         let given: [(String, Any?)] = [
             ("DATA", source.data), ("--questions", source.questions), ("--format", source.format), ("--out", out),
-            ("--embed", model.embed), ("--hidden", model.hidden), ("--layers", model.layers), ("--tokenizer", model.tokenizer),
+            ("--embed", model.embed), ("--hidden", model.hidden), ("--layers", model.layers), ("--attention", model.attention ? true : nil),
+            ("--tokenizer", model.tokenizer),
             ("--min-count", model.minCount), ("--max-vocab", model.maxVocab), ("--lr", solver.lr), ("--lr-decay", solver.lrDecay),
             ("--clip", solver.clip), ("--dropout", solver.dropout), ("--batch-size", solver.batchSize),
             ("--max-length", solver.maxLength), ("--val-fraction", solver.valFraction), ("--seed", solver.seed),
@@ -185,6 +187,8 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Word vector size (default: 128).") var embed: Int?
     @Option(help: "LSTM hidden size (default: 256).") var hidden: Int?
     @Option(help: "LSTM layers in the encoder and in the decoder (default: 2).") var layers: Int?
+    @Flag(help: "Luong attention: the decoder looks back at the question's words at every step (default: off).")
+    var attention = false
     @Option(help: "Tokenizer: word or char (default: word).") var tokenizer: String?
     @Option(help: "Keep words seen at least this often (default: 1).") var minCount: Int?
     @Option(help: "Vocabulary size limit, special tokens included (default: 20000).") var maxVocab: Int?
@@ -226,6 +230,7 @@ struct TrainingRecipe: Codable {
     var source: DataSource
     var tokenizer: Tokenizer.Kind
     var embed: Int, hidden: Int, layers: Int
+    var attention: Bool?  // nil in runs started before attention existed: off
     var minCount: Int, maxVocab: Int
     var maxLength: Int
     var validationFraction: Double
@@ -237,6 +242,7 @@ struct TrainingRecipe: Codable {
         embed = model.embed ?? 128
         hidden = model.hidden ?? 256
         layers = model.layers ?? 2
+        attention = model.attention
         minCount = model.minCount ?? 1
         maxVocab = model.maxVocab ?? 20_000
         maxLength = solver.maxLength ?? 60

@@ -27,8 +27,8 @@ func safetensorsBytes(header: String, data: [UInt8], headerLength: UInt64? = nil
 }
 
 /// A small random model with a matching vocabulary, as a checkpoint.
-func smallCheckpoint(seed: UInt64 = 1, layers: Int = 1) -> CheckpointFile {
-    let config = ModelConfig(vocabSize: 7, embedSize: 3, hiddenSize: 4, layers: layers)
+func smallCheckpoint(seed: UInt64 = 1, layers: Int = 1, attention: Bool = false) -> CheckpointFile {
+    let config = ModelConfig(vocabSize: 7, embedSize: 3, hiddenSize: 4, layers: layers, attention: attention)
     let parameters = Parameters(layout: config.seq2seqLayout)
     parameters.initialize(seed: seed, hiddenSize: config.hiddenSize)
     return CheckpointFile(config: config, parameters: parameters,

@@ -6,7 +6,8 @@ import Foundation
 ///
 /// Metadata keys (all strings, as safetensors requires):
 ///   format      "lstmchat-seq2seq/1"
-///   config      {"vocab_size", "embed_size", "hidden_size", "layers"} as JSON
+///   config      {"vocab_size", "embed_size", "hidden_size", "layers"} as JSON, and "attention": true
+///               for a model with attention (absent: none, as in files written before it existed)
 ///   vocabulary  JSON array of the tokens, index = id (`<pad>`, `<unk>`, `<bos>`, `<eos>` first)
 ///   tokenizer   "word" or "char"
 ///   training    JSON of what trained it (steps, epochs, flags): informative only
@@ -30,13 +31,15 @@ public struct CheckpointFile {
 
     private struct ConfigJSON: Codable {
         var vocab_size, embed_size, hidden_size, layers: Int
+        var attention: Bool?
     }
 
     public func write(to url: URL) throws {
         let tensors = parameters.layout.entries.map { e in
             SafetensorsFile.Tensor(name: e.name, shape: e.shape, values: Array(parameters.value(e.name)))
         }
-        let c = ConfigJSON(vocab_size: config.vocabSize, embed_size: config.embedSize, hidden_size: config.hiddenSize, layers: config.layers)
+        let c = ConfigJSON(vocab_size: config.vocabSize, embed_size: config.embedSize, hidden_size: config.hiddenSize, layers: config.layers,
+                           attention: config.attention ? true : nil)
         let metadata = [
             "format": Self.format,
             "config": jsonString(c),
@@ -69,7 +72,8 @@ public struct CheckpointFile {
               c.vocab_size <= 10_000_000, c.embed_size <= 1 << 16, c.hidden_size <= 1 << 16, c.layers <= 64 else {
             throw fail("metadata \"config\" has impossible sizes")
         }
-        let config = ModelConfig(vocabSize: c.vocab_size, embedSize: c.embed_size, hiddenSize: c.hidden_size, layers: c.layers)
+        let config = ModelConfig(vocabSize: c.vocab_size, embedSize: c.embed_size, hiddenSize: c.hidden_size, layers: c.layers,
+                                 attention: c.attention ?? false)
         guard let vocabulary = jsonValue([String].self, try field("vocabulary")) else { throw fail("metadata \"vocabulary\" is not a list of strings") }
         guard vocabulary.count == config.vocabSize else {
             throw fail("vocabulary has \(vocabulary.count) tokens but the model has \(config.vocabSize)")

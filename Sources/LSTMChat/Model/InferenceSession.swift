@@ -6,6 +6,10 @@
 ///     var logits = session.step([bos, bos, bos, bos])   // [4, V]
 ///     session.reorder([0, 0, 2, 1])                      // beam search keeps some rows, copies others
 ///
+/// `encode(questions:)` instead gives each of several questions a row of its own (greedy
+/// answers to many questions in one batch). With attention, the session keeps the encoder's
+/// outputs of every question and their keys, and each row attends to its own question's.
+///
 /// After the first call with a given number of rows, `step` and `reorder` allocate nothing.
 public final class InferenceSession {
     public let model: Seq2SeqModel
@@ -16,6 +20,11 @@ public final class InferenceSession {
     private var ids: [Int32] = []
     private var logits = Workspace()                            // [rows, V]
     private var rng = Xoshiro256(seed: 0)                       // unused: no dropout at inference
+    // Attention: the encoder outputs and keys of the questions, [S, Q, H], their lengths [Q],
+    // and the question of each row.
+    private var memory = Workspace(), keys = Workspace()
+    private var sourceSteps = 0, questions = 0
+    private var lengths: [Int32] = [], rowQuestion: [Int32] = [], reorderQuestion: [Int32] = []
 
     public init(model: Seq2SeqModel) { self.model = model }
 
@@ -24,22 +33,42 @@ public final class InferenceSession {
     /// Encodes one question and gives each of `rows` hypotheses the encoder's final state.
     public func encode(_ question: [Int32], rows: Int) {
         precondition(rows > 0)
+        encode([question], rowQuestion: [Int32](repeating: 0, count: rows))
+    }
+
+    /// Encodes several questions at once, one row each (row i answers `questions[i]`).
+    public func encode(questions: [[Int32]]) {
+        precondition(!questions.isEmpty)
+        encode(questions, rowQuestion: (0..<questions.count).map(Int32.init))
+    }
+
+    private func encode(_ questions: [[Int32]], rowQuestion: [Int32]) {
         let config = model.config, E = config.embedSize, H = config.hiddenSize, L = config.layers
+        let Q = questions.count, S = max(1, questions.map(\.count).max()!), rows = rowQuestion.count
         self.rows = rows
-        let S = max(question.count, 1)
-        let x = source.reserve(S * E)
-        ids = question.isEmpty ? [0] : question
-        var length = Int32(question.count)  // an empty question leaves the state at zero
-        ids.withUnsafeBufferPointer { model.embedding.forward(ids: $0.baseAddress!, count: S, into: x) }
-        _ = model.encoder.forward(x, steps: S, batch: 1, lengths: &length, rng: &rng)
+        self.rowQuestion = rowQuestion
+        reorderQuestion = rowQuestion
+        lengths = questions.map { Int32($0.count) }  // an empty question leaves the state at zero
+        // Time-major [S, Q], padded with 0.
+        ids = [Int32](repeating: 0, count: S * Q)
+        for (q, question) in questions.enumerated() { for (s, id) in question.enumerated() { ids[s * Q + q] = id } }
+        let x = source.reserve(S * Q * E)
+        ids.withUnsafeBufferPointer { model.embedding.forward(ids: $0.baseAddress!, count: S * Q, into: x) }
+        let top = lengths.withUnsafeBufferPointer { model.encoder.forward(x, steps: S, batch: Q, lengths: $0.baseAddress!, rng: &rng) }
         let h = self.h.reserve(L * rows * H), c = self.c.reserve(L * rows * H)
         _ = reorderH.reserve(L * rows * H); _ = reorderC.reserve(L * rows * H)
         _ = embedded.reserve(rows * E); _ = logits.reserve(rows * config.vocabSize)
         for (l, layer) in model.encoder.layers.enumerated() {
-            for r in 0..<rows {
-                (h + (l * rows + r) * H).update(from: layer.finalHidden, count: H)
-                (c + (l * rows + r) * H).update(from: layer.finalCell, count: H)
+            for (r, q) in rowQuestion.enumerated() {
+                (h + (l * rows + r) * H).update(from: layer.finalHidden + Int(q) * H, count: H)
+                (c + (l * rows + r) * H).update(from: layer.finalCell + Int(q) * H, count: H)
             }
+        }
+        if let attention = model.attention {
+            sourceSteps = S; self.questions = Q
+            let memory = self.memory.reserve(S * Q * H), keys = self.keys.reserve(S * Q * H)
+            memory.update(from: top, count: S * Q * H)
+            attention.keys(of: memory, count: S * Q, into: keys)
         }
     }
 
@@ -50,8 +79,17 @@ public final class InferenceSession {
         let V = model.config.vocabSize, E = model.config.embedSize
         let x = embedded.reserve(rows * E)
         model.embedding.forward(ids: tokens.baseAddress!, count: rows, into: x)
-        let top = model.decoder.forward(x, steps: 1, batch: rows, h0: h.pointer, c0: c.pointer, rng: &rng)
+        var top = UnsafePointer(model.decoder.forward(x, steps: 1, batch: rows, h0: h.pointer, c0: c.pointer, rng: &rng))
         model.decoder.copyFinalState(h: h.pointer, c: c.pointer)
+        if let attention = model.attention {
+            top = lengths.withUnsafeBufferPointer { lengths in
+                rowQuestion.withUnsafeBufferPointer { rowQuestion in
+                    UnsafePointer(attention.forward(
+                        top, steps: 1, batch: rows, memory: memory.pointer, keys: keys.pointer, sourceSteps: sourceSteps,
+                        sources: questions, lengths: lengths.baseAddress!, sourceOf: rowQuestion.baseAddress!))
+                }
+            }
+        }
         let z = logits.reserve(rows * V)
         model.proj.forward(top, rows: rows, into: z)
         return UnsafeBufferPointer(start: z, count: rows * V)
@@ -61,7 +99,8 @@ public final class InferenceSession {
         tokens.withUnsafeBufferPointer { step($0) }
     }
 
-    /// Row r takes the state of row `parents[r]` (beam search: survivors and their copies).
+    /// Row r takes the state of row `parents[r]` (beam search: survivors and their copies),
+    /// and with it the question it answers.
     public func reorder(_ parents: [Int]) {
         precondition(parents.count == rows)
         let H = model.config.hiddenSize, L = model.config.layers
@@ -73,5 +112,7 @@ public final class InferenceSession {
                 }
             }
         }
+        for (r, p) in parents.enumerated() { reorderQuestion[r] = rowQuestion[p] }
+        swap(&rowQuestion, &reorderQuestion)
     }
 }

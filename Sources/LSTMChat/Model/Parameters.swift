@@ -95,7 +95,8 @@ public final class Parameters {
     }
 
     /// PyTorch's default initialisation: embeddings N(0, 1); LSTM and linear weights and biases
-    /// U(-1/√fan, 1/√fan) with fan the hidden size (LSTM) or the input size (linear).
+    /// U(-1/√fan, 1/√fan) with fan the hidden size (LSTM) or the input size (linear: `proj`,
+    /// `attn`, `attn_combine`, whose bias takes its weight's input size).
     public func initialize(seed: UInt64, hiddenSize: Int) {
         var rng = Xoshiro256(seed: seed)
         for e in layout.entries {
@@ -103,7 +104,9 @@ public final class Parameters {
             if e.name.hasPrefix("embedding") {
                 for i in 0..<e.count { p[i] = rng.nextGaussian() }
             } else {
-                let fan = e.name.hasPrefix("proj") ? (e.name.hasSuffix("weight") ? e.shape[1] : hiddenSize) : hiddenSize
+                let module = String(e.name.prefix { $0 != "." })
+                let isLinear = ["proj", "attn", "attn_combine"].contains(module)
+                let fan = isLinear ? (layout.entry(module + ".weight")?.shape[1] ?? hiddenSize) : hiddenSize
                 let bound = 1 / Float(fan).squareRoot()
                 for i in 0..<e.count { p[i] = (2 * rng.nextFloat() - 1) * bound }
             }

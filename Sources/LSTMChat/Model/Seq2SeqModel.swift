@@ -5,6 +5,10 @@
 ///
 /// One embedding is shared by both sides. The encoder's final state of each row is taken
 /// after that row's last real token, and gradients flow back into the encoder through it.
+///
+/// With `config.attention`, Luong attention sits between the decoder and the affine layer:
+/// each decoder output is combined with a weighted mean of the encoder's top-layer outputs
+/// over its question (`LuongAttention`), and gradients reach the encoder through those too.
 public final class Seq2SeqModel {
     public let config: ModelConfig
     public let parameters: Parameters
@@ -12,12 +16,14 @@ public final class Seq2SeqModel {
     let encoder: LSTMStack
     let decoder: LSTMStack
     let proj: Affine
+    let attention: LuongAttention?
 
     private var sourceEmbedded = Workspace(), targetEmbedded = Workspace()  // [S|T, B, E]
     private var stateH = Workspace(), stateC = Workspace()                  // [L, B, H]: encoder → decoder
     private var dStateH = Workspace(), dStateC = Workspace()
     private var logitsBuffer = Workspace(), dLogits = Workspace()           // [T, B, V]
     private var dTop = Workspace()                                          // [T, B, H]
+    private var keys = Workspace()                                          // [S, B, H]: attention keys
     private var topDropout = Dropout()
     private var topInput: UnsafePointer<Float>?  // what proj read in the last forward
     private var dropoutUsed: Float = 0
@@ -33,10 +39,12 @@ public final class Seq2SeqModel {
         decoder = LSTMStack(inputSize: config.embedSize, hiddenSize: config.hiddenSize, layers: config.layers, parameters: parameters, prefix: "decoder")
         proj = Affine(inputSize: config.hiddenSize, outputSize: config.vocabSize,
                       weight: w.value, bias: b.value, weightGradient: w.gradient, biasGradient: b.gradient)
+        attention = config.attention ? LuongAttention(hiddenSize: config.hiddenSize, parameters: parameters) : nil
     }
 
     /// Computes the logits [T, B, V] of a batch (valid until the next forward).
-    /// `dropout > 0` is training mode: dropout between layers and before the affine layer.
+    /// `dropout > 0` is training mode: dropout between layers and before the affine layer
+    /// (on h~ with attention).
     @discardableResult
     public func forward(_ batch: Seq2SeqBatch, dropout: Float = 0, rng: inout Xoshiro256) -> UnsafeMutableBufferPointer<Float> {
         let B = batch.batchSize, S = batch.sourceSteps, T = batch.targetSteps
@@ -54,6 +62,14 @@ public final class Seq2SeqModel {
         let tgt = targetEmbedded.reserve(T * B * E)
         batch.decoderInputs.withUnsafeBufferPointer { embedding.forward(ids: $0.baseAddress!, count: T * B, into: tgt) }
         var top = UnsafePointer(decoder.forward(tgt, steps: T, batch: B, h0: h, c0: c, dropout: dropout, rng: &rng))
+        if let attention {
+            let memory = UnsafePointer(encoder.output), keys = self.keys.reserve(S * B * H)
+            attention.keys(of: memory, count: S * B, into: keys)
+            top = batch.sourceLengths.withUnsafeBufferPointer { lengths in
+                UnsafePointer(attention.forward(top, steps: T, batch: B, memory: memory, keys: keys,
+                                                sourceSteps: S, sources: B, lengths: lengths.baseAddress!))
+            }
+        }
         if dropout > 0 { top = topDropout.forward(top, count: T * B * H, p: dropout, rng: &rng) }
         topInput = top
 
@@ -82,13 +98,19 @@ public final class Seq2SeqModel {
         let dTop = self.dTop.reserve(T * B * H)
         proj.backward(topInput!, dy: dz, rows: T * B, dx: dTop)
         if dropoutUsed > 0 { topDropout.backward(dTop, count: T * B * H) }
-        let dTarget = decoder.backward(dOutput: dTop, dhFinal: nil, dcFinal: nil)
+        var dDecoderOutput = UnsafePointer(dTop), dEncoderOutput: UnsafePointer<Float>?
+        if let attention {  // d h~ → d (decoder outputs) and d (encoder outputs)
+            let d = attention.backward(dTop)
+            dDecoderOutput = UnsafePointer(d.dQuery)
+            dEncoderOutput = UnsafePointer(d.dMemory)
+        }
+        let dTarget = decoder.backward(dOutput: dDecoderOutput, dhFinal: nil, dcFinal: nil)
         batch.decoderInputs.withUnsafeBufferPointer { embedding.backward(ids: $0.baseAddress!, count: T * B, dOut: dTarget) }
 
         // The decoder's initial state is the encoder's final state: its gradient goes back there.
         let dh = dStateH.reserve(L * B * H), dc = dStateC.reserve(L * B * H)
         decoder.copyInitialStateGradient(dh: dh, dc: dc)
-        let dSource = encoder.backward(dOutput: nil, dhFinal: dh, dcFinal: dc)
+        let dSource = encoder.backward(dOutput: dEncoderOutput, dhFinal: dh, dcFinal: dc)
         batch.source.withUnsafeBufferPointer { embedding.backward(ids: $0.baseAddress!, count: S * B, dOut: dSource) }
         return loss
     }

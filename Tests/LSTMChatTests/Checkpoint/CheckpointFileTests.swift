@@ -31,6 +31,34 @@ import Testing
         #expect(shapes.count == 1 + 2 * 2 * 4 + 2)
     }
 
+    @Test func attentionIsRecordedInTheConfigAndItsTensorsNamedAsPyTorchs() throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("model.safetensors")
+        let original = smallCheckpoint(layers: 2, attention: true)
+        try original.write(to: url)
+        let (tensors, metadata) = try SafetensorsFile.read(url)
+        let shapes = Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0.shape) })
+        #expect(shapes["attn.weight"] == [4, 4])
+        #expect(shapes["attn_combine.weight"] == [4, 8])
+        #expect(shapes["attn_combine.bias"] == [4])
+        #expect(shapes.count == 1 + 2 * 2 * 4 + 3 + 2)
+        #expect(metadata["config"]!.contains(#""attention":true"#))
+        let read = try CheckpointFile.read(url)
+        #expect(read.config.attention)
+        #expect(read.parameters.values.array == original.parameters.values.array)
+    }
+
+    /// Files written before attention existed have no "attention" in their config: they load
+    /// as models without it, and models without it are still written that way.
+    @Test func aConfigWithoutAttentionLoadsAsAModelWithout() throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("model.safetensors")
+        try smallCheckpoint().write(to: url)
+        let (_, metadata) = try SafetensorsFile.read(url)
+        #expect(metadata["config"] == #"{"embed_size":3,"hidden_size":4,"layers":1,"vocab_size":7}"#)
+        #expect(try CheckpointFile.read(url).config.attention == false)
+    }
+
     /// Rewrites a valid checkpoint with one thing changed.
     static func tampered(_ change: (inout [SafetensorsFile.Tensor], inout [String: String]) -> Void) -> Data {
         let dir = try! TemporaryDirectory()
@@ -49,6 +77,8 @@ import Testing
         ("vocabulary not a list", tampered { _, m in m["vocabulary"] = "\"x\"" }, "not a list of strings"),
         ("vocabulary size", tampered { _, m in m["vocabulary"] = #"["<pad>","<unk>"]"# }, "vocabulary has 2 tokens but the model has 7"),
         ("missing tensor", tampered { t, _ in t.removeAll { $0.name == "proj.bias" } }, "missing tensor proj.bias"),
+        ("attention without its tensors", tampered { _, m in
+            m["config"] = #"{"vocab_size":7,"embed_size":3,"hidden_size":4,"layers":1,"attention":true}"# }, "missing tensor attn.weight"),
         ("extra tensor", tampered { t, _ in t.append(.init(name: "attn.weight", shape: [1], values: [0])) }, "unexpected tensor attn.weight"),
         ("wrong shape", tampered { t, _ in
             let i = t.firstIndex { $0.name == "proj.weight" }!

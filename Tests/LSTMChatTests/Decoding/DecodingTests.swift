@@ -3,18 +3,18 @@ import Testing
 @testable import LSTMChat
 
 /// Random models, small enough that the properties can be checked on many questions.
-private func randomModel(seed: UInt64, vocabSize: Int = 12, layers: Int = 1) -> Seq2SeqModel {
-    let config = ModelConfig(vocabSize: vocabSize, embedSize: 6, hiddenSize: 8, layers: layers)
+private func randomModel(seed: UInt64, vocabSize: Int = 12, layers: Int = 1, attention: Bool = false) -> Seq2SeqModel {
+    let config = ModelConfig(vocabSize: vocabSize, embedSize: 6, hiddenSize: 8, layers: layers, attention: attention)
     let model = Seq2SeqModel(config: config)
     model.parameters.initialize(seed: seed, hiddenSize: config.hiddenSize)
     return model
 }
 
-private func generator(seed: UInt64, _ configure: (inout DecodingSettings) -> Void = { _ in }) -> AnswerGenerator {
+private func generator(seed: UInt64, attention: Bool = false, _ configure: (inout DecodingSettings) -> Void = { _ in }) -> AnswerGenerator {
     var settings = DecodingSettings()
     settings.maxLength = 8
     configure(&settings)
-    return AnswerGenerator(session: InferenceSession(model: randomModel(seed: seed)), settings: settings)
+    return AnswerGenerator(session: InferenceSession(model: randomModel(seed: seed, attention: attention)), settings: settings)
 }
 
 private let questions: [[Int32]] = [[4, 5, 6], [7], [8, 9, 10, 11, 4], []]
@@ -89,10 +89,10 @@ private let questions: [[Int32]] = [[4, 5, 6], [7], [8, 9, 10, 11, 4], []]
 }
 
 @Suite struct AnswerGeneratorTests {
-    @Test("temperature near 0 samples the greedy answer", arguments: [1, 2, 3] as [UInt64])
-    func coldSamplingIsGreedy(seed: UInt64) {
-        let greedy = generator(seed: seed)
-        let cold = generator(seed: seed) { $0.strategy = .sample; $0.temperature = 1e-6; $0.seed = 9 }
+    @Test("temperature near 0 samples the greedy answer", arguments: [1, 2, 3] as [UInt64], [false, true])
+    func coldSamplingIsGreedy(seed: UInt64, attention: Bool) {
+        let greedy = generator(seed: seed, attention: attention)
+        let cold = generator(seed: seed, attention: attention) { $0.strategy = .sample; $0.temperature = 1e-6; $0.seed = 9 }
         for question in questions {
             let a = greedy.generate(question), b = cold.generate(question)
             #expect(a.tokens == b.tokens)
@@ -128,10 +128,11 @@ private let questions: [[Int32]] = [[4, 5, 6], [7], [8, 9, 10, 11, 4], []]
         }
     }
 
-    @Test func beamOfWidthOneIsGreedy() {
+    @Test(arguments: [false, true])
+    func beamOfWidthOneIsGreedy(attention: Bool) {
         for seed: UInt64 in 1...5 {
-            let greedy = generator(seed: seed)
-            let beam = generator(seed: seed) { $0.strategy = .beam; $0.beamWidth = 1 }
+            let greedy = generator(seed: seed, attention: attention)
+            let beam = generator(seed: seed, attention: attention) { $0.strategy = .beam; $0.beamWidth = 1 }
             for question in questions {
                 let a = greedy.generate(question), b = beam.generate(question)
                 #expect(a.tokens == b.tokens)
@@ -140,12 +141,12 @@ private let questions: [[Int32]] = [[4, 5, 6], [7], [8, 9, 10, 11, 4], []]
         }
     }
 
-    @Test("the best beam scores at least as well as greedy", arguments: [2, 3, 5])
-    func beamIsNeverWorseThanGreedy(width: Int) {
+    @Test("the best beam scores at least as well as greedy", arguments: [2, 3, 5], [false, true])
+    func beamIsNeverWorseThanGreedy(width: Int, attention: Bool) {
         // Beam search alone loses the greedy answer now and then (on a few of these models it
         // would); the greedy row in its batch makes this hold always.
         for seed: UInt64 in 1...60 {
-            let model = randomModel(seed: seed, vocabSize: 30)
+            let model = randomModel(seed: seed, vocabSize: 30, attention: attention)
             var settings = DecodingSettings()
             settings.maxLength = 12
             let greedy = AnswerGenerator(session: InferenceSession(model: model), settings: settings)
@@ -171,9 +172,10 @@ private let questions: [[Int32]] = [[4, 5, 6], [7], [8, 9, 10, 11, 4], []]
         }
     }
 
-    @Test func theLogProbabilityIsTheModelsProbabilityOfTheAnswer() {
+    @Test(arguments: [false, true])
+    func theLogProbabilityIsTheModelsProbabilityOfTheAnswer(attention: Bool) {
         // Scoring the beam's answer token by token through a fresh session gives its log P.
-        let model = randomModel(seed: 6)
+        let model = randomModel(seed: 6, attention: attention)
         var settings = DecodingSettings()
         settings.strategy = .beam
         settings.maxLength = 6

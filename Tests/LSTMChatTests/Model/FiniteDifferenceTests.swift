@@ -10,6 +10,7 @@ import Testing
         let dropout: Float
         let questions: [[Int32]]
         let answers: [[Int32]]
+        var attention = false
         var testDescription: String { name }
     }
 
@@ -21,11 +22,18 @@ import Testing
              questions: [[4, 5], [6], [7, 8, 9]], answers: [[6], [4, 5, 6], [8, 9]]),
         Case(name: "2 layers with dropout", layers: 2, dropout: 0.3,
              questions: [[4, 5, 6], [7]], answers: [[8, 9], [4, 5, 6]]),
+        Case(name: "attention, batch of one, one-token question", layers: 1, dropout: 0,
+             questions: [[5]], answers: [[6, 7]], attention: true),
+        Case(name: "attention, rows padded differently, 1 layer", layers: 1, dropout: 0,
+             questions: [[4], [5, 6, 7], [8, 4, 5, 6, 7], [9, 9]], answers: [[6, 7, 8], [4], [5, 5], [7, 8, 9, 4]],
+             attention: true),
+        Case(name: "attention, 2 layers with dropout", layers: 2, dropout: 0.3,
+             questions: [[4, 5], [6], [7, 8, 9]], answers: [[6], [4, 5, 6], [8, 9]], attention: true),
     ]
 
     @Test(arguments: cases)
     func gradientsMatchFiniteDifferences(_ c: Case) {
-        let config = ModelConfig(vocabSize: 10, embedSize: 3, hiddenSize: 4, layers: c.layers)
+        let config = ModelConfig(vocabSize: 10, embedSize: 3, hiddenSize: 4, layers: c.layers, attention: c.attention)
         let model = Seq2SeqModel(config: config)
         model.parameters.initialize(seed: 3, hiddenSize: config.hiddenSize)
         let batch = Seq2SeqBatch(questions: c.questions, answers: c.answers, bos: 2, eos: 3)

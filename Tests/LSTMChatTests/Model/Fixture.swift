@@ -41,7 +41,8 @@ struct Fixture: Decodable {
     let loss_mask: [[Double]]
 
     var modelConfig: ModelConfig {
-        ModelConfig(vocabSize: config.vocab, embedSize: config.embed, hiddenSize: config.hidden, layers: config.layers)
+        ModelConfig(vocabSize: config.vocab, embedSize: config.embed, hiddenSize: config.hidden, layers: config.layers,
+                    attention: model == "seq2seq_attention")
     }
 
     /// Parameters laid out as `layout`, filled with this fixture's values.

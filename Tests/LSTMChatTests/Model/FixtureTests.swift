@@ -4,7 +4,8 @@ import Testing
 
 /// The model, number by number, against PyTorch's float64 references.
 @Suite struct Seq2SeqFixtureTests {
-    @Test("seq2seq matches PyTorch", arguments: Fixture.named("seq2seq"))
+    @Test("seq2seq matches PyTorch, with and without attention",
+          arguments: Fixture.named("seq2seq") + Fixture.named("seq2seq_attention"))
     func matchesPyTorch(_ url: URL) throws {
         let f = try Fixture.load(url)
         let config = f.modelConfig

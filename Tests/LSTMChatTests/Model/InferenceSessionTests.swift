@@ -2,16 +2,18 @@ import Testing
 @testable import LSTMChat
 
 @Suite struct InferenceSessionTests {
-    static func model(layers: Int) -> Seq2SeqModel {
-        let config = ModelConfig(vocabSize: 9, embedSize: 5, hiddenSize: 6, layers: layers)
+    static func model(layers: Int, attention: Bool = false) -> Seq2SeqModel {
+        let config = ModelConfig(vocabSize: 9, embedSize: 5, hiddenSize: 6, layers: layers, attention: attention)
         let model = Seq2SeqModel(config: config)
         model.parameters.initialize(seed: 7, hiddenSize: config.hiddenSize)
         return model
     }
 
-    @Test("stepping token by token gives the logits of the whole-sequence forward", arguments: [1, 2])
-    func stepEqualsForward(layers: Int) {
-        let model = Self.model(layers: layers)
+    static let shapes = [(1, false), (2, false), (1, true), (2, true)]
+
+    @Test("stepping token by token gives the logits of the whole-sequence forward", arguments: shapes)
+    func stepEqualsForward(layers: Int, attention: Bool) {
+        let model = Self.model(layers: layers, attention: attention)
         let question: [Int32] = [4, 5, 6], answer: [Int32] = [7, 8, 4]
         let batch = Seq2SeqBatch(questions: [question], answers: [answer], bos: 2, eos: 3)
         var rng = Xoshiro256(seed: 0)
@@ -28,8 +30,31 @@ import Testing
         }
     }
 
-    @Test func reorderCopiesTheChosenRowsState() {
-        let model = Self.model(layers: 2)
+    /// Several questions in one batch, each row attending to its own (padded) question, give
+    /// each question's logits as a batch of one does.
+    @Test("a batch of questions answers each as if alone", arguments: shapes)
+    func batchOfQuestionsEqualsOneByOne(layers: Int, attention: Bool) {
+        let model = Self.model(layers: layers, attention: attention)
+        let questions: [[Int32]] = [[4, 5, 6, 7], [8], [5, 4]], answer: [Int32] = [2, 7, 8]
+        let V = model.config.vocabSize
+        var alone: [[Float]] = []
+        let session = InferenceSession(model: model)
+        for question in questions {
+            session.encode(question, rows: 1)
+            alone.append(answer.flatMap { Array(session.step([$0])) })
+        }
+        session.encode(questions: questions)
+        for (t, token) in answer.enumerated() {
+            let logits = session.step([token, token, token])
+            for q in 0..<questions.count {
+                for v in 0..<V { #expect(abs(logits[q * V + v] - alone[q][t * V + v]) < 1e-5) }
+            }
+        }
+    }
+
+    @Test("reorder copies the chosen row's state", arguments: [false, true])
+    func reorderCopiesTheChosenRowsState(attention: Bool) {
+        let model = Self.model(layers: 2, attention: attention)
         let session = InferenceSession(model: model)
         session.encode([4, 5], rows: 2)
         let V = model.config.vocabSize
@@ -37,5 +62,20 @@ import Testing
         session.reorder([1, 1])                   // both continue from row 1
         let logits = Array(session.step([8, 8]))
         #expect(Array(logits[0..<V]) == Array(logits[V..<(2 * V)]))
+    }
+
+    /// With several questions, a reordered row keeps attending to the question it came from.
+    @Test func reorderCarriesTheRowsQuestion() {
+        let model = Self.model(layers: 1, attention: true)
+        let session = InferenceSession(model: model)
+        session.encode(questions: [[4, 5], [6, 7, 8]])
+        _ = session.step([2, 2])
+        session.reorder([1, 1])
+        let logits = Array(session.step([5, 5]))
+        session.encode(questions: [[6, 7, 8]])
+        _ = session.step([2])
+        let expected = Array(session.step([5]))
+        let V = model.config.vocabSize
+        for v in 0..<V { #expect(abs(logits[v] - expected[v]) < 1e-5 && abs(logits[V + v] - expected[v]) < 1e-5) }
     }
 }
