@@ -12,7 +12,7 @@ struct LSTMChatCommand: ParsableCommand {
     )
 
     static func main() {
-        BLASCoreType.restartWithFastKernelsIfNeeded()
+        BLASCoreType.startUp()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -77,6 +77,18 @@ final class TemporaryDirectory {
         #expect(result.status == 0)
         #expect(result.stdout.hasPrefix("lstmchat "))
         #expect(result.stdout.contains("OpenBLAS"))
+        #expect(result.stdout.contains("BLAS core "))
+    }
+
+    @Test func measuresTheCoreTypesOnceAndCachesTheResult() throws {
+        let cache = try TemporaryDirectory()
+        let measured = try LSTMChatBinary.run(["--version"], environment: [
+            "LSTMCHAT_BLAS_MEASURE": "1", "XDG_CACHE_HOME": cache.url.path])
+        #expect(measured.status == 0)
+        #expect(measured.stdout.contains("LSTMCHAT_BLAS_MEASURE=1; measured: "), "\(measured.stdout)")
+        #expect(measured.stdout.contains("GFLOP/s on one thread"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: cache.url.appendingPathComponent("lstmchat").path)
+        #expect(files.count == 1 && files[0].hasPrefix("blas-core-") && files[0].hasSuffix(".json"), "\(files)")
     }
 
     @Test func helpListsTheCommand() throws {
