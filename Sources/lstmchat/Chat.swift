@@ -31,7 +31,7 @@ struct Chat: ParsableCommand {
         let repl = ChatLoop(chatbot: Chatbot(model: model, settings: decoding.settings))
         if isatty(STDIN_FILENO) == 1 {
             print("lstmchat: \(model.path) (\(model.summary)); type /help for commands")
-            let history = (historyFile as NSString).expandingTildeInPath
+            let history = expandingTilde(historyFile)
             repl.runInteractive(editor: LineEditor(historyFile: history.isEmpty ? nil : history, completions: SlashCommand.names))
         } else {
             repl.runPiped()
@@ -82,7 +82,7 @@ final class ChatLoop {
             print(chatbot.settings.summary)
         case .success(.load(let path)):
             do {
-                let model = try ChatModel.load(path: (path as NSString).expandingTildeInPath)
+                let model = try ChatModel.load(path: expandingTilde(path))
                 chatbot.replaceModel(with: model)
                 print("loaded \(model.path): \(model.summary)")
             } catch {

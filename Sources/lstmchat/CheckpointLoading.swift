@@ -1,12 +1,6 @@
 import Foundation
 import LSTMChat
 
-/// A failure to show the user as one line.
-struct ChatError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
 extension ChatModel {
     /// The bundled model, relative to the current directory (the package's root for `make chat`).
     static let defaultPath = "checkpoints/default/model.safetensors"
@@ -23,29 +17,29 @@ extension ChatModel {
             file = (path as NSString).appendingPathComponent("model.safetensors")
         }
         guard FileManager.default.fileExists(atPath: file) else {
-            throw ChatError("no checkpoint at \(file)" + (missingHint.map { "; \($0)" } ?? ""))
+            throw CommandFailure("no checkpoint at \(file)" + (missingHint.map { "; \($0)" } ?? ""))
         }
         do {
             return try read(file)
         } catch let error as CheckpointError {
-            throw ChatError(error.description)
-        } catch let error as ChatError {
+            throw CommandFailure(error.description)
+        } catch let error as CommandFailure {
             throw error
         } catch {
-            throw ChatError("\(file): \(error.localizedDescription)")
+            throw CommandFailure("\(file): \(error.localizedDescription)")
         }
     }
 
     private static func read(_ file: String) throws -> ChatModel {
         let checkpoint = try CheckpointFile.read(URL(fileURLWithPath: file))
         guard let kind = Tokenizer.Kind(rawValue: checkpoint.tokenizer) else {
-            throw ChatError("\(file): unknown tokenizer \"\(Terminal.printable(checkpoint.tokenizer))\"")
+            throw CommandFailure("\(file): unknown tokenizer \"\(Terminal.printable(checkpoint.tokenizer))\"")
         }
         let vocabulary: Vocabulary
         do {
             vocabulary = try Vocabulary(tokens: checkpoint.vocabulary)
         } catch let error as Vocabulary.InvalidTokens {
-            throw ChatError("\(file): \(Terminal.printable(error.description))")
+            throw CommandFailure("\(file): \(Terminal.printable(error.description))")
         }
         return ChatModel(network: Seq2SeqModel(config: checkpoint.config, parameters: checkpoint.parameters),
                          vocabulary: vocabulary, tokenizer: Tokenizer(kind: kind),

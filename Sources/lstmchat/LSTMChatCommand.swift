@@ -29,12 +29,12 @@ struct LSTMChatCommand: ParsableCommand {
 /// Errors about the user's data, files and runs, printed as `lstmchat: <description>`.
 protocol UserFacingError: Error, CustomStringConvertible {}
 
-/// A command could not do what was asked; `description` says why, in one line.
+/// A command (or a slash command in chat) could not do what was asked; `description` says why,
+/// in one line.
 struct CommandFailure: UserFacingError {
     let description: String
     init(_ description: String) { self.description = description }
 }
-extension ChatError: UserFacingError {}
 extension DataError: UserFacingError {}
 extension CheckpointError: UserFacingError {}
 extension LossLogError: UserFacingError {}

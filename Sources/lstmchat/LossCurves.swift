@@ -1,7 +1,7 @@
 import Foundation
 import LSTMChat
 
-/// A point of a chart in data units: x is the step, y the value.
+/// A point of a chart in data units: x is the step (or the epoch, for logs without steps), y the value.
 struct ChartPoint: Equatable {
     var x: Double
     var y: Double
@@ -19,6 +19,8 @@ struct LossCurves {
     var validationLoss: [ChartPoint]
     var learningRate: [ChartPoint]
     var summary: String
+    /// What x counts: "step", or "epoch" for a log with no step column (Keras' `CSVLogger`).
+    var xLabel: String
 
     /// The lowest validation loss (thinning keeps every run of points' lowest).
     var bestValidationLoss: Double? { validationLoss.map(\.y).min() }
@@ -27,10 +29,12 @@ struct LossCurves {
     static let maxPoints = 2000
 
     init(name: String, rows: [LossLogRow], maxPoints: Int = LossCurves.maxPoints) {
+        let hasSteps = rows.contains { $0.step != nil }
+        xLabel = hasSteps ? "step" : "epoch"
         func points(_ value: (LossLogRow) -> Float?) -> [ChartPoint] {
             rows.compactMap { row in
-                guard let y = value(row), y.isFinite else { return nil }
-                return ChartPoint(x: Double(row.step), y: Double(y))
+                guard let x = hasSteps ? row.step : row.epoch, let y = value(row), y.isFinite else { return nil }
+                return ChartPoint(x: Double(x), y: Double(y))
             }
         }
         let loss = points(\.loss)
@@ -74,20 +78,29 @@ struct LossCurves {
         return kept
     }
 
+    /// The x axis's caption: "step", unless every run counts epochs.
+    static func xLabel(of runs: [LossCurves]) -> String {
+        runs.allSatisfy { $0.xLabel == "epoch" } ? "epoch" : "step"
+    }
+
     /// The chart's title: "Training loss — run.csv", or "Training loss — 3 runs".
     static func title(of runs: [LossCurves]) -> String {
         "Training loss — " + (runs.count == 1 ? runs[0].name : "\(runs.count) runs")
     }
 
     /// One line about the run: "1,200 steps · 3 epochs · 8m 12s · best validation loss 3.21 (accuracy 41.3%) at epoch 3".
+    /// What the log does not record is left out.
     static func summary(of rows: [LossLogRow]) -> String {
         guard let last = rows.last else { return "" }
-        var parts = [last.step == 1 ? "1 step" : "\(grouped(last.step)) steps", last.epoch == 1 ? "1 epoch" : "\(last.epoch) epochs", duration(last.elapsedSeconds)]
+        var parts: [String] = []
+        if let step = last.step { parts.append(step == 1 ? "1 step" : "\(grouped(step)) steps") }
+        if let epoch = last.epoch { parts.append(epoch == 1 ? "1 epoch" : "\(epoch) epochs") }
+        if let elapsed = last.elapsedSeconds { parts.append(duration(elapsed)) }
         let validated = rows.filter { $0.validationLoss?.isFinite == true }
         if let best = validated.min(by: { $0.validationLoss! < $1.validationLoss! }) {
             var text = "best validation loss " + String(format: "%.3f", best.validationLoss!)
             if let accuracy = best.validationAccuracy, accuracy.isFinite { text += String(format: " (accuracy %.1f%%)", accuracy * 100) }
-            parts.append(text + " at epoch \(best.epoch)")
+            parts.append(text + (best.epoch.map { " at epoch \($0)" } ?? ""))
         }
         return parts.joined(separator: " · ")
     }

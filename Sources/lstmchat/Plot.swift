@@ -10,6 +10,11 @@ struct Plot: ParsableCommand {
         loss, raw and smoothed, the validation loss at the end of each epoch, and the learning \
         rate on a panel below. Several logs are overlaid, one colour per run.
 
+        Any CSV with a header naming a loss column and a step or epoch column will do, its \
+        columns in any order: Keras' CSVLogger (epoch,loss,val_loss,...), the PyTorch trainer's \
+        log, a log cut by hand. val_loss and lr (or learning_rate) are drawn when present; other \
+        columns are ignored.
+
         Where the chart goes:
           -o FILE.svg   an SVG file; -o - writes the SVG to standard output.
           --terminal    the terminal, in braille characters, $COLUMNS wide (else the

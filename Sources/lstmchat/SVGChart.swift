@@ -51,7 +51,7 @@ struct SVGChart {
 
         svg += frame(loss, yTitle: "loss")
         svg += frame(rate, yTitle: "learning rate")
-        svg += text("step", x: (Self.plotLeft + Self.plotRight) / 2, y: Self.rateBottom + 52, size: 14,
+        svg += text(LossCurves.xLabel(of: runs), x: (Self.plotLeft + Self.plotRight) / 2, y: Self.rateBottom + 52, size: 14,
                     extra: "text-anchor=\"middle\" fill=\"#333\"")
 
         // No clipping: the axes cover every point, and a clip would halve the dots on the border.

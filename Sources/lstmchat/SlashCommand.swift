@@ -34,21 +34,21 @@ enum SlashCommand: Equatable {
     }
 
     /// The command on `line` (which starts with "/"), or the one line that says what is wrong.
-    static func parse(_ line: String) -> Result<SlashCommand, ChatError> {
+    static func parse(_ line: String) -> Result<SlashCommand, CommandFailure> {
         let words = line.split(whereSeparator: \.isWhitespace).map(String.init)
         let name = words.first ?? "/", arguments = Array(words.dropFirst())
         let argument = arguments.joined(separator: " ")
 
-        func noArgument(_ command: SlashCommand) -> Result<SlashCommand, ChatError> {
-            arguments.isEmpty ? .success(command) : .failure(ChatError("\(name): takes no argument"))
+        func noArgument(_ command: SlashCommand) -> Result<SlashCommand, CommandFailure> {
+            arguments.isEmpty ? .success(command) : .failure(CommandFailure("\(name): takes no argument"))
         }
         func number<T: LosslessStringConvertible>(expected: String, _ make: (T) -> SlashCommand,
-                                                  check: (T) -> String?) -> Result<SlashCommand, ChatError> {
-            guard !arguments.isEmpty else { return .failure(ChatError("\(name): expected \(expected)")) }
+                                                  check: (T) -> String?) -> Result<SlashCommand, CommandFailure> {
+            guard !arguments.isEmpty else { return .failure(CommandFailure("\(name): expected \(expected)")) }
             guard arguments.count == 1, let value = T(argument) else {
-                return .failure(ChatError("\(name): expected \(expected), got \"\(Terminal.printable(argument))\""))
+                return .failure(CommandFailure("\(name): expected \(expected), got \"\(Terminal.printable(argument))\""))
             }
-            if let problem = check(value) { return .failure(ChatError("\(name): \(problem)")) }
+            if let problem = check(value) { return .failure(CommandFailure("\(name): \(problem)")) }
             return .success(make(value))
         }
 
@@ -72,10 +72,10 @@ enum SlashCommand: Equatable {
         case "/seed":
             return number(expected: "a whole number ≥ 0", SlashCommand.seed) { (_: UInt64) in nil }
         case "/load":
-            guard !argument.isEmpty else { return .failure(ChatError("/load: expected the path of a checkpoint")) }
+            guard !argument.isEmpty else { return .failure(CommandFailure("/load: expected the path of a checkpoint")) }
             return .success(.load(argument))
         default:
-            return .failure(ChatError("unknown command \(Terminal.printable(name)); type /help for the list"))
+            return .failure(CommandFailure("unknown command \(Terminal.printable(name)); type /help for the list"))
         }
     }
 

@@ -129,7 +129,7 @@ struct TerminalChart {
     }
 
     /// The axis line, then the labels: the last step at the right end, round steps under their
-    /// columns where they fit without touching, and "step" under the y labels.
+    /// columns where they fit without touching, and "step" (or "epoch") under the y labels.
     private func xAxis(_ axis: ChartAxis, columns: Int, labelWidth: Int) -> [String] {
         let indent = labelWidth + 2  // where the canvas begins
         var labels = [Character](repeating: " ", count: indent + columns)
@@ -145,7 +145,7 @@ struct TerminalChart {
             labels.replaceSubrange(start..<(start + label.count), with: label)
             free = start + label.count + 1
         }
-        let caption = Array("step")
+        let caption = Array(LossCurves.xLabel(of: runs))
         if caption.count < labelWidth { labels.replaceSubrange((labelWidth - caption.count)..<labelWidth, with: caption) }
         let axisLine = String(repeating: " ", count: labelWidth + 1) + "└" + String(repeating: "─", count: columns)
         return [axisLine, String(labels)]

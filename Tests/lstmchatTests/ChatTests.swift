@@ -1,6 +1,7 @@
 import Foundation
 import LSTMChat
 import Testing
+@testable import lstmchat
 
 private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() }
 
@@ -185,6 +186,37 @@ private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", 
         #expect(second.waitFor("what is your name") != nil, "\(second.transcript)")
         second.send("\u{4}\u{15}\u{4}")  // Ctrl-D deletes nothing on a non-empty line; Ctrl-U empties it
         #expect(second.waitForExit() == 0)
+    }
+
+    @Test func theDefaultHistoryFileIsInHomeAsTheShellSeesIt() throws {
+        let home = try TemporaryDirectory()
+        let chat = try PseudoTerminal(["chat", "--checkpoint", TinyCheckpoint.path], environment: ["HOME": home.url.path])
+        #expect(chat.waitFor("> ") != nil)
+        chat.send("what is your name\r")
+        #expect(chat.waitFor("> ") != nil)
+        chat.send("/quit\r")
+        #expect(chat.waitForExit() == 0)
+        let history = home.url.appendingPathComponent(".lstmchat_history").path
+        #expect(try String(contentsOfFile: history, encoding: .utf8).contains("what is your name\n"))
+    }
+
+    @Test(arguments: [
+        ("~/.lstmchat_history", "/tmp/x", "/tmp/x/.lstmchat_history"),
+        ("~", "/tmp/x", "/tmp/x"),
+        ("~/a/b", "/home/someone/", "/home/someone//a/b"),
+        ("/abs/~/file", "/tmp/x", "/abs/~/file"),
+        ("history~", "/tmp/x", "history~"),
+        ("", "/tmp/x", ""),
+    ])
+    func tildeExpandsFromHomeFirst(path: String, home: String, expanded: String) {
+        #expect(expandingTilde(path, environment: ["HOME": home]) == expanded)
+    }
+
+    @Test func withoutHomeTildeIsThePasswordDatabasesHome() throws {
+        let entry = try #require(getpwuid(getuid()))
+        let home = String(cString: entry.pointee.pw_dir)
+        #expect(expandingTilde("~/h", environment: [:]) == home + "/h")
+        #expect(expandingTilde("~/h", environment: ["HOME": ""]) == home + "/h")
     }
 }
 

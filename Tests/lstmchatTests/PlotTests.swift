@@ -356,6 +356,21 @@ final class XMLOutline: NSObject, XMLParserDelegate {
         #expect(result.stdout.isEmpty)
     }
 
+    @Test func plotsAKerasLogAgainstEpochs() throws {
+        let dir = try TemporaryDirectory()
+        let rows = (0..<30).map { "\($0),\(0.5 + Double($0) / 100),\(3 - Double($0) / 20),\(3.1 - Double($0) / 25)" }
+        try Data(("epoch,accuracy,loss,val_loss\n" + rows.joined(separator: "\n") + "\n").utf8)
+            .write(to: dir.url.appendingPathComponent("keras.csv"))
+        let result = try LSTMChatBinary.run(["plot", "keras.csv", "-o", "-"], in: dir.url)
+        #expect(result.status == 0)
+        let outline = XMLOutline(result.stdout)
+        #expect(outline.error == nil)
+        #expect(outline.texts.contains("epoch") && !outline.texts.contains("step"))
+        #expect(outline.texts.contains("29 epochs · best validation loss 1.940 at epoch 29"))
+        let terminal = try LSTMChatBinary.run(["plot", "keras.csv", "--terminal"], environment: ["COLUMNS": "60"], in: dir.url)
+        #expect(terminal.status == 0 && terminal.stdout.contains("epoch"))
+    }
+
     @Test func helpSaysWhereTheChartGoes() throws {
         let result = try LSTMChatBinary.run(["plot", "--help"])
         #expect(result.status == 0)
@@ -374,12 +389,14 @@ final class XMLOutline: NSObject, XMLParserDelegate {
 
     static let badInputs: [BadInput] = [
         .init(name: "missing file", contents: nil, message: "lstmchat: run.csv: no such file"),
-        .init(name: "empty file", contents: "", message: "lstmchat: run.csv:1: empty file, expected the header \(LossLog.header)"),
+        .init(name: "empty file", contents: "", message: "lstmchat: run.csv:1: empty file, expected a header such as \(LossLog.header)"),
         .init(name: "header only", contents: LossLog.header + "\n", message: "lstmchat: run.csv:2: no rows after the header"),
         .init(name: "short line", contents: LossLog.header + "\n1,1,9.2,0.001,1,100,,,0.5\n2,1,9.1,0.001\n",
               message: "lstmchat: run.csv:3: expected 9 columns, found 4"),
         .init(name: "not a number", contents: LossLog.header + "\n1,1,9.2,fast,1,100,,,0.5\n",
               message: "lstmchat: run.csv:2: lr: expected a number, found \"fast\""),
+        .init(name: "bad row of a Keras log", contents: "epoch,loss,val_loss\n0,2.5,2.6\n1,2.4,2.5\n2,nan?,2.4\n",
+              message: "lstmchat: run.csv:4: loss: expected a number, found \"nan?\""),
         .init(name: "unwritable output", contents: LossLog.header + "\n1,1,9.2,0.001,1,100,,,0.5\n",
               arguments: ["plot", "run.csv", "-o", "no/such/dir/loss.svg"],
               message: "lstmchat: no/such/dir/loss.svg: cannot write: No such file or directory"),

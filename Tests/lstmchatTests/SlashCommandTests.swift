@@ -31,7 +31,7 @@ import Testing
         ("/\u{1}", "unknown command /\\u{1}; type /help for the list"),
     ])
     func rejects(line: String, message: String) {
-        #expect(throws: ChatError.self) { try SlashCommand.parse(line).get() }
+        #expect(throws: CommandFailure.self) { try SlashCommand.parse(line).get() }
         if case .failure(let error) = SlashCommand.parse(line) {
             #expect(error.description == message)
             #expect(!error.description.contains("\n"))

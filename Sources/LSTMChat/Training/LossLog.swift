@@ -2,21 +2,23 @@ import Foundation
 
 /// One line of the loss log: the state of training after one optimizer step.
 ///
-/// The validation fields are set only on the row that ends an epoch.
+/// The trainer sets every field but the validation ones, which it sets only on the row that
+/// ends an epoch. Logs from elsewhere (Keras' `CSVLogger`, a hand-cut log) may lack any field
+/// but the loss and one of step and epoch: those are nil.
 public struct LossLogRow: Equatable, Sendable {
-    public var step: Int
-    public var epoch: Int
+    public var step: Int?
+    public var epoch: Int?
     public var loss: Float
-    public var learningRate: Float
-    public var gradientNorm: Float
-    public var tokensPerSecond: Float
+    public var learningRate: Float?
+    public var gradientNorm: Float?
+    public var tokensPerSecond: Float?
     public var validationLoss: Float?
     public var validationAccuracy: Float?
     /// Seconds since training began (across resumes), written with millisecond precision.
-    public var elapsedSeconds: Double
+    public var elapsedSeconds: Double?
 
-    public init(step: Int, epoch: Int, loss: Float, learningRate: Float, gradientNorm: Float, tokensPerSecond: Float,
-                validationLoss: Float? = nil, validationAccuracy: Float? = nil, elapsedSeconds: Double) {
+    public init(step: Int?, epoch: Int?, loss: Float, learningRate: Float?, gradientNorm: Float?, tokensPerSecond: Float?,
+                validationLoss: Float? = nil, validationAccuracy: Float? = nil, elapsedSeconds: Double?) {
         self.step = step
         self.epoch = epoch
         self.loss = loss
@@ -56,18 +58,19 @@ public struct LossLogError: Error, Equatable, CustomStringConvertible {
 ///     250,1,4.0125,0.001,1.02,11210.9,4.1803,0.2311,103.998
 public enum LossLog {
     public static let header = "step,epoch,loss,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,elapsed_s"
-    static let columnNames = header.split(separator: ",").map(String.init)
-    static var columnCount: Int { columnNames.count }
 
-    /// Reads every row of the log at `url`; throws a `LossLogError` at the first malformed line.
+    /// Reads every row of a loss log at `url`: the trainer's, or any CSV whose header names a
+    /// `loss` column and a `step` or `epoch` column, in any order, with any of the trainer's other
+    /// columns (`lr` may be `learning_rate`) and others, which are ignored. Blank lines are skipped.
+    /// Throws a `LossLogError` at the first malformed line.
     public static func read(_ url: URL) throws -> [LossLogRow] {
         let file = url.relativePath
         let lines = splitLines(try readText(url))
-        guard let first = lines.first else { throw LossLogError(file: file, line: 1, "empty file, expected the header \(header)") }
-        try checkHeader(first, file: file)
+        guard let first = lines.first else { throw LossLogError(file: file, line: 1, "empty file, expected a header such as \(header)") }
+        let columns = try Columns(header: first, file: file)
         var rows: [LossLogRow] = []
-        for (index, line) in lines.enumerated().dropFirst() {
-            rows.append(try parseRow(line, file: file, line: index + 1))
+        for (index, line) in lines.enumerated().dropFirst() where !line.allSatisfy({ $0 == " " }) {
+            rows.append(try columns.parseRow(line, file: file, line: index + 1))
         }
         if rows.isEmpty { throw LossLogError(file: file, line: 2, "no rows after the header") }
         return rows
@@ -77,9 +80,9 @@ public enum LossLog {
     public static func format(_ row: LossLogRow) -> String {
         func number(_ value: Float?) -> String { value.map { "\($0)" } ?? "" }
         return [
-            "\(row.step)", "\(row.epoch)", number(row.loss), number(row.learningRate), number(row.gradientNorm),
-            number(row.tokensPerSecond), number(row.validationLoss), number(row.validationAccuracy),
-            String(format: "%.3f", row.elapsedSeconds),
+            row.step.map { "\($0)" } ?? "", row.epoch.map { "\($0)" } ?? "", number(row.loss), number(row.learningRate),
+            number(row.gradientNorm), number(row.tokensPerSecond), number(row.validationLoss), number(row.validationAccuracy),
+            row.elapsedSeconds.map { String(format: "%.3f", $0) } ?? "",
         ].joined(separator: ",")
     }
 
@@ -113,29 +116,59 @@ public enum LossLog {
         }
     }
 
-    static func parseRow(_ text: Substring, file: String, line: Int) throws -> LossLogRow {
-        let fields = text.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map { Substring($0) }
-        guard fields.count == columnCount else {
-            throw LossLogError(file: file, line: line, "expected \(columnCount) columns, found \(fields.count)")
+    /// Where each known column is in a log's header.
+    struct Columns {
+        let names: [String]
+        let step: Int?, epoch: Int?, loss: Int
+        let learningRate: Int?, gradientNorm: Int?, tokensPerSecond: Int?
+        let validationLoss: Int?, validationAccuracy: Int?, elapsedSeconds: Int?
+
+        init(header: Substring, file: String) throws {
+            let names = header.split(separator: ",", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            }
+            self.names = names
+            func column(_ aliases: String...) -> Int? { names.firstIndex(where: aliases.contains) }
+            guard let loss = column("loss"), column("step") != nil || column("epoch") != nil else {
+                throw LossLogError(file: file, line: 1, "expected a header with a loss column and a step or epoch column "
+                                   + "(such as \(LossLog.header)), found \(quoted(header))")
+            }
+            self.loss = loss
+            step = column("step"); epoch = column("epoch")
+            learningRate = column("lr", "learning_rate"); gradientNorm = column("grad_norm")
+            tokensPerSecond = column("tokens_per_s"); validationLoss = column("val_loss")
+            validationAccuracy = column("val_accuracy"); elapsedSeconds = column("elapsed_s")
         }
-        func failure(_ column: Int, expected: String) -> LossLogError {
-            LossLogError(file: file, line: line, "\(columnNames[column]): expected \(expected), found \(quoted(fields[column]))")
+
+        func parseRow(_ text: Substring, file: String, line: Int) throws -> LossLogRow {
+            let fields = text.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map {
+                Substring($0).trimmingCharacters(in: .whitespaces)
+            }
+            guard fields.count == names.count else {
+                throw LossLogError(file: file, line: line, "expected \(names.count) columns, found \(fields.count)")
+            }
+            func failure(_ column: Int, expected: String) -> LossLogError {
+                LossLogError(file: file, line: line, "\(names[column]): expected \(expected), found \(quoted(Substring(fields[column])))")
+            }
+            // Only the loss must be there on every row; an empty field elsewhere is a value not logged.
+            func integer(_ column: Int?) throws -> Int? {
+                guard let column, !fields[column].isEmpty else { return nil }
+                guard let value = Int(fields[column]) else { throw failure(column, expected: "a whole number") }
+                return value
+            }
+            // nan and inf are numbers here: a diverging run logs them, and the plot skips them.
+            func number<T: LosslessStringConvertible>(_ column: Int?, as: T.Type = Float.self) throws -> T? {
+                guard let column, !fields[column].isEmpty else { return nil }
+                guard let value = T(fields[column]) else { throw failure(column, expected: "a number") }
+                return value
+            }
+            guard let loss = try number(loss) else { throw failure(self.loss, expected: "a number") }
+            return LossLogRow(step: try integer(step), epoch: try integer(epoch), loss: loss,
+                              learningRate: try number(learningRate), gradientNorm: try number(gradientNorm),
+                              tokensPerSecond: try number(tokensPerSecond), validationLoss: try number(validationLoss),
+                              validationAccuracy: try number(validationAccuracy),
+                              elapsedSeconds: try number(elapsedSeconds, as: Double.self))
         }
-        func integer(_ column: Int) throws -> Int {
-            guard let value = Int(fields[column]) else { throw failure(column, expected: "a whole number") }
-            return value
-        }
-        // nan and inf are numbers here: a diverging run logs them, and the plot skips them.
-        func float(_ column: Int) throws -> Float {
-            guard let value = Float(fields[column]) else { throw failure(column, expected: "a number") }
-            return value
-        }
-        func optionalFloat(_ column: Int) throws -> Float? { fields[column].isEmpty ? nil : try float(column) }
-        guard let elapsedSeconds = Double(fields[8]) else { throw failure(8, expected: "a number") }
-        return LossLogRow(step: try integer(0), epoch: try integer(1), loss: try float(2), learningRate: try float(3),
-                          gradientNorm: try float(4), tokensPerSecond: try float(5),
-                          validationLoss: try optionalFloat(6), validationAccuracy: try optionalFloat(7),
-                          elapsedSeconds: elapsedSeconds)
     }
 
     /// The system's words for why a file operation failed ("Permission denied"), not Foundation's wrapping.

@@ -60,7 +60,7 @@ import Testing
         let (finished, tail, _) = try Self.run(second)
         #expect(finished == .finished)
 
-        let strip = { (rows: [LossLogRow]) in rows.map { [Float($0.step), Float($0.epoch), $0.loss, $0.learningRate, $0.gradientNorm] } }
+        let strip = { (rows: [LossLogRow]) in rows.map { [Float($0.step!), Float($0.epoch!), $0.loss, $0.learningRate!, $0.gradientNorm!] } }
         #expect(strip(head + tail) == strip(expected))
         #expect(second.model.parameters.values.array == straight.model.parameters.values.array)
     }
@@ -69,7 +69,7 @@ import Testing
         let (_, rows, saves) = try Self.run(Self.newTrainer(epochs: 3))
         #expect(saves == 3)
         #expect(rows.map { $0.validationLoss != nil } == [false, false, true, false, false, true, false, false, true])
-        #expect(abs(rows[3].learningRate - 0.02 * 0.9) < 1e-7)
+        #expect(abs(rows[3].learningRate! - 0.02 * 0.9) < 1e-7)
     }
 
     @Test func aNaNLossStopsBeforeChangingAnyWeight() throws {
