@@ -9,8 +9,10 @@ struct Ask: ParsableCommand {
         Prints the answer on standard output. With --n-best N, prints the N best answers, best \
         first, one per line (beam search, at least N wide, unless sampling: then N samples). With \
         --json, prints one JSON object per question: the answers with their tokens and \
-        log-probabilities, and the decoding settings used (the seed among them, so a sampled \
-        answer can be had again).
+        log-probabilities, the decoding settings used (the seed among them, so a sampled \
+        answer can be had again), the model's confidence in the question (0–1) and whether it \
+        was below the threshold, when the --fallback text is printed instead of the answers \
+        (--json still lists them).
 
         Examples:
           lstmchat ask "how are you"
@@ -34,6 +36,9 @@ struct Ask: ParsableCommand {
     @OptionGroup(title: "Decoding")
     var decoding: DecodingOptions
 
+    @OptionGroup(title: "Confidence")
+    var confidence: ConfidenceOptions
+
     func validate() throws {
         if !(1...64).contains(nBest) { throw ValidationError("--n-best: expected a whole number from 1 to 64, got \(nBest)") }
     }
@@ -47,6 +52,7 @@ struct Ask: ParsableCommand {
             settings.beamWidth = max(settings.beamWidth, nBest)
         }
         let chatbot = Chatbot(model: model, settings: settings)
+        confidence.configure(chatbot)
         setvbuf(stdout, nil, _IOLBF, 0)
         if let question {
             ask(question, chatbot)
@@ -59,13 +65,14 @@ struct Ask: ParsableCommand {
         let blank = text.allSatisfy(\.isWhitespace)
         let question = chatbot.model.encode(blank ? "" : text)
         if !blank { for note in Chatbot.notes(about: question) { Terminal.standardError(note) } }
-        let answers = blank ? [] : chatbot.answer(question, count: nBest)
+        let reply = blank ? nil : chatbot.reply(to: question, count: nBest)
         if json {
-            print(AskReport(text: text, question: question, answers: answers, chatbot: chatbot).json)
-        } else if blank {
-            print()
+            print(AskReport(text: text, question: question, reply: reply, chatbot: chatbot).json)
+        } else if let reply, reply.isFallback {
+            print(chatbot.fallback)
         } else {
-            for answer in answers { print(chatbot.model.text(of: answer)) }
+            for answer in reply?.answers ?? [] { print(chatbot.model.text(of: answer)) }
+            if blank { print() }
         }
     }
 }
@@ -95,15 +102,28 @@ struct AskReport: Encodable {
 
     var question: String
     var unknownWords: [String]
+    /// What the model would say, best first, even when the fallback is printed instead.
     var answers: [Answer]
+    /// How sure the model is it can answer the question, 0–1 (0 for an empty question).
+    var confidence: Float
+    /// The threshold in force (nil: none; answers are always given).
+    var minConfidence: Float?
+    /// True when the confidence was below the threshold and `reply` is the fallback.
+    var fallback: Bool
+    /// What plain `ask` prints: the best answer or the fallback (empty for an empty question).
+    var reply: String
     var settings: Settings
     var checkpoint: String
 
-    init(text: String, question: ChatModel.Question, answers: [GeneratedAnswer], chatbot: Chatbot) {
+    init(text: String, question: ChatModel.Question, reply: Chatbot.Reply?, chatbot: Chatbot) {
         let model = chatbot.model, s = chatbot.settings
         self.question = text
         unknownWords = question.unknownWords
-        self.answers = answers.map {
+        confidence = reply?.confidence ?? 0
+        minConfidence = chatbot.minConfidence
+        fallback = reply?.isFallback ?? false
+        self.reply = reply.map(chatbot.text(of:)) ?? ""
+        answers = (reply?.answers ?? []).map {
             Answer(text: model.text(of: $0), tokens: model.tokens(of: $0), tokenIds: $0.tokens,
                    logProbability: $0.logProbability, finished: $0.finished)
         }

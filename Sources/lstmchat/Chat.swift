@@ -9,7 +9,9 @@ struct Chat: ParsableCommand {
         Type a question and press Return; the model answers on the next line. Lines that start \
         with / are commands (type /help for the list; Tab completes them). Arrow keys and Ctrl-R \
         search the history, which is kept between sessions. Ctrl-C clears the line; Ctrl-D or \
-        /quit leaves.
+        /quit leaves. When the model's confidence in a question is below the threshold \
+        (--min-confidence, /minconf; by default the one stored in the model), it says the \
+        --fallback text instead of its answer.
 
         When standard input is not a terminal, chat reads one question per line and writes one \
         answer per line, with no prompt (an empty line gets an empty line):
@@ -26,9 +28,14 @@ struct Chat: ParsableCommand {
     @OptionGroup(title: "Decoding")
     var decoding: DecodingOptions
 
+    @OptionGroup(title: "Confidence")
+    var confidence: ConfidenceOptions
+
     func run() throws {
         let model = try ChatModel.load(path: checkpoint, missingHint: ChatModel.missingHint)
-        let repl = ChatLoop(chatbot: Chatbot(model: model, settings: decoding.settings))
+        let chatbot = Chatbot(model: model, settings: decoding.settings)
+        confidence.configure(chatbot)
+        let repl = ChatLoop(chatbot: chatbot)
         if isatty(STDIN_FILENO) == 1 {
             print("lstmchat: \(model.path) (\(model.summary)); type /help for commands")
             let history = expandingTilde(historyFile)
@@ -80,6 +87,10 @@ final class ChatLoop {
             print(SlashCommand.helpText)
         case .success(.settings):
             print(chatbot.settings.summary)
+            print(chatbot.confidenceSummary)
+        case .success(.minConfidence(let threshold)):
+            chatbot.userMinConfidence = threshold
+            print(chatbot.confidenceSummary)
         case .success(.load(let path)):
             do {
                 let model = try ChatModel.load(path: expandingTilde(path))
@@ -100,7 +111,6 @@ final class ChatLoop {
     private func answer(_ text: String) {
         let question = chatbot.model.encode(text)
         for note in Chatbot.notes(about: question) { Terminal.standardError(note) }
-        let answer = chatbot.answer(question)[0]
-        print(chatbot.model.text(of: answer))
+        print(chatbot.text(of: chatbot.reply(to: question)))
     }
 }

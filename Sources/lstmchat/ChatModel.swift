@@ -8,6 +8,8 @@ final class ChatModel {
     let vocabulary: Vocabulary
     let tokenizer: Tokenizer
     let trainingSteps: Int?
+    /// The default confidence threshold stored with the model (nil in files from before there was one).
+    let confidence: ConfidenceThreshold?
     /// The file it came from, as the user named it.
     let path: String
 
@@ -15,12 +17,14 @@ final class ChatModel {
     /// time and memory grow with the length.
     static let maxQuestionTokens = 200
 
-    init(network: Seq2SeqModel, vocabulary: Vocabulary, tokenizer: Tokenizer, trainingSteps: Int?, path: String) {
+    init(network: Seq2SeqModel, vocabulary: Vocabulary, tokenizer: Tokenizer, trainingSteps: Int?,
+         confidence: ConfidenceThreshold? = nil, path: String) {
         precondition(vocabulary.count == network.config.vocabSize, "vocabulary and model disagree on the size")
         self.network = network
         self.vocabulary = vocabulary
         self.tokenizer = tokenizer
         self.trainingSteps = trainingSteps
+        self.confidence = confidence
         self.path = path
     }
 
@@ -58,10 +62,17 @@ final class ChatModel {
     func text(of answer: GeneratedAnswer) -> String { tokenizer.detokenize(tokens(of: answer)) }
 }
 
-/// A model and the decoder that answers with it, as `chat` and `ask` use them.
+/// A model and the decoder that answers with it, as `chat` and `ask` use them; below its
+/// confidence threshold it gives the fallback instead of the model's answer.
 final class Chatbot {
     private(set) var model: ChatModel
     private(set) var generator: AnswerGenerator
+    /// The threshold the user set (--min-confidence, /minconf); nil: the model's own.
+    var userMinConfidence: Float?
+    var fallback = ConfidenceOptions.defaultFallback
+
+    /// The confidence below which the fallback is given: the user's, else the model's, else none.
+    var minConfidence: Float? { userMinConfidence ?? model.confidence?.applicable }
 
     init(model: ChatModel, settings: DecodingSettings) {
         self.model = model
@@ -81,6 +92,32 @@ final class Chatbot {
 
     func answer(_ question: ChatModel.Question, count: Int = 1) -> [GeneratedAnswer] {
         generator.generate(question.ids, count: count)
+    }
+
+    /// The model's answers to a question, its confidence, and what to say.
+    struct Reply {
+        var answers: [GeneratedAnswer]
+        var confidence: Float
+        /// True when the confidence is below the threshold: the fallback is said instead.
+        var isFallback: Bool
+    }
+
+    func reply(to question: ChatModel.Question, count: Int = 1) -> Reply {
+        let confidence = AnswerConfidence.of(question.ids, session: generator.session, specials: model.specials)
+        let answers = answer(question, count: count)
+        return Reply(answers: answers, confidence: confidence, isFallback: minConfidence.map { confidence < $0 } ?? false)
+    }
+
+    /// The text to show for a reply: the fallback, or the best answer.
+    func text(of reply: Reply) -> String {
+        reply.isFallback ? fallback : model.text(of: reply.answers[0])
+    }
+
+    /// "min confidence 0.05 (the model's), fallback "I don't know that one.""
+    var confidenceSummary: String {
+        let source = userMinConfidence != nil ? "" : " (the model's)"
+        let threshold = minConfidence.map { String(format: "%.3g", $0) + source } ?? "none (the model has no threshold)"
+        return "min confidence \(threshold), fallback \"\(fallback)\""
     }
 
     /// The notes for standard error about a question: words the model does not know, and a cut.

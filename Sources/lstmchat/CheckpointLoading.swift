@@ -43,6 +43,6 @@ extension ChatModel {
         }
         return ChatModel(network: Seq2SeqModel(config: checkpoint.config, parameters: checkpoint.parameters),
                          vocabulary: vocabulary, tokenizer: Tokenizer(kind: kind),
-                         trainingSteps: checkpoint.training["steps"].flatMap { Int($0) }, path: file)
+                         trainingSteps: checkpoint.training["steps"].flatMap { Int($0) }, confidence: checkpoint.confidence, path: file)
     }
 }

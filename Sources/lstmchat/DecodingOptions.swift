@@ -60,7 +60,7 @@ struct DecodingOptions: ParsableArguments {
 /// The valid values of each setting, with the words that explain them, shared by the flags and
 /// the slash commands.
 enum SettingRule {
-    case temperature, topK, topP, beamWidth, maxLength
+    case temperature, topK, topP, beamWidth, maxLength, minConfidence
 
     var expected: String {
         switch self {
@@ -69,6 +69,7 @@ enum SettingRule {
         case .topP: "a number > 0 and ≤ 1"
         case .beamWidth: "a whole number from 1 to 64"
         case .maxLength: "a whole number from 1 to 1000"
+        case .minConfidence: "a number from 0 to 1"
         }
     }
 
@@ -76,6 +77,7 @@ enum SettingRule {
         let valid = switch self {
         case .temperature: value.isFinite && value > 0
         case .topP: value > 0 && value <= 1
+        case .minConfidence: value >= 0 && value <= 1
         default: false
         }
         return valid ? nil : "expected \(expected), got \(DecodingSettingsText.number(value))"

@@ -5,6 +5,8 @@ enum SlashCommand: Equatable {
     case help, quit, settings
     case greedy, sample
     case temperature(Float), topK(Int), topP(Float), beam(Int?), maxLength(Int), seed(UInt64)
+    /// nil: back to the model's own threshold.
+    case minConfidence(Float?)
     case load(String)
 
     /// Every command with its argument and what it does, as /help shows them.
@@ -19,7 +21,8 @@ enum SlashCommand: Equatable {
         ("/beam", "[N]", "beam search, N beams wide"),
         ("/maxlen", "N", "the most tokens an answer may have"),
         ("/seed", "N", "restart sampling from seed N"),
-        ("/settings", "", "show the decoding settings"),
+        ("/minconf", "[C]", "say the fallback when the confidence is below C (0: never); alone: the model's threshold"),
+        ("/settings", "", "show the decoding and confidence settings"),
         ("/load", "PATH", "answer with another checkpoint"),
     ]
 
@@ -71,6 +74,9 @@ enum SlashCommand: Equatable {
             return number(expected: SettingRule.maxLength.expected, SlashCommand.maxLength) { SettingRule.maxLength.problem($0) }
         case "/seed":
             return number(expected: "a whole number ≥ 0", SlashCommand.seed) { (_: UInt64) in nil }
+        case "/minconf":
+            if arguments.isEmpty { return .success(.minConfidence(nil)) }
+            return number(expected: SettingRule.minConfidence.expected, { SlashCommand.minConfidence($0) }) { SettingRule.minConfidence.problem($0) }
         case "/load":
             guard !argument.isEmpty else { return .failure(CommandFailure("/load: expected the path of a checkpoint")) }
             return .success(.load(argument))
@@ -90,7 +96,7 @@ enum SlashCommand: Equatable {
         case .beam(let width): settings.strategy = .beam; if let width { settings.beamWidth = width }
         case .maxLength(let n): settings.maxLength = n
         case .seed(let seed): settings.seed = seed
-        case .help, .quit, .settings, .load: return false
+        case .help, .quit, .settings, .load, .minConfidence: return false
         }
         return true
     }

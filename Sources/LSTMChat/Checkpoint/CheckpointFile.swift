@@ -11,6 +11,8 @@ import Foundation
 ///   vocabulary  JSON array of the tokens, index = id (`<pad>`, `<unk>`, `<bos>`, `<eos>` first)
 ///   tokenizer   "word" or "char"
 ///   training    JSON of what trained it (steps, epochs, flags): informative only
+///   confidence  optional: {"measure", "threshold"} as JSON, the confidence below which `chat`
+///               and `ask` give a fallback answer (files without it answer everything)
 public struct CheckpointFile {
     public static let format = "lstmchat-seq2seq/1"
 
@@ -20,13 +22,17 @@ public struct CheckpointFile {
     public var tokenizer: String
     /// Free-form facts about training (`steps`, `epoch`, flags), JSON in the file.
     public var training: [String: String]
+    /// The default confidence threshold chosen for this model, if one was.
+    public var confidence: ConfidenceThreshold?
 
-    public init(config: ModelConfig, parameters: Parameters, vocabulary: [String], tokenizer: String, training: [String: String] = [:]) {
+    public init(config: ModelConfig, parameters: Parameters, vocabulary: [String], tokenizer: String, training: [String: String] = [:],
+                confidence: ConfidenceThreshold? = nil) {
         self.config = config
         self.parameters = parameters
         self.vocabulary = vocabulary
         self.tokenizer = tokenizer
         self.training = training
+        self.confidence = confidence
     }
 
     private struct ConfigJSON: Codable {
@@ -40,13 +46,14 @@ public struct CheckpointFile {
         }
         let c = ConfigJSON(vocab_size: config.vocabSize, embed_size: config.embedSize, hidden_size: config.hiddenSize, layers: config.layers,
                            attention: config.attention ? true : nil)
-        let metadata = [
+        var metadata = [
             "format": Self.format,
             "config": jsonString(c),
             "vocabulary": jsonString(vocabulary),
             "tokenizer": tokenizer,
             "training": jsonString(training),
         ]
+        if let confidence { metadata["confidence"] = jsonString(confidence) }
         try SafetensorsFile.write(tensors, metadata: metadata, to: url)
     }
 
@@ -80,6 +87,13 @@ public struct CheckpointFile {
         }
         let tokenizer = try field("tokenizer")
         let training = metadata["training"].flatMap { jsonValue([String: String].self, $0) } ?? [:]
+        var confidence: ConfidenceThreshold?
+        if let text = metadata["confidence"] {
+            guard let value = jsonValue(ConfidenceThreshold.self, text), value.threshold.isFinite else {
+                throw fail("metadata \"confidence\" is not a measure and a threshold")
+            }
+            confidence = value
+        }
 
         // The tensors must be exactly the layout's, in shape and name, and finite.
         let layout = config.seq2seqLayout
@@ -93,8 +107,24 @@ public struct CheckpointFile {
             let destination = parameters.value(e.name)
             for i in 0..<e.count { destination[i] = t.values[i] }
         }
-        return CheckpointFile(config: config, parameters: parameters, vocabulary: vocabulary, tokenizer: tokenizer, training: training)
+        return CheckpointFile(config: config, parameters: parameters, vocabulary: vocabulary, tokenizer: tokenizer, training: training,
+                              confidence: confidence)
     }
+}
+
+/// A model's default confidence threshold, and the measure it was chosen for.
+public struct ConfidenceThreshold: Codable, Equatable, Sendable {
+    /// `AnswerConfidence.measure` when it was chosen: a threshold for another measure means nothing.
+    public var measure: String
+    public var threshold: Float
+
+    public init(measure: String = AnswerConfidence.measure, threshold: Float) {
+        self.measure = measure
+        self.threshold = threshold
+    }
+
+    /// The threshold, if it was chosen for the measure this program computes.
+    public var applicable: Float? { measure == AnswerConfidence.measure ? threshold : nil }
 }
 
 func jsonString<T: Encodable>(_ value: T) -> String {

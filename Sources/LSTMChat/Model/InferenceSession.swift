@@ -72,6 +72,16 @@ public final class InferenceSession {
         }
     }
 
+    /// The encoder's final hidden state of the last question encoded, every layer's in turn
+    /// ([L × H]): where the question lies in the model's own terms.
+    public func questionState() -> [Float] {
+        let H = model.config.hiddenSize
+        var state: [Float] = []
+        state.reserveCapacity(model.config.layers * H)
+        for layer in model.encoder.layers { state += UnsafeBufferPointer(start: layer.finalHidden, count: H) }
+        return state
+    }
+
     /// Feeds one token to each row and returns the next-token logits, [rows, V] (valid until
     /// the next call).
     public func step(_ tokens: UnsafeBufferPointer<Int32>) -> UnsafeBufferPointer<Float> {

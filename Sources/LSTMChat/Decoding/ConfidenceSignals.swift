@@ -1,0 +1,79 @@
+import Foundation
+
+/// The candidate measures of how sure the model is of its answer to a question, each "higher is
+/// surer", that `lstmchat eval --unrelated` compares: how well each tells unrelated questions
+/// from the corpus's own and from reworded ones (by the area under the ROC curve).
+public struct ConfidenceSignals: Sendable {
+    /// The greedy answer's log-probability per token (`<eos>` counted).
+    public var meanLogProbability: Float
+    /// The least likely token of the greedy answer, as a log-probability.
+    public var leastLogProbability: Float
+    /// Minus the entropy (nats) of the first answer token's distribution.
+    public var firstStepCertainty: Float
+    /// Minus the mean entropy of the greedy answer's first `AnswerConfidence.steps` steps.
+    public var firstStepsCertainty: Float
+    /// The share of the question's tokens that the vocabulary holds.
+    public var knownWords: Float
+    /// Cosine similarity of the question's encoder state to the nearest training question's
+    /// (nil without a `QuestionMemory`).
+    public var nearestQuestion: Float?
+    /// `AnswerConfidence`: exp(firstStepsCertainty) × knownWords.
+    public var confidence: Float { AnswerConfidence.combine(meanEntropy: -firstStepsCertainty, knownWords: knownWords) }
+
+    /// Each signal with its name, the confidence last.
+    public var named: [(name: String, value: Float)] {
+        var list: [(String, Float)] = [("answer's mean log-probability", meanLogProbability),
+                                       ("answer's least token log-probability", leastLogProbability),
+                                       ("first step's certainty (−entropy)", firstStepCertainty),
+                                       ("first \(AnswerConfidence.steps) steps' certainty", firstStepsCertainty),
+                                       ("known question words", knownWords)]
+        if let nearestQuestion { list.append(("nearest training question (encoder state)", nearestQuestion)) }
+        list.append(("confidence (first steps' certainty × known words)", confidence))
+        return list
+    }
+
+    /// Measures the signals of `question` on the way to its greedy answer (at most `maxLength`
+    /// tokens), which it returns too.
+    public static func measure(_ question: [Int32], session: InferenceSession, specials: SpecialTokenIDs = .standard,
+                               memory: QuestionMemory? = nil, maxLength: Int = 60) -> (signals: ConfidenceSignals, answer: GeneratedAnswer) {
+        let (entropies, chosen) = AnswerConfidence.firstSteps(question, session: session, specials: specials, count: maxLength)
+        let nearest = memory.map { $0.nearestSimilarity(session.questionState()) }  // the encoder's state is the question's still
+        let finished = chosen.last?.token == specials.eos
+        let tokens = chosen.map(\.token).dropLast(finished ? 1 : 0)
+        let logP = chosen.reduce(0) { $0 + $1.logP }
+        let answer = GeneratedAnswer(tokens: Array(tokens), logProbability: logP, finished: finished)
+        let first = entropies.prefix(AnswerConfidence.steps)
+        let signals = ConfidenceSignals(
+            meanLogProbability: logP / Float(answer.length), leastLogProbability: chosen.map(\.logP).min() ?? 0,
+            firstStepCertainty: -entropies[0], firstStepsCertainty: -first.reduce(0, +) / Float(first.count),
+            knownWords: AnswerConfidence.knownWords(question, unknown: specials.unknown), nearestQuestion: nearest)
+        return (signals, answer)
+    }
+}
+
+/// The area under the ROC curve: the chance that a random `positive` scores above a random
+/// `negative` (ties count half). 1 separates perfectly, 0.5 not at all.
+public func areaUnderCurve(positives: [Float], negatives: [Float]) -> Double {
+    guard !positives.isEmpty, !negatives.isEmpty else { return .nan }
+    let sorted = negatives.sorted()
+    var wins: Double = 0
+    for p in positives {
+        let below = sorted.partitioningIndex { $0 >= p }
+        let notAbove = sorted.partitioningIndex { $0 > p }
+        wins += Double(below) + 0.5 * Double(notAbove - below)
+    }
+    return wins / Double(positives.count * negatives.count)
+}
+
+extension Array where Element: Comparable {
+    /// In a sorted array, the first index whose element satisfies `predicate` (which must be
+    /// false, then true, along the array): binary search.
+    func partitioningIndex(where predicate: (Element) -> Bool) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if predicate(self[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+}

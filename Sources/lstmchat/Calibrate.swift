@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import LSTMChat
+
+struct Calibrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Choose a model's default confidence threshold from questions, and store it in the model.",
+        discussion: """
+            Puts three sets of questions to the model: unrelated ones (--unrelated, one a line: \
+            nothing in the corpus answers them), reworded corpus questions (--keywords, a TSV of \
+            question<TAB>regular expression of a right answer's key words) and the corpus's own \
+            (DATA, read as by `lstmchat train`). The threshold chosen is the one that gives the \
+            fallback to the most unrelated questions while keeping \(Int(100 * ConfidenceCalibration.corpusKept))% of the corpus \
+            questions the model answers right and losing at most \(Int(ConfidenceCalibration.rewordedPointsLost)) points of right answers \
+            on the reworded ones. `lstmchat train` does the same at the end of a run.
+
+            DATA defaults to the data the model was trained on, and --unrelated and --keywords to \
+            the files beside it named DATA-unrelated.txt and DATA-reworded.tsv (as \
+            datasets/chatterbot-english-unrelated.txt and datasets/chatterbot-english-reworded.tsv).
+
+            Example:
+              lstmchat calibrate --checkpoint checkpoints/default
+            """)
+
+    @OptionGroup var source: DataOptions
+
+    @Option(help: ArgumentHelp("The model: a model.safetensors file, or a checkpoint directory holding one.", valueName: "path"))
+    var checkpoint = ChatModel.defaultPath
+
+    @Option(help: ArgumentHelp("Questions unrelated to the corpus, one a line. (default: DATA-unrelated.txt)", valueName: "file"))
+    var unrelated: String?
+
+    @Option(help: ArgumentHelp("Reworded corpus questions: question<TAB>regular expression. (default: DATA-reworded.tsv)", valueName: "file"))
+    var keywords: String?
+
+    @Flag(help: "Report the threshold without storing it.")
+    var dryRun = false
+
+    func run() throws {
+        let model = try ChatModel.load(path: checkpoint, missingHint: ChatModel.missingHint)
+        var file = try CheckpointFile.read(URL(fileURLWithPath: model.path))
+        let data = source.isGiven ? source.dataSource
+            : file.training["recipe"].flatMap(TrainingRecipe.init(json:))?.source
+        guard let data else { throw CommandFailure("\(model.path): no record of its training data; give DATA") }
+        let companions = CalibrationSets.companions(of: data.data)
+        guard let unrelatedFile = unrelated ?? companions.unrelated else {
+            throw CommandFailure("no unrelated questions to choose a threshold from: give --unrelated FILE")
+        }
+        let sets = try CalibrationSets.read(unrelated: unrelatedFile, reworded: keywords ?? companions.reworded, corpus: data.read())
+        let scores = sets.score(model)
+        guard let threshold = scores.chooseThreshold() else {
+            throw CommandFailure("no threshold refuses an unrelated question within the limits; nothing stored")
+        }
+        print("min confidence \(ConfidenceReport.number(threshold)): \(ConfidenceReport.line(scores.tradeoff(at: threshold), scores))")
+        guard !dryRun else { return }
+        file.confidence = ConfidenceThreshold(threshold: threshold)
+        try file.write(to: URL(fileURLWithPath: model.path))
+        print("stored in \(model.path)")
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import LSTMChat
+
+/// The questions a confidence threshold is chosen from and judged on: unrelated ones (nothing in
+/// the corpus answers them), reworded corpus questions with the key words of a right answer, and
+/// the corpus's own question/answer pairs. Any set may be empty.
+struct CalibrationSets {
+    var unrelated: [String] = []
+    var reworded: [KeywordQuestion] = []
+    var corpus: [QAPair] = []
+
+    /// The files that come with a corpus, beside it: for `datasets/chatterbot-english` (or
+    /// `x.tsv`), `datasets/chatterbot-english-unrelated.txt` and `…-reworded.tsv`, when they exist.
+    static func companions(of data: String?) -> (unrelated: String?, reworded: String?) {
+        guard let data else { return (nil, nil) }
+        var base = data
+        while base.count > 1, base.hasSuffix("/") { base.removeLast() }
+        base = (base as NSString).deletingPathExtension
+        func existing(_ path: String) -> String? { FileManager.default.fileExists(atPath: path) ? path : nil }
+        return (existing(base + "-unrelated.txt"), existing(base + "-reworded.tsv"))
+    }
+
+    static func read(unrelated: String?, reworded: String?, corpus: [QAPair] = []) throws -> CalibrationSets {
+        CalibrationSets(unrelated: try unrelated.map(QuestionList.read) ?? [],
+                        reworded: try reworded.map(KeywordQuestion.read) ?? [], corpus: corpus)
+    }
+
+    /// Each question's confidence signals and whether its greedy answer is right.
+    struct Scores {
+        var unrelated: [ConfidenceSignals] = []
+        var reworded: [(signals: ConfidenceSignals, right: Bool)] = []
+        /// One per distinct corpus question, right when the answer equals one of its references.
+        var corpus: [(signals: ConfidenceSignals, right: Bool)] = []
+
+        var unrelatedConfidences: [Float] { unrelated.map(\.confidence) }
+        var rewordedScored: [ScoredQuestion] { reworded.map { ScoredQuestion(confidence: $0.signals.confidence, right: $0.right) } }
+        var corpusScored: [ScoredQuestion] { corpus.map { ScoredQuestion(confidence: $0.signals.confidence, right: $0.right) } }
+
+        func tradeoff(at threshold: Float) -> ConfidenceTradeoff {
+            ConfidenceTradeoff(threshold: threshold, unrelated: unrelatedConfidences, reworded: rewordedScored, corpus: corpusScored)
+        }
+
+        func chooseThreshold() -> Float? {
+            ConfidenceCalibration.choose(unrelated: unrelatedConfidences, reworded: rewordedScored, corpus: corpusScored)
+        }
+    }
+
+    /// Puts every question to `model` (greedy answers of at most `maxLength` tokens). With
+    /// `nearestQuestion`, also measures each question's distance to the corpus's in the encoder.
+    func score(_ model: ChatModel, maxLength: Int = 60, nearestQuestion: Bool = false) -> Scores {
+        let session = InferenceSession(model: model.network)
+        var references: [[Int32]: [[String]]] = [:], order: [[Int32]] = []
+        for pair in corpus {
+            let question = model.encode(pair.question).ids, answer = model.tokenizer.tokenize(pair.answer)
+            guard !question.isEmpty, !answer.isEmpty else { continue }
+            if references[question] == nil { order.append(question) }
+            references[question, default: []].append(answer)
+        }
+        let memory = nearestQuestion ? QuestionMemory(questions: order, session: session) : nil
+        func measure(_ ids: [Int32]) -> (signals: ConfidenceSignals, answer: GeneratedAnswer) {
+            ConfidenceSignals.measure(ids, session: session, specials: model.specials, memory: memory, maxLength: maxLength)
+        }
+        var scores = Scores()
+        scores.unrelated = unrelated.map { measure(model.encode($0).ids).signals }
+        scores.reworded = reworded.map { question in
+            let (signals, answer) = measure(model.encode(question.question).ids)
+            return (signals, question.isAnswered(by: model.text(of: answer)))
+        }
+        scores.corpus = order.map { question in
+            let (signals, answer) = measure(question)
+            return (signals, AnswerScore.exactMatch(model.tokens(of: answer), references: references[question]!))
+        }
+        return scores
+    }
+}
