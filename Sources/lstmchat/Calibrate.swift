@@ -39,8 +39,7 @@ struct Calibrate: ParsableCommand {
     func run() throws {
         let model = try ChatModel.load(path: checkpoint, missingHint: ChatModel.missingHint)
         var file = try CheckpointFile.read(URL(fileURLWithPath: model.path))
-        let data = source.isGiven ? source.dataSource
-            : file.training["recipe"].flatMap(TrainingRecipe.init(json:))?.source
+        let data = source.isGiven ? source.dataSource : Self.trainingData(file)
         guard let data else { throw CommandFailure("\(model.path): no record of its training data; give DATA") }
         let companions = CalibrationSets.companions(of: data.data)
         guard let unrelatedFile = unrelated ?? companions.unrelated else {
@@ -56,5 +55,17 @@ struct Calibrate: ParsableCommand {
         file.confidence = ConfidenceThreshold(threshold: threshold)
         try file.write(to: URL(fileURLWithPath: model.path))
         print("stored in \(model.path)")
+    }
+
+    /// The data the model was trained on, from the recipe in its metadata (older runs wrote the
+    /// data's fields at the recipe's top level).
+    static func trainingData(_ file: CheckpointFile) -> DataSource? {
+        if let recipe = file.training["recipe"].flatMap(TrainingRecipe.init(json:)) { return recipe.source }
+        guard let text = file.training["recipe"],
+              let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return nil }
+        let fields = object["source"] as? [String: Any] ?? object
+        let source = DataSource(data: fields["data"] as? String, questions: fields["questions"] as? String,
+                                answers: fields["answers"] as? String, format: fields["format"] as? String)
+        return source.data != nil || (source.questions != nil && source.answers != nil) ? source : nil
     }
 }

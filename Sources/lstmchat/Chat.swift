@@ -86,8 +86,7 @@ final class ChatLoop {
         case .success(.help):
             print(SlashCommand.helpText)
         case .success(.settings):
-            print(chatbot.settings.summary)
-            print(chatbot.confidenceSummary)
+            print("\(chatbot.settings.summary); \(chatbot.confidenceSummary)")
         case .success(.minConfidence(let threshold)):
             chatbot.userMinConfidence = threshold
             print(chatbot.confidenceSummary)

@@ -45,9 +45,10 @@ struct CalibrationSets {
         }
     }
 
-    /// Puts every question to `model` (greedy answers of at most `maxLength` tokens). With
+    /// Puts every question to `model` (greedy answers of at most `maxLength` tokens); of the
+    /// corpus, at most `corpusQuestions` distinct questions, evenly spread. With
     /// `nearestQuestion`, also measures each question's distance to the corpus's in the encoder.
-    func score(_ model: ChatModel, maxLength: Int = 60, nearestQuestion: Bool = false) -> Scores {
+    func score(_ model: ChatModel, maxLength: Int = 60, corpusQuestions: Int? = nil, nearestQuestion: Bool = false) -> Scores {
         let session = InferenceSession(model: model.network)
         var references: [[Int32]: [[String]]] = [:], order: [[Int32]] = []
         for pair in corpus {
@@ -57,6 +58,9 @@ struct CalibrationSets {
             references[question, default: []].append(answer)
         }
         let memory = nearestQuestion ? QuestionMemory(questions: order, session: session) : nil
+        if let corpusQuestions, order.count > corpusQuestions {
+            order = (0..<corpusQuestions).map { order[$0 * order.count / corpusQuestions] }
+        }
         func measure(_ ids: [Int32]) -> (signals: ConfidenceSignals, answer: GeneratedAnswer) {
             ConfidenceSignals.measure(ids, session: session, specials: model.specials, memory: memory, maxLength: maxLength)
         }

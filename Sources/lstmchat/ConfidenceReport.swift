@@ -12,14 +12,20 @@ enum ConfidenceReport {
             parts.append(String(format: "unrelated refused %.1f%% of %d", 100 * t.unrelatedRefused, scores.unrelated.count))
         }
         if !scores.reworded.isEmpty {
-            parts.append(String(format: "reworded right %.1f%% → %.1f%% of %d (%+.1f points)", 100 * t.rewordedRight,
-                                100 * t.rewordedRightAnswered, scores.reworded.count, -t.rewordedPointsLost))
+            parts.append(String(format: "reworded right %.1f%% → %.1f%% of %d (%@ points)", 100 * t.rewordedRight,
+                                100 * t.rewordedRightAnswered, scores.reworded.count, signed(-t.rewordedPointsLost) as NSString))
         }
         if !scores.corpus.isEmpty {
             parts.append(String(format: "corpus right %.1f%% → %.1f%% of %d (%.1f%% kept)", 100 * t.corpusRight,
                                 100 * t.corpusRightAnswered, scores.corpus.count, 100 * t.corpusRightKept))
         }
         return parts.joined(separator: " · ")
+    }
+
+    /// "−1.1", "0.0", "+2.0"
+    static func signed(_ value: Double) -> String {
+        let text = String(format: "%.1f", abs(value))
+        return text == "0.0" ? text : (value < 0 ? "−" : "+") + text
     }
 
     /// The thresholds of the trade-off table, and the chosen one among them.
@@ -30,7 +36,8 @@ enum ConfidenceReport {
     static func table(_ scores: CalibrationSets.Scores, thresholds: [Float]) -> String {
         var lines = ["  threshold  unrelated refused  reworded right answered  corpus right answered (kept)"]
         for t in thresholds.map(scores.tradeoff(at:)) {
-            lines.append(String(format: "  %9@  %16.1f%%  %22.1f%%  %12.1f%% (%5.1f%%)", number(t.threshold) as NSString,
+            let threshold = number(t.threshold), padded = String(repeating: " ", count: max(0, 9 - threshold.count)) + threshold
+            lines.append(String(format: "  %@  %16.1f%%  %22.1f%%  %12.1f%% (%5.1f%%)", padded as NSString,
                                 100 * t.unrelatedRefused, 100 * t.rewordedRightAnswered, 100 * t.corpusRightAnswered, 100 * t.corpusRightKept))
         }
         return lines.joined(separator: "\n")

@@ -16,9 +16,19 @@ struct Eval: ParsableCommand {
             matched anywhere in the answer), as datasets/chatterbot-english-reworded.tsv, which \
             asks the corpus's questions in other words. DATA may then be left out.
 
+            With --unrelated FILE (questions nothing in the corpus answers, one a line, as \
+            datasets/chatterbot-english-unrelated.txt), also the model's confidence: at the \
+            threshold (--min-confidence, or the one stored in the model) the share of FILE's \
+            questions given the fallback, and the share of --keywords and DATA questions answered \
+            right that are still answered; how well each confidence signal separates unrelated \
+            questions from those answered right (area under the ROC curve); a trade-off table; \
+            and the threshold `lstmchat calibrate` would choose from these questions.
+
             Example:
               lstmchat eval --checkpoint checkpoints/default datasets/chatterbot-english
               lstmchat eval --keywords datasets/chatterbot-english-reworded.tsv --show
+              lstmchat eval --unrelated datasets/chatterbot-english-unrelated.txt \\
+                --keywords datasets/chatterbot-english-reworded.tsv datasets/chatterbot-english
             """)
 
     @OptionGroup var source: DataOptions
@@ -35,12 +45,21 @@ struct Eval: ParsableCommand {
     @Flag(help: "With --keywords: print each question, its answer, and whether it holds the key words.")
     var show = false
 
+    @Option(help: ArgumentHelp("Also report the confidence, with these questions unrelated to the corpus (one a line).", valueName: "file"))
+    var unrelated: String?
+
+    @Option(help: ArgumentHelp("With --unrelated: the threshold to judge. (default: the model's)", valueName: "c"))
+    var minConfidence: Float?
+
     @Flag(help: "Print the figures as JSON.")
     var json = false
 
     func validate() throws {
-        if !source.isGiven, keywords == nil {
-            throw ValidationError("give the data: a file or directory, or --questions and --answers, or --keywords FILE")
+        if !source.isGiven, keywords == nil, unrelated == nil {
+            throw ValidationError("give the data: a file or directory, or --questions and --answers, or --keywords FILE, or --unrelated FILE")
+        }
+        if let minConfidence, let problem = SettingRule.minConfidence.problem(minConfidence) {
+            throw ValidationError("--min-confidence: \(problem)")
         }
         if maxLength < 1 { throw ValidationError("--max-length must be at least 1") }
     }
@@ -58,10 +77,39 @@ struct Eval: ParsableCommand {
             }
         }
         if source.isGiven { try scorePairs(model: model, into: &object) }
+        if let unrelated { try reportConfidence(unrelated: unrelated, model: model, into: &object) }
         if json {
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }
+    }
+
+    /// What a confidence threshold does on the unrelated, reworded and corpus questions.
+    private func reportConfidence(unrelated: String, model: ChatModel, into object: inout [String: Any]) throws {
+        let sets = try CalibrationSets.read(unrelated: unrelated, reworded: keywords, corpus: source.isGiven ? source.dataSource.read() : [])
+        let scores = sets.score(model, maxLength: maxLength, nearestQuestion: !sets.corpus.isEmpty)
+        let threshold = minConfidence ?? model.confidence?.applicable
+        let chosen = scores.chooseThreshold()
+        let at = scores.tradeoff(at: threshold ?? 0)
+        let separation = ConfidenceReport.separation(scores)
+        if json {
+            object["confidence"] = [
+                "min_confidence": threshold.map { Double($0) as Any } ?? NSNull(), "chosen_threshold": chosen.map { Double($0) as Any } ?? NSNull(),
+                "unrelated_refused": at.unrelatedRefused, "reworded_right": at.rewordedRight, "reworded_right_answered": at.rewordedRightAnswered,
+                "corpus_right": at.corpusRight, "corpus_right_answered": at.corpusRightAnswered, "corpus_right_kept": at.corpusRightKept,
+                "auc": Dictionary(separation.map { ($0.name, ["corpus": $0.corpus ?? .nan, "reworded": $0.reworded ?? .nan].filter { !$0.value.isNaN }) },
+                                  uniquingKeysWith: { a, _ in a }),
+            ] as [String: Any]
+            return
+        }
+        let source = minConfidence != nil ? "" : threshold != nil ? " (the model's)" : " (the model has none)"
+        print("confidence at min confidence \(ConfidenceReport.number(threshold ?? 0))\(source): \(ConfidenceReport.line(at, scores))")
+        print("how well each signal tells unrelated questions from those answered right (area under the ROC curve):")
+        print(ConfidenceReport.separationTable(separation))
+        print("trade-off:")
+        print(ConfidenceReport.table(scores, thresholds: ConfidenceReport.thresholds(adding: [threshold, chosen])))
+        print("threshold chosen from these questions (as `lstmchat calibrate` would): "
+              + (chosen.map(ConfidenceReport.number) ?? "none (none refuses an unrelated question within the limits)"))
     }
 
     /// How many questions' greedy answers hold their key words.

@@ -12,6 +12,11 @@ struct Train: ParsableCommand {
             directory after every epoch. Ctrl-C stops after the current step and saves; \
             --resume continues exactly where a run stopped.
 
+            At the end, the model's default confidence threshold is chosen (see `lstmchat \
+            calibrate`) from questions unrelated to the data (--unrelated), reworded ones \
+            (--keywords) and the training questions, and stored in the model; without unrelated \
+            questions the model answers everything.
+
             Examples:
               lstmchat train datasets/examples/small.tsv --out checkpoints/small
               lstmchat train --questions q.txt --answers a.txt --epochs 20
@@ -31,6 +36,18 @@ struct Train: ParsableCommand {
 
     @OptionGroup(title: "Model") var model: ModelOptions
     @OptionGroup(title: "Solver") var solver: SolverOptions
+
+    @Option(help: ArgumentHelp("""
+        Questions unrelated to the data, one a line, for choosing the confidence threshold at the \
+        end. (default: DATA-unrelated.txt beside the data, if there is one)
+        """, valueName: "file"))
+    var unrelated: String?
+
+    @Option(help: ArgumentHelp("""
+        Reworded questions of the data (question<TAB>regular expression of a right answer's key \
+        words), for choosing the confidence threshold. (default: DATA-reworded.tsv, if there is one)
+        """, valueName: "file"))
+    var keywords: String?
 
     @Option(help: "Threads for BLAS and for lstmchat's own loops (default: one per CPU).")
     var threads: Int?
@@ -61,6 +78,9 @@ struct Train: ParsableCommand {
         }
         // A new run reads its data first: bad data creates nothing.
         let newRunPairs = resume == nil ? try recipe.source.read() : nil
+        // The questions the confidence threshold is chosen from at the end: read now, so that a
+        // bad file stops the run before it starts.
+        var calibration = resume == nil ? try calibrationSets(for: recipe.source) : nil
         try directory.create()
         let lock = try DirectoryLock(directory: directory.url)
         defer { withExtendedLifetime(lock) {} }
@@ -75,6 +95,7 @@ struct Train: ParsableCommand {
             }
             recipe = saved
             recipe.settings = resumed!.trainer.settings
+            calibration = try calibrationSets(for: recipe.source)
         }
 
         // The data: read, split, tokenized, encoded.
@@ -98,6 +119,7 @@ struct Train: ParsableCommand {
         let validation = Batcher.truncate(encode(kept), maxLength: recipe.maxLength).pairs
         let validationAnswers = kept.map { Array($0.1.prefix(recipe.maxLength)) }
         let fingerprint = Self.fingerprint(pairs)
+        calibration?.corpus = trainPairs
 
         let trainer: Trainer
         if let resumed {
@@ -149,11 +171,43 @@ struct Train: ParsableCommand {
             })
         switch outcome {
         case .finished:
+            try storeConfidenceThreshold(calibration, directory: directory,
+                                         model: ChatModel(network: trainer.model, vocabulary: vocabulary, tokenizer: tokenizer,
+                                                          trainingSteps: nil, path: directory.model.path),
+                                         maxLength: recipe.maxLength, progressBar: &progressBar)
             progressBar.message("saved \(directory.model.path); chat with it: lstmchat chat --checkpoint \(directory.url.path)")
         case .interrupted:
             FileHandle.standardError.write(Data("saved at step \(trainer.progress.step); continue with: lstmchat train --resume \(directory.url.path)\n".utf8))
             throw ExitCode(130)
         }
+    }
+
+    /// The unrelated and reworded questions of --unrelated and --keywords, or else of the files
+    /// beside the data; nil without unrelated questions.
+    private func calibrationSets(for source: DataSource) throws -> CalibrationSets? {
+        let companions = CalibrationSets.companions(of: source.data)
+        return try (unrelated ?? companions.unrelated).map {
+            try CalibrationSets.read(unrelated: $0, reworded: keywords ?? companions.reworded)
+        }
+    }
+
+    /// Chooses the confidence threshold from the calibration questions (at most 500 distinct
+    /// training questions, so it takes seconds) and stores it in the saved model.
+    private func storeConfidenceThreshold(_ sets: CalibrationSets?, directory: CheckpointDirectory, model: ChatModel,
+                                          maxLength: Int, progressBar: inout ProgressBar) throws {
+        guard let sets else {
+            progressBar.message("no confidence threshold chosen: no unrelated questions (--unrelated FILE, or DATA-unrelated.txt beside the data)")
+            return
+        }
+        let scores = sets.score(model, maxLength: maxLength, corpusQuestions: 500)
+        guard let threshold = scores.chooseThreshold() else {
+            progressBar.message("no confidence threshold chosen: none refuses an unrelated question within the limits")
+            return
+        }
+        var file = try CheckpointFile.read(directory.model)
+        file.confidence = ConfidenceThreshold(threshold: threshold)
+        try file.write(to: directory.model)
+        progressBar.message("min confidence \(ConfidenceReport.number(threshold)) stored in the model: \(ConfidenceReport.line(scores.tradeoff(at: threshold), scores))")
     }
 
     /// A 64-bit FNV-1a hash of the pairs' text: tells a resumed run whether its data changed.

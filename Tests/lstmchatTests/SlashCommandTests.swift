@@ -8,6 +8,7 @@ import Testing
         ("/temp 0.5", .temperature(0.5)), ("/topk 40", .topK(40)), ("/topp 0.9", .topP(0.9)), ("/beam", .beam(nil)),
         ("/beam 8", .beam(8)), ("/maxlen 12", .maxLength(12)), ("/seed 42", .seed(42)),
         ("/load runs/small", .load("runs/small")), ("/temp   2  ", .temperature(2)),
+        ("/minconf 0.2", .minConfidence(0.2)), ("/minconf 0", .minConfidence(0)), ("/minconf", .minConfidence(nil)),
     ])
     func parses(line: String, command: SlashCommand) throws {
         #expect(try SlashCommand.parse(line).get() == command)
@@ -26,6 +27,8 @@ import Testing
         ("/maxlen 99999999999999999999", "/maxlen: expected a whole number from 1 to 1000, got \"99999999999999999999\""),
         ("/seed -1", "/seed: expected a whole number ≥ 0, got \"-1\""),
         ("/quit now", "/quit: takes no argument"),
+        ("/minconf 1.5", "/minconf: expected a number from 0 to 1, got 1.5"),
+        ("/minconf high", "/minconf: expected a number from 0 to 1, got \"high\""),
         ("/load", "/load: expected the path of a checkpoint"),
         ("/frobnicate", "unknown command /frobnicate; type /help for the list"),
         ("/\u{1}", "unknown command /\\u{1}; type /help for the list"),

@@ -122,3 +122,37 @@ import Testing
         #expect(throws: CheckpointError.self) { try TrainingStateFile.read(url, layout: other) }
     }
 }
+
+@Suite struct CheckpointConfidenceTests {
+    @Test func theThresholdIsStoredAndReadBack() throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("model.safetensors")
+        var checkpoint = smallCheckpoint()
+        checkpoint.confidence = ConfidenceThreshold(threshold: 0.125)
+        try checkpoint.write(to: url)
+        let read = try CheckpointFile.read(url)
+        #expect(read.confidence == ConfidenceThreshold(measure: AnswerConfidence.measure, threshold: 0.125))
+        #expect(read.confidence?.applicable == 0.125)
+    }
+
+    @Test func aFileWithoutAThresholdHasNone() throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("model.safetensors")
+        try smallCheckpoint().write(to: url)
+        #expect(try SafetensorsFile.read(url).metadata["confidence"] == nil)
+        #expect(try CheckpointFile.read(url).confidence == nil)
+    }
+
+    @Test func aThresholdForAnotherMeasureIsNotApplied() {
+        #expect(ConfidenceThreshold(measure: "something-else", threshold: 0.5).applicable == nil)
+    }
+
+    @Test("a bad threshold is refused", arguments: [#"{"measure":"x"}"#, #"0.5"#, #"{"measure":"x","threshold":"high"}"#])
+    func badThreshold(text: String) throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("model.safetensors")
+        try CheckpointFileTests.tampered { _, m in m["confidence"] = text }.write(to: url)
+        let error = #expect(throws: CheckpointError.self) { try CheckpointFile.read(url) }
+        #expect(error?.description.contains("metadata \"confidence\" is not a measure and a threshold") == true)
+    }
+}

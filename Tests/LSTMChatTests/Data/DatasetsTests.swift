@@ -42,4 +42,13 @@ import Testing
         let corpus = Set(try DatasetReader.read(Self.path("chatterbot-english")).map { tokenizer.tokenize($0.question) })
         #expect(questions.allSatisfy { !corpus.contains(tokenizer.tokenize($0.question)) })
     }
+
+    @Test func unrelatedQuestionsReadAndAreNotCorpusQuestions() throws {
+        let questions = try QuestionList.read(Self.path("chatterbot-english-unrelated.txt"))
+        #expect(questions.count == 72)
+        #expect(Set(questions).count == questions.count)
+        let tokenizer = Tokenizer(kind: .word)
+        let corpus = Set(try DatasetReader.read(Self.path("chatterbot-english")).map { tokenizer.tokenize($0.question) })
+        #expect(questions.allSatisfy { !corpus.contains(tokenizer.tokenize($0)) })
+    }
 }
