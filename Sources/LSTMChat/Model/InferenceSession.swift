@@ -72,7 +72,7 @@ public final class InferenceSession {
         }
     }
 
-    /// The encoder's final hidden state of the last question encoded, every layer's in turn
+    /// The encoder's final hidden state of the (first) question last encoded, every layer's in turn
     /// ([L × H]): where the question lies in the model's own terms.
     public func questionState() -> [Float] {
         let H = model.config.hiddenSize
