@@ -29,7 +29,23 @@ import Testing
         #expect(lines.last == String(format: "key words: %d of 95 questions answered (%.1f%%)", answered, 100 * Double(answered) / 95))
         let first = try #require(lines.first?.components(separatedBy: "  ->  "))
         let question = String(first[0].dropFirst(5))
-        let asked = try LSTMChatBinary.run(["ask", question], in: Self.root)
+        let asked = try LSTMChatBinary.run(["ask", "--min-confidence", "0", question], in: Self.root)  // the model's answer, never the fallback
         #expect(asked.stdout == first[1] + "\n")
+    }
+
+    /// Issue 17's targets at the threshold stored in the model: unrelated questions get the
+    /// fallback, reworded and corpus questions answered right are still answered.
+    @Test func itsConfidenceThresholdRefusesUnrelatedQuestionsAndKeepsRightAnswers() throws {
+        let result = try LSTMChatBinary.run(["eval", "--unrelated", "datasets/chatterbot-english-unrelated.txt",
+                                             "--keywords", "datasets/chatterbot-english-reworded.tsv", "--json", "datasets/chatterbot-english"],
+                                            in: Self.root)
+        #expect(result.status == 0, "\(result.stderr)")
+        let figures = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let confidence = try #require(figures["confidence"] as? [String: Any])
+        #expect(confidence["min_confidence"] as? Double != nil, "the bundled model has a threshold")
+        #expect((confidence["unrelated_refused"] as? Double ?? 0) >= 0.8)
+        #expect((confidence["corpus_right_kept"] as? Double ?? 0) >= 0.97)
+        let rewordedLost = (confidence["reworded_right"] as? Double ?? 1) - (confidence["reworded_right_answered"] as? Double ?? 0)
+        #expect(rewordedLost <= 0.10)
     }
 }
