@@ -2,8 +2,8 @@ import Foundation
 import Testing
 @testable import LSTMChat
 
-private func randomModel(seed: UInt64, vocabSize: Int = 12, layers: Int = 1) -> Seq2SeqModel {
-    let config = ModelConfig(vocabSize: vocabSize, embedSize: 6, hiddenSize: 8, layers: layers)
+private func randomModel(seed: UInt64, vocabSize: Int = 12, layers: Int = 1, attention: Bool = false) -> Seq2SeqModel {
+    let config = ModelConfig(vocabSize: vocabSize, embedSize: 6, hiddenSize: 8, layers: layers, attention: attention)
     let model = Seq2SeqModel(config: config)
     model.parameters.initialize(seed: seed, hiddenSize: config.hiddenSize)
     return model
@@ -12,9 +12,10 @@ private func randomModel(seed: UInt64, vocabSize: Int = 12, layers: Int = 1) -> 
 private let questions: [[Int32]] = [[4, 5, 6], [7], [8, 9, 10, 11, 4], [1, 5], [1, 1]]
 
 @Suite struct AnswerConfidenceTests {
-    @Test("the confidence is exp(−mean entropy of the first 3 steps) × the share of known words", arguments: [1, 2] as [UInt64])
-    func confidenceIsTheProductOfItsTwoFactors(seed: UInt64) {
-        let session = InferenceSession(model: randomModel(seed: seed, layers: Int(seed)))
+    @Test("the confidence is exp(−mean entropy of the first 3 steps) × the share of known words",
+          arguments: [(1, false), (2, false), (1, true), (2, true)] as [(UInt64, Bool)])
+    func confidenceIsTheProductOfItsTwoFactors(seed: UInt64, attention: Bool) {
+        let session = InferenceSession(model: randomModel(seed: seed, layers: Int(seed), attention: attention))
         let V = session.vocabSize
         for question in questions {
             // The entropies again, from the logits of the greedy path written out here.
@@ -44,8 +45,9 @@ private let questions: [[Int32]] = [[4, 5, 6], [7], [8, 9, 10, 11, 4], [1, 5], [
         #expect(AnswerConfidence.of([], session: session) == 0)
     }
 
-    @Test func theSignalsMeasureTheGreedyAnswerAndTheSameConfidence() {
-        let model = randomModel(seed: 4)
+    @Test(arguments: [false, true])
+    func theSignalsMeasureTheGreedyAnswerAndTheSameConfidence(attention: Bool) {
+        let model = randomModel(seed: 4, attention: attention)
         var settings = DecodingSettings()
         settings.maxLength = 8
         let generator = AnswerGenerator(session: InferenceSession(model: model), settings: settings)
