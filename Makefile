@@ -7,7 +7,7 @@ BIN        := .build/release/lstmchat
 DEB_PKGS   := libopenblas-dev libreadline-dev librsvg2-bin
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test fuzz chat model bench clean
+.PHONY: all deps build test fuzz chat model bench interop clean
 
 all: build
 
@@ -64,6 +64,18 @@ $(VENV)/bin/torch-installed:
 	@python3 -m venv --help >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv; }
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet torch numpy
+	touch $@
+
+# lstmchat and the PyTorch trainer in pytorch/ checked against each other (pytorch/interop.py):
+# tokens, logits and greedy answers, a 2-process torchrun, each resuming the other's runs.
+# Not part of `make test`: it needs PyTorch, from the virtual environment of `make bench`.
+interop: build $(VENV)/bin/interop-installed
+	$(VENV)/bin/python pytorch/interop.py --lstmchat $(BIN)
+
+# What the trainer needs besides torch and numpy: safetensors, PyYAML (ChatterBot corpora) and
+# regex (the grapheme clusters and Unicode properties lstmchat's tokenizer uses).
+$(VENV)/bin/interop-installed: $(VENV)/bin/torch-installed
+	$(VENV)/bin/pip install --quiet safetensors pyyaml regex
 	touch $@
 
 clean:

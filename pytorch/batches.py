@@ -1,0 +1,112 @@
+"""lstmchat's validation split and batch order (Sources/LSTMChat/Data/Shuffle.swift, Batcher.swift,
+Math/Random.swift), number for number: the same seed holds out the same pairs, so the vocabulary
+(counted on the training pairs) is the same, and each epoch cuts the same batches."""
+
+MASK = 0xFFFFFFFFFFFFFFFF
+
+
+class Xoshiro256:
+    """xoshiro256**, seeded through SplitMix64."""
+
+    def __init__(self, seed=None, state=None):
+        if state is not None:
+            self.s = list(state)
+            return
+        x = seed & MASK
+        words = []
+        for _ in range(4):
+            x = (x + 0x9E3779B97F4A7C15) & MASK
+            z = x
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+            words.append(z ^ (z >> 31))
+        self.s = words
+
+    @staticmethod
+    def _rotl(x, k):
+        return ((x << k) | (x >> (64 - k))) & MASK
+
+    def next(self):
+        s = self.s
+        result = (self._rotl((s[1] * 5) & MASK, 7) * 9) & MASK
+        t = (s[1] << 17) & MASK
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = self._rotl(s[3], 45)
+        return result
+
+    def index_below(self, bound):
+        """Uniform in range(bound), Lemire's multiply-and-reject."""
+        product = self.next() * bound
+        if (product & MASK) < bound:
+            threshold = ((1 << 64) - bound) % bound
+            while (product & MASK) < threshold:
+                product = self.next() * bound
+        return product >> 64
+
+
+def shuffle(items, generator):
+    """Fisher–Yates, in place, as lstmchat's deterministicShuffle."""
+    for i in range(len(items) - 1, 0, -1):
+        j = generator.index_below(i + 1)
+        items[i], items[j] = items[j], items[i]
+
+
+def split_for_validation(items, fraction, seed):
+    """(train, validation): a seeded shuffle picks round(fraction · n) items (at least 1, never all)."""
+    if not (fraction > 0 and len(items) >= 2):
+        return list(items), []
+    count = min(len(items) - 1, max(1, _round_half_away(len(items) * fraction)))
+    order = list(range(len(items)))
+    shuffle(order, Xoshiro256(seed))
+    held = set(order[:count])
+    return ([x for i, x in enumerate(items) if i not in held], [x for i, x in enumerate(items) if i in held])
+
+
+def _round_half_away(x):
+    # Swift's rounded() rounds halves away from zero; Python's round() to even.
+    return int(x + 0.5) if x >= 0 else -int(-x + 0.5)
+
+
+def truncate(pairs, max_length):
+    """Questions and answers cut to max_length tokens; returns (pairs, number cut)."""
+    cut = 0
+    result = []
+    for question, answer in pairs:
+        if len(question) > max_length or len(answer) > max_length:
+            cut += 1
+            question, answer = question[:max_length], answer[:max_length]
+        result.append((question, answer))
+    return result, cut
+
+
+class Batcher:
+    BATCHES_PER_CHUNK = 50
+
+    def __init__(self, pairs, batch_size, seed):
+        self.pairs = [p for p in pairs if p[0] and p[1]]
+        self.dropped_empty = len(pairs) - len(self.pairs)
+        self.batch_size, self.seed = batch_size, seed
+
+    @property
+    def batch_count(self):
+        return (len(self.pairs) + self.batch_size - 1) // self.batch_size
+
+    def batch_rows(self, epoch):
+        """The indices into pairs of each batch of epoch (0-based), in order."""
+        generator = Xoshiro256(self.seed ^ ((epoch * 0x9E3779B97F4A7C15) & MASK))
+        order = list(range(len(self.pairs)))
+        shuffle(order, generator)
+        length = lambda i: len(self.pairs[i][0]) + len(self.pairs[i][1])
+        rows = []
+        chunk_size = self.batch_size * self.BATCHES_PER_CHUNK
+        for start in range(0, len(order), chunk_size):
+            chunk = order[start:start + chunk_size]
+            by_length = [i for _, _, i in sorted((length(i), k, i) for k, i in enumerate(chunk))]
+            for b in range(0, len(by_length), self.batch_size):
+                rows.append(by_length[b:b + self.batch_size])
+        shuffle(rows, generator)
+        return rows

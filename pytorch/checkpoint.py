@@ -1,0 +1,127 @@
+"""lstmchat's files, read and written here (Sources/LSTMChat/Checkpoint/):
+
+model.safetensors     every weight under its PyTorch name, F32; __metadata__ holds
+                      format "lstmchat-seq2seq/1", config (JSON), vocabulary (JSON list),
+                      tokenizer ("word" or "char") and training (JSON of strings, informative).
+training.safetensors  the weights again, Adam's moments as exp_avg.<name> and exp_avg_sq.<name>;
+                      __metadata__: format "lstmchat-training/1", settings, progress, adam_step, run.
+
+Files are written beside their destination and renamed over it, so a crash leaves the old one.
+"""
+
+import json
+import os
+import tempfile
+
+import torch
+from safetensors.torch import load_file, save_file
+from safetensors import safe_open
+
+MODEL_FORMAT = "lstmchat-seq2seq/1"
+STATE_FORMAT = "lstmchat-training/1"
+
+
+class CheckpointError(Exception):
+    def __init__(self, file, problem):
+        super().__init__(f"{file}: {problem}")
+
+
+def _json(value):
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def parameter_names(config):
+    """The model's tensors in lstmchat's layout order (ModelConfig.seq2seqLayout)."""
+    names = ["embedding.weight"]
+    for side in ("encoder", "decoder"):
+        for l in range(config["layers"]):
+            names += [f"{side}.weight_ih_l{l}", f"{side}.weight_hh_l{l}", f"{side}.bias_ih_l{l}", f"{side}.bias_hh_l{l}"]
+    if config.get("attention"):
+        names += ["attn.weight", "attn_combine.weight", "attn_combine.bias"]
+    return names + ["proj.weight", "proj.bias"]
+
+
+def _atomic_save(tensors, metadata, path):
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".tmp-", dir=directory)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)  # as any new file, not mkstemp's 0600
+    try:
+        save_file(tensors, temporary, metadata=metadata)
+        with open(temporary, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _metadata(path):
+    with safe_open(path, framework="pt") as f:
+        return f.metadata() or {}
+
+
+def write_model(path, model, vocabulary, tokenizer, training):
+    """model.safetensors that `lstmchat chat` reads as its own."""
+    state = model.state_dict()
+    tensors = {name: state[name].detach().float().cpu().contiguous() for name in parameter_names(model.config)}
+    metadata = {
+        "format": MODEL_FORMAT,
+        "config": _json(model.config),
+        "vocabulary": _json(vocabulary.tokens),
+        "tokenizer": tokenizer,
+        "training": _json({k: str(v) for k, v in training.items()}),
+    }
+    _atomic_save(tensors, metadata, path)
+
+
+def read_model(path):
+    """(config dict, {name: tensor}, vocabulary tokens, tokenizer kind, training dict) of an lstmchat model."""
+    if not os.path.isfile(path):
+        raise CheckpointError(path, "no such file")
+    metadata = _metadata(path)
+    if metadata.get("format") != MODEL_FORMAT:
+        raise CheckpointError(path, f"not an lstmchat model (format {metadata.get('format')!r}, expected {MODEL_FORMAT})")
+    config = json.loads(metadata["config"])
+    vocabulary = json.loads(metadata["vocabulary"])
+    tensors = load_file(path)
+    expected = parameter_names(config)
+    if sorted(tensors) != sorted(expected):
+        extra = sorted(set(tensors) - set(expected))
+        raise CheckpointError(path, f"unexpected tensor {extra[0]}" if extra else
+                              f"missing tensor {sorted(set(expected) - set(tensors))[0]}")
+    if len(vocabulary) != config["vocab_size"]:
+        raise CheckpointError(path, f"vocabulary has {len(vocabulary)} tokens but the model has {config['vocab_size']}")
+    training = json.loads(metadata.get("training", "{}"))
+    return config, tensors, vocabulary, metadata["tokenizer"], training
+
+
+def write_state(path, model, optimizer, settings, progress, run):
+    """training.safetensors that `lstmchat train --resume` continues (Adam's moments under PyTorch's names)."""
+    weights = dict(model.named_parameters())
+    tensors, step = {}, 0
+    for name in parameter_names(model.config):
+        parameter = weights[name]
+        adam = optimizer.state.get(parameter, {})
+        tensors[name] = parameter.detach().float().cpu().contiguous()
+        zeros = torch.zeros_like(tensors[name])
+        tensors["exp_avg." + name] = adam["exp_avg"].detach().float().cpu().contiguous() if adam else zeros
+        tensors["exp_avg_sq." + name] = adam["exp_avg_sq"].detach().float().cpu().contiguous() if adam else zeros.clone()
+        if adam:
+            step = int(adam["step"])
+    metadata = {"format": STATE_FORMAT, "settings": _json(settings), "progress": _json(progress),
+                "adam_step": str(step), "run": _json(run)}
+    _atomic_save(tensors, metadata, path)
+
+
+def read_state(path):
+    """(tensors, settings, progress, adam step, run) of a training.safetensors."""
+    if not os.path.isfile(path):
+        raise CheckpointError(path, "no training run to resume here (no training.safetensors)")
+    metadata = _metadata(path)
+    if metadata.get("format") != STATE_FORMAT:
+        raise CheckpointError(path, "not an lstmchat training state")
+    return (load_file(path), json.loads(metadata["settings"]), json.loads(metadata["progress"]),
+            int(metadata["adam_step"]), json.loads(metadata.get("run", "{}")))
