@@ -128,7 +128,9 @@ def check_tokenizer(lstmchat):
 
 
 def answers_of_lstmchat(lstmchat, checkpoint, questions):
-    return run([lstmchat, "ask", "--checkpoint", checkpoint], "".join(q + "\n" for q in questions)).stdout.splitlines()
+    # --min-confidence 0: the model's answer always, never the fallback for a question it is unsure of.
+    return run([lstmchat, "ask", "--checkpoint", checkpoint, "--min-confidence", "0"],
+               "".join(q + "\n" for q in questions)).stdout.splitlines()
 
 
 def compare_with_lstmchat(check, lstmchat, checkpoint, pairs, scratch):
