@@ -58,7 +58,7 @@ model: build
 # of ratios (bench/compare.py). PyTorch comes from PyPI into a virtual environment in .build/.
 VENV := .build/bench-venv
 bench: build $(VENV)/bin/torch-installed
-	python3 bench/compare.py --lstmchat $(BIN) --python $(VENV)/bin/python
+	python3 bench/compare.py --lstmchat $(BIN) --python $(VENV)/bin/python --loaded
 
 $(VENV)/bin/torch-installed:
 	@python3 -m venv --help >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv; }

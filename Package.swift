@@ -18,9 +18,11 @@ let package = Package(
         // C libraries from Debian: libopenblas-dev and libreadline-dev (the Makefile installs them).
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CReadline", path: "Sources/CReadline", providers: [.apt(["libreadline-dev"])]),
+        // lstmchat's own SIMD kernels for small products (C: one function per instruction set).
+        .target(name: "CKernels", path: "Sources/CKernels"),
         .target(
             name: "LSTMChat",
-            dependencies: ["CBLAS", .product(name: "Yams", package: "Yams")],
+            dependencies: ["CBLAS", "CKernels", .product(name: "Yams", package: "Yams")],
             swiftSettings: fuzzing ? [] : [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .executableTarget(

@@ -11,8 +11,10 @@ import json
 import os
 import platform
 import subprocess
+import tempfile
 
-WORKLOADS = ["anchor", "medium", "large"]
+WORKLOADS = ["anchor", "medium", "large", "corpus"]
+CORPUS_STEPS = 73  # one epoch of the bundled corpus's batches
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -47,17 +49,38 @@ def main():
     p.add_argument("--threads", default="2,1")
     p.add_argument("--workloads", default=",".join(WORKLOADS))
     p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--loaded", action="store_true",
+                   help="also run each workload at 2 threads with one core kept busy (yes > /dev/null)")
     args = p.parse_args()
+
+    batches = os.path.join(tempfile.mkdtemp(prefix="lstmchat-bench-"), "corpus.json")
+    subprocess.run([args.lstmchat, "bench", "--export-batches", batches], check=True)
 
     rows = []
     sgemm = {}
     for threads in [int(t) for t in args.threads.split(",")]:
         for workload in args.workloads.split(","):
-            common = ["--workload", workload, "--threads", str(threads), "--steps", str(args.steps)]
+            steps = CORPUS_STEPS if workload == "corpus" else args.steps
+            common = ["--workload", workload, "--threads", str(threads), "--steps", str(steps)]
             ours, our_rss = run([args.lstmchat, "bench", "--json"] + common)
-            peer, peer_rss = run([args.python, "-W", "ignore", os.path.join(HERE, "peer_torch.py")] + common)
+            peer, peer_rss = run([args.python, "-W", "ignore", os.path.join(HERE, "peer_torch.py")] + common
+                                 + ["--batches", batches])
             sgemm[threads] = pick(ours, "sgemm")["gflops"]
             rows.append((workload, threads, ours, our_rss, peer, peer_rss))
+    loaded = []
+    if args.loaded:
+        busy = subprocess.Popen(["yes"], stdout=subprocess.DEVNULL)
+        try:
+            for workload in args.workloads.split(","):
+                steps = CORPUS_STEPS if workload == "corpus" else args.steps
+                common = ["--workload", workload, "--threads", "2", "--steps", str(steps)]
+                ours, _ = run([args.lstmchat, "bench", "--json"] + common)
+                peer, _ = run([args.python, "-W", "ignore", os.path.join(HERE, "peer_torch.py")] + common
+                              + ["--batches", batches, "--measure", "train"])
+                loaded.append((workload, ours, peer))
+        finally:
+            busy.kill()
+            busy.wait()
 
     version = pick(rows[0][4], "train")["version"]
     core = pick(rows[0][2], "train")["blas_core"]
@@ -71,9 +94,10 @@ def main():
     for workload, threads, ours, our_rss, peer, peer_rss in rows:
         ot, pt = pick(ours, "train"), pick(peer, "train")
         og, pg = pick(ours, "generate"), pick(peer, "generate")
+        peer_step = pt.get("step_ms_mean", pt["step_ms_median"]) if workload == "corpus" else pt["step_ms_median"]
         print(f"| {workload} | {threads} | {ot['tokens_per_s']:,.0f} | {pt['tokens_per_s']:,.0f} "
               f"| **{ot['tokens_per_s'] / pt['tokens_per_s']:.2f}×** "
-              f"| {pt['step_ms_median'] / ot['products_ms']:.2f}× "
+              f"| {peer_step / ot['products_ms']:.2f}× "
               f"| {ot['gflops']:.1f} ({100 * ot['gflops'] / sgemm[threads]:.0f}%) "
               f"| {og['ms_per_token']:.3f} | {pg['ms_per_token']:.3f} "
               f"| **{pg['ms_per_token'] / og['ms_per_token']:.2f}×** "
@@ -82,6 +106,20 @@ def main():
     print("Ratios: tokens/s ours ÷ PyTorch and ms/token PyTorch ÷ ours (above 1: lstmchat is faster); "
           "memory ours ÷ PyTorch (below 1: lstmchat uses less). Ceiling: PyTorch's step time ÷ the time "
           "of our step's matrix products alone, the training ratio if everything else took no time.")
+    if loaded:
+        unloaded = {(w, t): (pick(o, "train"), pick(p, "train")) for w, t, o, _, p, _ in rows}
+        print()
+        print("With one core kept busy (`yes > /dev/null`), 2 threads:")
+        print()
+        print("| workload | train tokens/s: ours | PyTorch | ratio | ours ÷ ours unloaded | PyTorch ÷ PyTorch unloaded |")
+        print("|---|---|---|---|---|---|")
+        for workload, ours, peer in loaded:
+            ot, pt = pick(ours, "train"), pick(peer, "train")
+            base = unloaded.get((workload, 2))
+            keep = (f"{ot['tokens_per_s'] / base[0]['tokens_per_s']:.2f} | {pt['tokens_per_s'] / base[1]['tokens_per_s']:.2f}"
+                    if base else "— | —")
+            print(f"| {workload} | {ot['tokens_per_s']:,.0f} | {pt['tokens_per_s']:,.0f} "
+                  f"| **{ot['tokens_per_s'] / pt['tokens_per_s']:.2f}×** | {keep} |")
 
 
 if __name__ == "__main__":

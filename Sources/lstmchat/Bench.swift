@@ -18,12 +18,28 @@ struct Bench: ParsableCommand {
               anchor  100    128 128 1  15 15  20
               medium  4000   256 256 2  16 16  64
               large   16000  512 512 2  16 16  64
+              corpus  the bundled model (embed 64, hidden 256, 1 layer) on the batches
+                      `train` makes of --corpus (batches of 32, real lengths and words;
+                      clipping at 5); tokens/s counts real tokens, over the timed steps
+
+            --profile adds, per workload, where a training step's time goes: embedding, input
+            projections, recurrent products, gate kernels, output layer, softmax cross-entropy,
+            the backward parts, zeroing, clipping and Adam, with the matrix products' share.
 
             `make bench` runs this beside the PyTorch peer and prints the ratios.
             """)
 
-    @Option(help: ArgumentHelp("anchor, medium, large or all.", valueName: "name"))
+    @Option(help: ArgumentHelp("anchor, medium, large, corpus or all (all but corpus).", valueName: "name"))
     var workload = "all"
+
+    @Option(help: ArgumentHelp("The corpus of the corpus workload.", valueName: "path"))
+    var corpus = CorpusWorkload.defaultPath
+
+    @Flag(help: "Print where a training step's time goes.")
+    var profile = false
+
+    @Option(help: ArgumentHelp("Write the corpus workload's batches as JSON for bench/peer_torch.py, and stop.", valueName: "file"))
+    var exportBatches: String?
 
     @Option(help: "Threads for BLAS and for lstmchat's own loops (default: one per CPU).")
     var threads: Int?
@@ -38,8 +54,8 @@ struct Bench: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if workload != "all" && BenchmarkWorkload.named(workload) == nil {
-            throw ValidationError("unknown workload '\(workload)': expected anchor, medium, large or all")
+        if workload != "all" && workload != "corpus" && BenchmarkWorkload.named(workload) == nil {
+            throw ValidationError("unknown workload '\(workload)': expected anchor, medium, large, corpus or all")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if steps < 1 { throw ValidationError("--steps must be at least 1") }
@@ -48,24 +64,39 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         BLASInfo.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let workloads = workload == "all" ? BenchmarkWorkload.all : [BenchmarkWorkload.named(workload)!]
+        var corpusWorkload: CorpusWorkload?
+        if workload == "corpus" || exportBatches != nil { corpusWorkload = try CorpusWorkload.load(corpus) }
+        if let exportBatches {
+            try corpusWorkload!.peerJSON().write(to: URL(fileURLWithPath: exportBatches))
+            return
+        }
+        let workloads = workload == "all" ? BenchmarkWorkload.all
+            : workload == "corpus" ? [corpusWorkload!.workload] : [BenchmarkWorkload.named(workload)!]
         let threadCount = BLASInfo.threads
         let sgemm = Benchmark.sgemmGFLOPS()
         if json {
             emit(["measure": "sgemm", "size": 2048, "gflops": sgemm])
         } else {
-            print("BLAS: OpenBLAS, core \(BLASInfo.coreName), \(threadCount) threads; sgemm 2048² \(format(sgemm, 1)) GFLOP/s")
+            print("BLAS: OpenBLAS, core \(BLASInfo.coreName), \(threadCount) threads; sgemm 2048² \(format(sgemm, 1)) GFLOP/s; own kernels \(KernelInfo.instructionSet)")
             print("workload   tokens/s  step ms  products ms   GFLOP/s (of sgemm)   ms/token (gen)   max RSS")
         }
         for w in workloads {
-            let train = Benchmark.training(w, steps: steps, warmup: warmup)
-            let products = Benchmark.matrixProductSeconds(w)
+            let batches = w.name == "corpus" ? corpusWorkload?.batches : nil
+            let train = Benchmark.training(w, corpus: batches, steps: steps, warmup: warmup, profile: profile)
+            let products: Double
+            if let batches {  // the mean over the batches the timed steps ran
+                let timed = (0..<steps).map { batches[(warmup + $0) % batches.count] }
+                products = timed.map { Benchmark.matrixProductSeconds(w.withBatch($0), repeats: 2) }.reduce(0, +) / Double(steps)
+            } else {
+                products = Benchmark.matrixProductSeconds(w)
+            }
             let generate = Benchmark.generation(w, steps: steps, warmup: warmup)
             let rss = Double(Benchmark.peakMemoryBytes) / 1_048_576
             if json {
                 emit(["measure": "train", "workload": w.name, "threads": threadCount,
                       "tokens_per_s": train.tokensPerSecond, "step_ms_median": train.medianSeconds * 1e3,
-                      "step_ms_min": train.minSeconds * 1e3, "products_ms": products * 1e3, "gflops": train.gflops,
+                      "step_ms_min": train.minSeconds * 1e3, "step_ms_mean": train.meanSeconds * 1e3,
+                      "cpu_ms_per_step": train.cpuSecondsPerStep * 1e3, "products_ms": products * 1e3, "gflops": train.gflops,
                       "params": train.parameterCount, "max_rss_mb": rss])
                 emit(["measure": "generate", "workload": w.name, "threads": threadCount,
                       "ms_per_answer": generate.millisecondsPerAnswer, "ms_per_token": generate.millisecondsPerToken])
@@ -77,7 +108,22 @@ struct Bench: ParsableCommand {
                       pad(format(train.gflops, 1), 9), pad(share, 6),
                       pad(format(generate.millisecondsPerToken, 3), 16), pad(format(rss, 0) + " MB", 9))
             }
+            if profile { printProfile(train) }
         }
+    }
+
+    /// Where the mean timed step's time went, phase by phase.
+    private func printProfile(_ train: Benchmark.Training) {
+        let step = train.meanSeconds
+        let measured = train.profile.map(\.seconds).reduce(0, +)
+        let products = train.profile.filter { $0.phase.isProduct }.map(\.seconds).reduce(0, +)
+        for (phase, seconds) in train.profile {
+            print("  " + phase.name.padding(toLength: 44, withPad: " ", startingAt: 0),
+                  pad(format(seconds * 1e3, 2), 8), "ms", pad(format(100 * seconds / step, 1), 6) + "%", phase.isProduct ? " product" : "")
+        }
+        print("  " + "rest (batch set-up, copies, unmeasured)".padding(toLength: 44, withPad: " ", startingAt: 0),
+              pad(format((step - measured) * 1e3, 2), 8), "ms", pad(format(100 * (step - measured) / step, 1), 6) + "%")
+        print("  step \(format(step * 1e3, 2)) ms (mean; CPU \(format(train.cpuSecondsPerStep * 1e3, 2)) ms): products \(format(100 * products / step, 1))%, outside them \(format(100 * (step - products) / step, 1))%")
     }
 
     private func emit(_ object: [String: Any]) {

@@ -24,6 +24,13 @@ public struct BenchmarkWorkload: Sendable, Equatable {
 
     public static func named(_ name: String) -> BenchmarkWorkload? { all.first { $0.name == name } }
 
+    /// The shape of one batch of `corpus`: its padded question and answer steps and its rows.
+    public func withBatch(_ batch: Seq2SeqBatch) -> BenchmarkWorkload {
+        BenchmarkWorkload(name: name, vocab: config.vocabSize, embed: config.embedSize, hidden: config.hiddenSize,
+                          layers: config.layers, questionSteps: batch.sourceSteps, answerSteps: batch.targetSteps,
+                          batch: batch.batchSize)
+    }
+
     /// Floating-point operations of one training step, counted as the peer counts them:
     /// 2 per multiply-add of every matrix product, forward plus backward ≈ 3× forward.
     public var flopsPerStep: Double {
@@ -61,6 +68,58 @@ public struct BenchmarkWorkload: Sendable, Equatable {
     }
 }
 
+/// The `corpus` workload: the bundled model's shapes (`make model`: embed 64, hidden 256, one
+/// layer, batches of 32, at most 60 tokens a side) on the batches `train` makes of a corpus
+/// (epoch 0 of seed 1), real sentence lengths and token ids.
+public struct CorpusWorkload {
+    public let workload: BenchmarkWorkload
+    public let batches: [Seq2SeqBatch]
+
+    public static let defaultPath = "datasets/chatterbot-english"
+
+    public static func load(_ path: String = defaultPath) throws -> CorpusWorkload {
+        let tokenizer = Tokenizer(kind: .word)
+        let pairs = try DatasetReader.read(path).map { (tokenizer.tokenize($0.question), tokenizer.tokenize($0.answer)) }
+        let vocabulary = Vocabulary(counting: pairs.flatMap { [$0.0, $0.1] }, minCount: 1, maxSize: 20_000)
+        let encoded = pairs.map { (question: vocabulary.encode($0.0), answer: vocabulary.encode($0.1)) }
+        let batcher = Batcher(pairs: Batcher.truncate(encoded, maxLength: 60).pairs, batchSize: 32, seed: 1)
+        let batches = batcher.batches(epoch: 0)
+        let rows = batches.map(\.batchSize).reduce(0, +)
+        let workload = BenchmarkWorkload(
+            name: "corpus", vocab: vocabulary.count, embed: 64, hidden: 256, layers: 1,
+            questionSteps: batches.map { $0.sourceSteps * $0.batchSize }.reduce(0, +) / rows,
+            answerSteps: batches.map { $0.targetSteps * $0.batchSize }.reduce(0, +) / rows, batch: 32)
+        return CorpusWorkload(workload: workload, batches: batches)
+    }
+
+    /// Real (unpadded) tokens of a batch: question tokens and counted answer positions.
+    static func tokens(_ batch: Seq2SeqBatch) -> Int {
+        batch.sourceLengths.reduce(0) { $0 + Int($1) } + batch.targetTokenCount
+    }
+
+    /// The batches as JSON for the PyTorch peer (`bench/peer_torch.py --batches FILE`): the
+    /// model's shapes and each batch's rows, unpadded, as the model reads them.
+    public func peerJSON() throws -> Data {
+        func rows(_ flat: [Int32], steps: Int, batch: Int, lengths: [Int]) -> [[Int32]] {
+            (0..<batch).map { b in (0..<lengths[b]).map { flat[$0 * batch + b] } }
+        }
+        let c = workload.config
+        let object: [String: Any] = [
+            "vocab": c.vocabSize, "embed": c.embedSize, "hidden": c.hiddenSize, "layers": c.layers, "clip": 5.0,
+            "batches": batches.map { batch -> [String: Any] in
+                let B = batch.batchSize
+                let answerLengths = (0..<B).map { b in (0..<batch.targetSteps).filter { batch.mask[$0 * B + b] != 0 }.count }
+                return [
+                    "sources": rows(batch.source, steps: batch.sourceSteps, batch: B, lengths: batch.sourceLengths.map { Int($0) }),
+                    "decoder_inputs": rows(batch.decoderInputs, steps: batch.targetSteps, batch: B, lengths: answerLengths),
+                    "targets": rows(batch.targets, steps: batch.targetSteps, batch: B, lengths: answerLengths),
+                ]
+            },
+        ]
+        return try JSONSerialization.data(withJSONObject: object)
+    }
+}
+
 /// One single-precision product C[m×n] = op(A)[m×k] · op(B)[k×n].
 public struct MatrixProduct: Sendable, Equatable {
     public var transA = false, transB = false
@@ -76,6 +135,12 @@ public enum Benchmark {
         public var tokensPerSecond: Double
         public var gflops: Double
         public var parameterCount: Int
+        /// Mean step time and process CPU time per step (all threads): on a busy machine the CPU
+        /// time still says how much work a step is.
+        public var meanSeconds: Double
+        public var cpuSecondsPerStep: Double
+        /// Seconds per step in each phase, when profiled.
+        public var profile: [(phase: StepProfile.Phase, seconds: Double)] = []
     }
 
     public struct Generation: Sendable {
@@ -86,32 +151,68 @@ public enum Benchmark {
 
     /// Median and minimum time of `steps` Adam steps (forward, backward, clipping norm, update)
     /// after `warmup` untimed ones, on one fixed batch of random ids 3..<V with every position counted.
-    public static func training(_ workload: BenchmarkWorkload, steps: Int, warmup: Int, seed: UInt64 = 0) -> Training {
+    ///
+    /// With `corpus`, the steps go through its batches in order instead (from the first, after
+    /// the warm-up ones, round again if needed), clipping at 5 as `train` does; tokens are the
+    /// real ones. `profile` records where the timed steps' time goes.
+    public static func training(_ workload: BenchmarkWorkload, corpus: [Seq2SeqBatch]? = nil, steps: Int, warmup: Int,
+                                profile: Bool = false, seed: UInt64 = 0) -> Training {
         let config = workload.config, B = workload.batchSize
         var rng = Xoshiro256(seed: seed)
         func randomRows(_ length: Int) -> [[Int32]] {
             (0..<B).map { _ in randomTokens(length, vocabSize: config.vocabSize, rng: &rng) }
         }
-        let sources = randomRows(workload.questionSteps)
-        let decoderInputs = randomRows(workload.answerSteps), targets = randomRows(workload.answerSteps)
-        let batch = Seq2SeqBatch(
-            sources: sources, sourceLengths: sources.map(\.count), decoderInputs: decoderInputs, targets: targets,
-            mask: targets.map { Array(repeating: 1, count: $0.count) })
+        let batches: [Seq2SeqBatch]
+        if let corpus {
+            batches = corpus
+        } else {
+            let sources = randomRows(workload.questionSteps)
+            let decoderInputs = randomRows(workload.answerSteps), targets = randomRows(workload.answerSteps)
+            batches = [Seq2SeqBatch(
+                sources: sources, sourceLengths: sources.map(\.count), decoderInputs: decoderInputs, targets: targets,
+                mask: targets.map { Array(repeating: 1, count: $0.count) })]
+        }
 
         let model = Seq2SeqModel(config: config)
         model.parameters.initialize(seed: seed, hiddenSize: config.hiddenSize)
         var settings = TrainingSettings()
         settings.learningRate = 1e-3
         settings.dropout = 0
-        settings.clip = 0
+        settings.clip = corpus == nil ? 0 : 5
         let trainer = Trainer(model: model, settings: settings)
-        let times = timed(steps: steps, warmup: warmup) { _ = try? trainer.step(batch) }
-        let median = times.median
+        var next = 0
+        var tokens = 0, flops = 0.0
+        var cpuStart = 0.0
+        let times = timed(steps: steps, warmup: warmup, beforeTimed: {
+            StepProfile.reset(); StepProfile.isEnabled = profile
+            cpuStart = processCPUSeconds
+        }) {
+            let batch = batches[next % batches.count]
+            next += 1
+            _ = try? trainer.step(batch)
+            if next > warmup {
+                tokens += corpus == nil ? workload.tokensPerStep : CorpusWorkload.tokens(batch)
+                flops += corpus == nil ? workload.flopsPerStep : workload.withBatch(batch).flopsPerStep
+            }
+        }
+        StepProfile.isEnabled = false
+        let cpu = processCPUSeconds - cpuStart
+        let median = times.median, total = times.reduce(0, +), count = Double(times.count)
         return Training(
             medianSeconds: median, minSeconds: times.min()!,
-            tokensPerSecond: Double(workload.tokensPerStep) / median,
-            gflops: workload.flopsPerStep / median / 1e9,
-            parameterCount: model.parameters.values.count)
+            tokensPerSecond: Double(tokens) / total,
+            gflops: flops / total / 1e9,
+            parameterCount: model.parameters.values.count,
+            meanSeconds: total / count, cpuSecondsPerStep: cpu / count,
+            profile: profile ? StepProfile.seconds.map { ($0.phase, $0.seconds / count) } : [])
+    }
+
+    /// User plus system CPU time of this process so far, all threads.
+    static var processCPUSeconds: Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     /// Median time to encode a 10-token question and pick 20 tokens greedily, one at a time
@@ -182,9 +283,10 @@ public enum Benchmark {
         (0..<count).map { _ in Int32(3 + Int(rng.next() % UInt64(vocabSize - 3))) }
     }
 
-    private static func timed(steps: Int, warmup: Int, _ body: () -> Void) -> [Double] {
+    private static func timed(steps: Int, warmup: Int, beforeTimed: () -> Void = {}, _ body: () -> Void) -> [Double] {
         var times: [Double] = []
         for i in 0..<(warmup + max(steps, 1)) {
+            if i == warmup { beforeTimed() }
             let start = DispatchTime.now().uptimeNanoseconds
             body()
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

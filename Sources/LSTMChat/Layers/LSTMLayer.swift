@@ -36,6 +36,9 @@ final class LSTMLayer {
     private var dInputBuffer = Workspace()  // [T, B, in]
     private var dh = Workspace(), dc = Workspace(), dhNext = Workspace()  // [B, H] each
     private var dBias = Workspace()     // [4H]: the gradient both biases share
+    // W_hh packed once per forward (as W_hhᵀ, [H, 4H]) and once per backward (as W_hh, [4H, H])
+    // for the T small recurrent products (`PackedMatrix`).
+    private var packedForward = PackedMatrix(), packedBackward = PackedMatrix()
     /// d loss / d h_0 after `backward`, [B, H] (one of the two buffers `dh`, `dhNext`).
     private(set) var dh0: UnsafeMutablePointer<Float>
 
@@ -71,19 +74,31 @@ final class LSTMLayer {
         if let c0 { cell.update(from: c0, count: B * H) } else { cell.update(repeating: 0, count: B * H) }
 
         // Input projection for every step at once: gates = x·W_ihᵀ + (b_ih + b_hh).
-        if T * B > 0 {
-            for j in 0..<G { gates[j] = biasIH[j] + biasHH[j] }
-            for r in 1..<(T * B) { (gates + r * G).update(from: gates, count: G) }
+        StepProfile.measure(.inputProjection) {
+            if T * B > 0 {
+                for j in 0..<G { gates[j] = biasIH[j] + biasHH[j] }
+                for r in 1..<(T * B) { (gates + r * G).update(from: gates, count: G) }
+            }
+            gemm(transB: true, m: T * B, n: G, k: inputSize,
+                 a: x, lda: inputSize, b: weightIH, ldb: inputSize, beta: 1, c: gates, ldc: G)
         }
-        gemm(transB: true, m: T * B, n: G, k: inputSize,
-             a: x, lda: inputSize, b: weightIH, ldb: inputSize, beta: 1, c: gates, ldc: G)
+        // One step alone (generation) or one row: BLAS, which reads W_hh once and packs nothing.
+        let packed = usesPackedKernel(steps: T, batch: B)
+        if packed { StepProfile.measure(.recurrentProducts) { packedForward.pack(weightHH, k: H, n: G, strideK: 1, strideN: H) } }
 
         for t in 0..<T {
             let a = gates + t * B * G
             let hPrev = hidden + t * B * H, cPrev = cell + t * B * H
             let hNext = hPrev + B * H, cNext = cPrev + B * H, tc = tanhCell + t * B * H
             // Recurrent part: a += h_{t−1}·W_hhᵀ, the four gates side by side.
-            gemm(transB: true, m: B, n: G, k: H, a: hPrev, lda: H, b: weightHH, ldb: H, beta: 1, c: a, ldc: G)
+            StepProfile.measure(.recurrentProducts) {
+                if packed {
+                    packedForward.multiplyAdd(m: B, a: hPrev, lda: H, c: a, ldc: G)
+                } else {
+                    gemm(transB: true, m: B, n: G, k: H, a: hPrev, lda: H, b: weightHH, ldb: H, beta: 1, c: a, ldc: G)
+                }
+            }
+            StepProfile.measure(.gateKernels) {
             for b in 0..<B {
                 let ab = a + b * G, r = b * H
                 if let lengths, t >= Int(lengths[b]) {  // padding: carry the state unchanged
@@ -104,8 +119,13 @@ final class LSTMLayer {
                     store8(o * th, hNext, r + j, count: n)
                 }
             }
+            }
         }
     }
+
+    /// Whether the recurrent products go through `PackedMatrix`: packing pays for itself over
+    /// several steps of several rows.
+    private func usesPackedKernel(steps: Int, batch: Int) -> Bool { steps >= 2 && batch >= 2 }
 
     /// Back-propagates through the T steps of the last forward.
     ///
@@ -126,9 +146,14 @@ final class LSTMLayer {
         if let dhFinal { dh.update(from: dhFinal, count: B * H) } else { dh.update(repeating: 0, count: B * H) }
         if let dcFinal { dc.update(from: dcFinal, count: B * H) } else { dc.update(repeating: 0, count: B * H) }
 
+        let packed = usesPackedKernel(steps: T, batch: B)
+        if packed {
+            StepProfile.measure(.backwardRecurrentProducts) { packedBackward.pack(weightHH, k: G, n: H, strideK: H, strideN: 1) }
+        }
         for t in stride(from: T - 1, through: 0, by: -1) {
             let act = gates + t * B * G, dA = dGates + t * B * G
             let cPrev = cell + t * B * H, tc = tanhCell + t * B * H
+            StepProfile.measure(.backwardGateKernels) {
             if let dOutput {
                 let d = dOutput + t * B * H
                 for k in 0..<(B * H) { dh[k] += d[k] }
@@ -152,8 +177,16 @@ final class LSTMLayer {
                     store8(dcj * f, dc, r + j, count: n)                                          // d c_{t−1}
                 }
             }
+            }
             // d h_{t−1} = d a · W_hh; rows in padding pass their gradient through unchanged.
-            gemm(m: B, n: H, k: G, a: dA, lda: G, b: weightHH, ldb: H, c: dhNext, ldc: H)
+            StepProfile.measure(.backwardRecurrentProducts) {
+                if packed {
+                    dhNext.update(repeating: 0, count: B * H)
+                    packedBackward.multiplyAdd(m: B, a: dA, lda: G, c: dhNext, ldc: H)
+                } else {
+                    gemm(m: B, n: H, k: G, a: dA, lda: G, b: weightHH, ldb: H, c: dhNext, ldc: H)
+                }
+            }
             if let lengths {
                 for b in 0..<B where t >= Int(lengths[b]) { (dhNext + b * H).update(from: dh + b * H, count: H) }
             }
@@ -162,6 +195,12 @@ final class LSTMLayer {
         dh0 = dh
 
         // Weight gradients of all steps as single GEMMs.
+        StepProfile.measure(.weightGradients) { weightGradients(T: T, B: B) }
+        return dInputBuffer.pointer
+    }
+
+    private func weightGradients(T: Int, B: Int) {
+        let H = hiddenSize, G = 4 * H, dGates = self.dGates.pointer, hidden = self.hidden.pointer
         gemm(transA: true, m: G, n: inputSize, k: T * B,
              a: dGates, lda: G, b: input!, ldb: inputSize, beta: 1, c: gradWeightIH, ldc: inputSize)
         gemm(transA: true, m: G, n: H, k: T * B,
@@ -173,7 +212,6 @@ final class LSTMLayer {
         for j in 0..<G { gradBiasIH[j] += dBias[j]; gradBiasHH[j] += dBias[j] }
         let dInput = dInputBuffer.reserve(T * B * inputSize)
         gemm(m: T * B, n: inputSize, k: G, a: dGates, lda: G, b: weightIH, ldb: inputSize, c: dInput, ldc: inputSize)
-        return dInput
     }
 
     /// d loss / d c_0 after `backward`, [B, H].

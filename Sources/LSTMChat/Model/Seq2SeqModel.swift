@@ -52,7 +52,7 @@ public final class Seq2SeqModel {
         dropoutUsed = dropout
 
         let src = sourceEmbedded.reserve(S * B * E)
-        batch.source.withUnsafeBufferPointer { embedding.forward(ids: $0.baseAddress!, count: S * B, into: src) }
+        StepProfile.measure(.embedding) { batch.source.withUnsafeBufferPointer { embedding.forward(ids: $0.baseAddress!, count: S * B, into: src) } }
         let h = stateH.reserve(L * B * H), c = stateC.reserve(L * B * H)
         batch.sourceLengths.withUnsafeBufferPointer { lengths in
             _ = encoder.forward(src, steps: S, batch: B, lengths: lengths.baseAddress!, dropout: dropout, rng: &rng)
@@ -60,7 +60,7 @@ public final class Seq2SeqModel {
         encoder.copyFinalState(h: h, c: c)
 
         let tgt = targetEmbedded.reserve(T * B * E)
-        batch.decoderInputs.withUnsafeBufferPointer { embedding.forward(ids: $0.baseAddress!, count: T * B, into: tgt) }
+        StepProfile.measure(.embedding) { batch.decoderInputs.withUnsafeBufferPointer { embedding.forward(ids: $0.baseAddress!, count: T * B, into: tgt) } }
         var top = UnsafePointer(decoder.forward(tgt, steps: T, batch: B, h0: h, c0: c, dropout: dropout, rng: &rng))
         if let attention {
             let memory = UnsafePointer(encoder.output), keys = self.keys.reserve(S * B * H)
@@ -74,7 +74,7 @@ public final class Seq2SeqModel {
         topInput = top
 
         let logits = logitsBuffer.reserve(T * B * V)
-        proj.forward(top, rows: T * B, into: logits)
+        StepProfile.measure(.outputLayer) { proj.forward(top, rows: T * B, into: logits) }
         return .init(start: logits, count: T * B * V)
     }
 
@@ -90,13 +90,13 @@ public final class Seq2SeqModel {
     public func lossAndGradients(_ batch: Seq2SeqBatch, dropout: Float = 0, rng: inout Xoshiro256) -> Float {
         let B = batch.batchSize, S = batch.sourceSteps, T = batch.targetSteps
         let H = config.hiddenSize, L = config.layers, V = config.vocabSize
-        parameters.zeroGradients()
+        StepProfile.measure(.zeroGradients) { parameters.zeroGradients() }
         let logits = forward(batch, dropout: dropout, rng: &rng)
         let dz = dLogits.reserve(T * B * V)
-        let loss = crossEntropy(batch, logits: logits, dLogits: dz)
+        let loss = StepProfile.measure(.softmaxCrossEntropy) { crossEntropy(batch, logits: logits, dLogits: dz) }
 
         let dTop = self.dTop.reserve(T * B * H)
-        proj.backward(topInput!, dy: dz, rows: T * B, dx: dTop)
+        StepProfile.measure(.outputLayerBackward) { proj.backward(topInput!, dy: dz, rows: T * B, dx: dTop) }
         if dropoutUsed > 0 { topDropout.backward(dTop, count: T * B * H) }
         var dDecoderOutput = UnsafePointer(dTop), dEncoderOutput: UnsafePointer<Float>?
         if let attention {  // d h~ → d (decoder outputs) and d (encoder outputs)
@@ -105,13 +105,13 @@ public final class Seq2SeqModel {
             dEncoderOutput = UnsafePointer(d.dMemory)
         }
         let dTarget = decoder.backward(dOutput: dDecoderOutput, dhFinal: nil, dcFinal: nil)
-        batch.decoderInputs.withUnsafeBufferPointer { embedding.backward(ids: $0.baseAddress!, count: T * B, dOut: dTarget) }
+        StepProfile.measure(.embedding) { batch.decoderInputs.withUnsafeBufferPointer { embedding.backward(ids: $0.baseAddress!, count: T * B, dOut: dTarget) } }
 
         // The decoder's initial state is the encoder's final state: its gradient goes back there.
         let dh = dStateH.reserve(L * B * H), dc = dStateC.reserve(L * B * H)
         decoder.copyInitialStateGradient(dh: dh, dc: dc)
         let dSource = encoder.backward(dOutput: dEncoderOutput, dhFinal: dh, dcFinal: dc)
-        batch.source.withUnsafeBufferPointer { embedding.backward(ids: $0.baseAddress!, count: S * B, dOut: dSource) }
+        StepProfile.measure(.embedding) { batch.source.withUnsafeBufferPointer { embedding.backward(ids: $0.baseAddress!, count: S * B, dOut: dSource) } }
         return loss
     }
 

@@ -68,13 +68,13 @@ public final class Trainer {
     public func step(_ batch: Seq2SeqBatch) throws -> StepResult {
         var rng = Xoshiro256(state: progress.dropoutRNG)
         let loss = model.lossAndGradients(batch, dropout: settings.dropout, rng: &rng)
-        let norm = model.parameters.clipGradients(maxNorm: settings.clip)
+        let norm = StepProfile.measure(.clipping) { model.parameters.clipGradients(maxNorm: settings.clip) }
         guard loss.isFinite, norm.isFinite else {
             throw TrainingError.diverged(step: progress.step + 1, loss: loss, gradientNorm: norm)
         }
         let lr = settings.learningRate(epoch: progress.epoch)
         adam.learningRate = lr
-        adam.update(model.parameters)
+        StepProfile.measure(.adam) { adam.update(model.parameters) }
         progress.dropoutRNG = rng.stateWords
         progress.step += 1
         progress.stepInEpoch += 1

@@ -1,3 +1,4 @@
+import Foundation
 @testable import LSTMChat
 import Testing
 
@@ -41,6 +42,28 @@ import Testing
         #expect(generate.millisecondsPerAnswer > 0 && generate.millisecondsPerAnswer.isFinite)
         let products = Benchmark.matrixProductSeconds(tiny, repeats: 1)
         #expect(products > 0 && products.isFinite)
+    }
+
+    /// The corpus workload is the bundled model on `train`'s batches of the bundled corpus, and
+    /// the peer gets exactly those rows.
+    @Test func corpusWorkloadIsTheBundledModelOnTheCorpusBatches() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("datasets/chatterbot-english").path
+        let corpus = try CorpusWorkload.load(path)
+        let c = corpus.workload.config
+        #expect(c.embedSize == 64 && c.hiddenSize == 256 && c.layers == 1)
+        #expect(corpus.batches.map(\.batchSize).reduce(0, +) > 2000)
+        #expect(corpus.batches.allSatisfy { $0.batchSize <= 32 && $0.sourceSteps <= 60 && $0.targetSteps <= 61 })
+        let json = try JSONSerialization.jsonObject(with: corpus.peerJSON()) as! [String: Any]
+        let batches = json["batches"] as! [[String: [[Int]]]]
+        #expect(batches.count == corpus.batches.count)
+        let first = corpus.batches[0], rows = batches[0]
+        #expect(rows["sources"]!.map(\.count) == first.sourceLengths.map { Int($0) })
+        #expect(rows["targets"]!.map(\.count).reduce(0, +) == first.targetTokenCount)
+        #expect(rows["decoder_inputs"]![0][0] == Int(Vocabulary.bos))
+        #expect(rows["targets"]![0][rows["targets"]![0].count - 1] == Int(Vocabulary.eos))
+        let train = Benchmark.training(corpus.workload, corpus: Array(corpus.batches.prefix(2)), steps: 1, warmup: 1, profile: true)
+        #expect(train.tokensPerSecond > 0 && !train.profile.isEmpty)
     }
 
     @Test func medianOfEvenAndOddCounts() {
