@@ -30,6 +30,9 @@ struct Ask: ParsableCommand {
     @Option(help: ArgumentHelp("Print the n best answers, best first.", valueName: "n"))
     var nBest = 1
 
+    @Option(help: ArgumentHelp("A classifier's n most likely labels, with their probabilities.", valueName: "n"))
+    var top = 1
+
     @Flag(help: "Print JSON: answers, tokens, log-probabilities and settings.")
     var json = false
 
@@ -40,10 +43,12 @@ struct Ask: ParsableCommand {
     var confidence: ConfidenceOptions
 
     func validate() throws {
+        if top < 1 { throw ValidationError("--top: expected a whole number ≥ 1, got \(top)") }
         if !(1...64).contains(nBest) { throw ValidationError("--n-best: expected a whole number from 1 to 64, got \(nBest)") }
     }
 
     func run() throws {
+        if try TaskCommands.ask(checkpoint: checkpoint, question: question, top: top, json: json, decoding: decoding) { return }
         let model = try ChatModel.load(path: checkpoint, missingHint: ChatModel.missingHint)
         // Several answers come from beam search unless sampling; say so in --json's settings.
         var settings = decoding.settings

@@ -32,6 +32,7 @@ struct Chat: ParsableCommand {
     var confidence: ConfidenceOptions
 
     func run() throws {
+        if try TaskCommands.chat(checkpoint: checkpoint, decoding: decoding, historyFile: historyFile) { return }
         let model = try ChatModel.load(path: checkpoint, missingHint: ChatModel.missingHint)
         let chatbot = Chatbot(model: model, settings: decoding.settings)
         confidence.configure(chatbot)

@@ -65,6 +65,7 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
+        if try TaskCommands.eval(checkpoint: checkpoint, data: source.data, json: json) { return }
         let model = try ChatModel.load(path: checkpoint, missingHint: ChatModel.missingHint)
         var object: [String: Any] = [:]
         if let keywords {

@@ -8,7 +8,7 @@ struct LSTMChatCommand: ParsableCommand {
         commandName: "lstmchat",
         abstract: "Train a sequence-to-sequence LSTM on questions and answers, then chat with it.",
         version: LSTMChatVersion.description,
-        subcommands: [Train.self, Chat.self, Ask.self, Eval.self, Calibrate.self, Plot.self, Bench.self, Tokenize.self, Logits.self]
+        subcommands: [Train.self, Chat.self, Ask.self, Generate.self, Eval.self, Calibrate.self, Plot.self, Bench.self, Tokenize.self, Logits.self]
     )
 
     static func main() {

@@ -25,6 +25,16 @@ struct Train: ParsableCommand {
 
     @OptionGroup var source: DataOptions
 
+    @Option(help: ArgumentHelp("""
+        What to train: seq2seq (answers questions: DATA is question/answer pairs), lm (writes text: \
+        DATA is a UTF-8 text file or a directory of .txt files) or classify (labels texts: DATA is \
+        text<TAB>label lines, or a ChatterBot corpus labelled by its categories). (default: seq2seq)
+        """, valueName: "task"))
+    var task: String?
+
+    @Option(help: ArgumentHelp("lm: tokens in each window of truncated backpropagation through time (default: 100).", valueName: "n"))
+    var seqLength: Int?
+
     @Option(help: ArgumentHelp("Checkpoint directory (default: checkpoints/<data name>).", valueName: "dir"))
     var out: String?
 
@@ -60,11 +70,17 @@ struct Train: ParsableCommand {
             throw ValidationError("give the training data: a file or directory, or --questions and --answers")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let task, ModelTask(rawValue: task) == nil { throw ValidationError("--task must be seq2seq, lm or classify") }
+        if let seqLength, seqLength < 1 { throw ValidationError("--seq-length must be at least 1") }
         try model.validate()
         try solver.validate()
     }
 
     func run() throws {
+        // Language models and classifiers train in TrainTask.swift, with the same trainer and checkpoints.
+        if let other = resume.flatMap(TaskTraining.resumedTask) ?? task.flatMap(ModelTask.init(rawValue:)), other != .seq2seq {
+            return try TaskTraining(train: self, task: other).run()
+        }
         BLASInfo.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         var progressBar = ProgressBar(quiet: quiet)
 
@@ -222,7 +238,7 @@ struct Train: ParsableCommand {
     }
 
     /// On --resume the run's own settings hold; only --epochs may move.
-    private func refuseChangesOnResume() throws {
+    func refuseChangesOnResume() throws {
         let given: [(String, Any?)] = [
             ("DATA", source.data), ("--questions", source.questions), ("--format", source.format), ("--out", out),
             ("--embed", model.embed), ("--hidden", model.hidden), ("--layers", model.layers), ("--attention", model.attention ? true : nil),
@@ -230,6 +246,7 @@ struct Train: ParsableCommand {
             ("--min-count", model.minCount), ("--max-vocab", model.maxVocab), ("--lr", solver.lr), ("--lr-decay", solver.lrDecay),
             ("--clip", solver.clip), ("--dropout", solver.dropout), ("--batch-size", solver.batchSize),
             ("--max-length", solver.maxLength), ("--val-fraction", solver.valFraction), ("--seed", solver.seed),
+            ("--seq-length", seqLength),
         ]
         if let (flag, _) = given.first(where: { $0.1 != nil }) {
             throw CommandFailure("\(flag) cannot change when resuming: a resumed run keeps its data and settings (only --epochs may grow)")

@@ -5,17 +5,19 @@ import Foundation
 /// tokenizer and the vocabulary — so one file is the whole model.
 ///
 /// Metadata keys (all strings, as safetensors requires):
-///   format      "lstmchat-seq2seq/1"
+///   format      "lstmchat-seq2seq/1", "lstmchat-lm/1" or "lstmchat-classifier/1": the task
 ///   config      {"vocab_size", "embed_size", "hidden_size", "layers"} as JSON, and "attention": true
 ///               for a model with attention (absent: none, as in files written before it existed)
 ///   vocabulary  JSON array of the tokens, index = id (`<pad>`, `<unk>`, `<bos>`, `<eos>` first)
 ///   tokenizer   "word" or "char"
+///   labels      classifiers only: JSON array of the labels, index = class id
 ///   training    JSON of what trained it (steps, epochs, flags): informative only
 ///   confidence  optional: {"measure", "threshold"} as JSON, the confidence below which `chat`
 ///               and `ask` give a fallback answer (files without it answer everything)
 public struct CheckpointFile {
-    public static let format = "lstmchat-seq2seq/1"
+    public static let format = ModelTask.seq2seq.format
 
+    public var task: ModelTask
     public var config: ModelConfig
     public var parameters: Parameters
     public var vocabulary: [String]
@@ -24,9 +26,13 @@ public struct CheckpointFile {
     public var training: [String: String]
     /// The default confidence threshold chosen for this model, if one was.
     public var confidence: ConfidenceThreshold?
+    /// The classifier's labels, in class-id order (empty for the other tasks).
+    public var labels: [String]
 
     public init(config: ModelConfig, parameters: Parameters, vocabulary: [String], tokenizer: String, training: [String: String] = [:],
-                confidence: ConfidenceThreshold? = nil) {
+                confidence: ConfidenceThreshold? = nil, task: ModelTask = .seq2seq, labels: [String] = []) {
+        self.task = task
+        self.labels = labels
         self.config = config
         self.parameters = parameters
         self.vocabulary = vocabulary
@@ -47,13 +53,14 @@ public struct CheckpointFile {
         let c = ConfigJSON(vocab_size: config.vocabSize, embed_size: config.embedSize, hidden_size: config.hiddenSize, layers: config.layers,
                            attention: config.attention ? true : nil)
         var metadata = [
-            "format": Self.format,
+            "format": task.format,
             "config": jsonString(c),
             "vocabulary": jsonString(vocabulary),
             "tokenizer": tokenizer,
             "training": jsonString(training),
         ]
         if let confidence { metadata["confidence"] = jsonString(confidence) }
+        if task == .classifier { metadata["labels"] = jsonString(labels) }
         try SafetensorsFile.write(tensors, metadata: metadata, to: url)
     }
 
@@ -73,7 +80,10 @@ public struct CheckpointFile {
             guard let value = metadata[key] else { throw fail("not an lstmchat model (no \"\(key)\" in its metadata)") }
             return value
         }
-        guard try field("format") == format else { throw fail("unsupported format \(metadata["format"]!) (expected \(format))") }
+        let formatName = try field("format")
+        guard let task = ModelTask.allCases.first(where: { $0.format == formatName }) else {
+            throw fail("unsupported format \(formatName) (expected one of \(ModelTask.allCases.map(\.format).joined(separator: ", ")))")
+        }
         guard let c = jsonValue(ConfigJSON.self, try field("config")) else { throw fail("metadata \"config\" is not a model configuration") }
         guard [c.vocab_size, c.embed_size, c.hidden_size, c.layers].allSatisfy({ $0 > 0 }),
               c.vocab_size <= 10_000_000, c.embed_size <= 1 << 16, c.hidden_size <= 1 << 16, c.layers <= 64 else {
@@ -95,8 +105,16 @@ public struct CheckpointFile {
             confidence = value
         }
 
+        var labels: [String] = []
+        if task == .classifier {
+            guard let list = jsonValue([String].self, try field("labels")) else { throw fail("metadata \"labels\" is not a list of strings") }
+            guard !list.isEmpty, list.count <= 1_000_000 else { throw fail("metadata \"labels\" holds \(list.count) labels") }
+            guard Set(list).count == list.count else { throw fail("metadata \"labels\" holds a label twice") }
+            labels = list
+        }
+
         // The tensors must be exactly the layout's, in shape and name, and finite.
-        let layout = config.seq2seqLayout
+        let layout = task.layout(config: config, classes: labels.count)
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         if let extra = tensors.first(where: { layout.entry($0.name) == nil }) { throw fail("unexpected tensor \(extra.name)") }
         let parameters = Parameters(layout: layout)
@@ -108,7 +126,7 @@ public struct CheckpointFile {
             for i in 0..<e.count { destination[i] = t.values[i] }
         }
         return CheckpointFile(config: config, parameters: parameters, vocabulary: vocabulary, tokenizer: tokenizer, training: training,
-                              confidence: confidence)
+                              confidence: confidence, task: task, labels: labels)
     }
 }
 

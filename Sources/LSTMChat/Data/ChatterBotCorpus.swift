@@ -18,7 +18,10 @@ enum ChatterBotCorpus {
     /// Top-level mapping → conversations list → one conversation: all a corpus needs.
     static let maximumDepth = 3
 
-    static func read(_ file: TextFile) throws -> [QAPair] {
+    static func read(_ file: TextFile) throws -> [QAPair] { try readWithCategories(file).pairs }
+
+    /// The pairs and the file's categories (the classifier's labels), as written.
+    static func readWithCategories(_ file: TextFile) throws -> (categories: [String], pairs: [QAPair]) {
         let text = file.text
         try checkEvents(of: text, path: file.path)
         let root: Node?
@@ -29,12 +32,14 @@ enum ChatterBotCorpus {
         guard let mapping = root.mapping else { throw notACorpus(file, "the top level is not a mapping", root) }
 
         var conversations: Node.Sequence?
+        var categoryNames: [String] = []
         for (key, value) in mapping {
             switch key.scalar?.string {
             case "categories":
                 guard let categories = value.sequence, categories.allSatisfy({ $0.scalar != nil }) else {
                     throw notACorpus(file, "categories is not a list of names", value)
                 }
+                categoryNames = categories.compactMap { $0.scalar?.string }
             case "conversations":
                 guard let sequence = value.sequence else {
                     throw notACorpus(file, "conversations is not a list", value)
@@ -68,7 +73,7 @@ enum ChatterBotCorpus {
                 previous = (text, line)
             }
         }
-        return pairs
+        return (categoryNames, pairs)
     }
 
     static func notACorpus(_ file: TextFile, _ problem: String, _ node: Node? = nil) -> DataError {

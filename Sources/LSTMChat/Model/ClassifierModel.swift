@@ -137,3 +137,7 @@ public struct ClassifierBatch: Equatable, Sendable {
         self.labels = labels
     }
 }
+
+extension ClassifierModel: TrainableModel {
+    public static func tokenCount(of batch: ClassifierBatch) -> Int { batch.lengths.reduce(0) { $0 + Int($1) } }
+}

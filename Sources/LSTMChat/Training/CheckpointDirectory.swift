@@ -47,15 +47,23 @@ public struct CheckpointDirectory {
 
     /// Saves the run: its state, then the model (and the best model when `isBest`).
     public func save(trainer: Trainer, vocabulary: Vocabulary, tokenizer: Tokenizer, run: [String: String], isBest: Bool) throws {
+        let checkpoint = CheckpointFile(config: trainer.model.config, parameters: trainer.model.parameters,
+                                        vocabulary: vocabulary.tokens, tokenizer: tokenizer.kind.rawValue)
+        try save(trainer: trainer, checkpoint: checkpoint, run: run, isBest: isBest)
+    }
+
+    /// Saves a run of any task: its state, then `checkpoint` (the trainer's model) with the
+    /// run's position added to its training facts.
+    public func save<Model>(trainer: ModelTrainer<Model>, checkpoint: CheckpointFile, run: [String: String], isBest: Bool) throws {
         let parameters = trainer.model.parameters
         try TrainingStateFile(
             settings: trainer.settings, progress: trainer.progress, adamStep: trainer.adam.step,
             weights: parameters.values.array, firstMoment: trainer.adam.firstMoment.array,
             secondMoment: trainer.adam.secondMoment.array, run: run
         ).write(to: state, layout: parameters.layout)
+        var checkpoint = checkpoint
         let info = ["steps": String(trainer.progress.step), "epochs": String(trainer.progress.epoch)].merging(run) { a, _ in a }
-        let checkpoint = CheckpointFile(config: trainer.model.config, parameters: parameters, vocabulary: vocabulary.tokens,
-                                        tokenizer: tokenizer.kind.rawValue, training: info)
+        checkpoint.training = info.merging(checkpoint.training) { a, _ in a }
         try checkpoint.write(to: model)
         if isBest { try checkpoint.write(to: best) }
     }
@@ -64,21 +72,44 @@ public struct CheckpointDirectory {
     public func resume(settings override: (inout TrainingSettings) -> Void = { _ in }) throws
         -> (trainer: Trainer, vocabulary: Vocabulary, tokenizer: Tokenizer, run: [String: String])
     {
+        let (trainer, checkpoint, run) = try resume(settings: override) { checkpoint in
+            guard checkpoint.task == .seq2seq else {
+                throw CheckpointError(model.path, "holds \(checkpoint.task.description), not a question-answering model")
+            }
+            return Seq2SeqModel(config: checkpoint.config, parameters: checkpoint.parameters)
+        }
+        let (vocabulary, tokenizer) = try checkpoint.vocabularyAndTokenizer(file: model.path)
+        return (trainer, vocabulary, tokenizer, run)
+    }
+
+    /// A run of any task saved here: `makeModel` builds the model from the checkpoint (whose
+    /// parameters already hold the saved weights) or refuses it.
+    public func resume<Model>(settings override: (inout TrainingSettings) -> Void = { _ in },
+                              model makeModel: (CheckpointFile) throws -> Model) throws
+        -> (trainer: ModelTrainer<Model>, checkpoint: CheckpointFile, run: [String: String])
+    {
         guard holdsRun else { throw CheckpointError(url.path, "no training run to resume here (no training.safetensors)") }
         let checkpoint = try CheckpointFile.read(model)
         let saved = try TrainingStateFile.read(state, layout: checkpoint.parameters.layout)
-        guard let vocabulary = try? Vocabulary(tokens: checkpoint.vocabulary) else {
-            throw CheckpointError(model.path, "the vocabulary in its metadata is not valid")
-        }
-        guard let kind = Tokenizer.Kind(rawValue: checkpoint.tokenizer) else {
-            throw CheckpointError(model.path, "unknown tokenizer \(checkpoint.tokenizer)")
-        }
-        let parameters = checkpoint.parameters
-        saved.weights.withUnsafeBufferPointer { parameters.values.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        _ = try checkpoint.vocabularyAndTokenizer(file: model.path)
+        saved.weights.withUnsafeBufferPointer { checkpoint.parameters.values.pointer.update(from: $0.baseAddress!, count: $0.count) }
         var settings = saved.settings
         override(&settings)
-        let trainer = Trainer(model: Seq2SeqModel(config: checkpoint.config, parameters: parameters), settings: settings, progress: saved.progress)
+        let trainer = ModelTrainer(model: try makeModel(checkpoint), settings: settings, progress: saved.progress)
         trainer.adam.restore(step: saved.adamStep, firstMoment: saved.firstMoment, secondMoment: saved.secondMoment)
-        return (trainer, vocabulary, Tokenizer(kind: kind), saved.run)
+        return (trainer, checkpoint, saved.run)
+    }
+}
+
+extension CheckpointFile {
+    /// The checked vocabulary and tokenizer of a checkpoint read from `file`.
+    public func vocabularyAndTokenizer(file: String) throws -> (Vocabulary, Tokenizer) {
+        guard let vocabulary = try? Vocabulary(tokens: self.vocabulary) else {
+            throw CheckpointError(file, "the vocabulary in its metadata is not valid")
+        }
+        guard let kind = Tokenizer.Kind(rawValue: tokenizer) else {
+            throw CheckpointError(file, "unknown tokenizer \(tokenizer)")
+        }
+        return (vocabulary, Tokenizer(kind: kind))
     }
 }

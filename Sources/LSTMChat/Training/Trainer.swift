@@ -48,15 +48,33 @@ public struct StepResult: Sendable {
     public var tokens: Int
 }
 
-/// Trains a `Seq2SeqModel` with Adam, per-epoch learning-rate decay, clipping by global
+/// A model the trainer can train: its parameters, and the loss and gradients of a batch.
+public protocol TrainableModel: AnyObject {
+    associatedtype Batch
+    var parameters: Parameters { get }
+    /// Forward and backward: sets `parameters.gradients` and returns the loss. `dropout > 0`
+    /// is training mode.
+    func lossAndGradients(_ batch: Batch, dropout: Float, rng: inout Xoshiro256) -> Float
+    /// The tokens a batch trains on (for the speed shown and logged).
+    static func tokenCount(of batch: Batch) -> Int
+}
+
+extension Seq2SeqModel: TrainableModel {
+    public static func tokenCount(of batch: Seq2SeqBatch) -> Int { batch.targetTokenCount }
+}
+
+/// The seq2seq trainer, under the name the program has always used for it.
+public typealias Trainer = ModelTrainer<Seq2SeqModel>
+
+/// Trains a model with Adam, per-epoch learning-rate decay, clipping by global
 /// gradient norm and dropout; deterministic for a given seed, data and settings.
-public final class Trainer {
-    public let model: Seq2SeqModel
+public final class ModelTrainer<Model: TrainableModel> {
+    public let model: Model
     public let settings: TrainingSettings
     public let adam: Adam
     public var progress: TrainingProgress
 
-    public init(model: Seq2SeqModel, settings: TrainingSettings, progress: TrainingProgress? = nil) {
+    public init(model: Model, settings: TrainingSettings, progress: TrainingProgress? = nil) {
         self.model = model
         self.settings = settings
         self.progress = progress ?? TrainingProgress(seed: settings.seed)
@@ -65,7 +83,7 @@ public final class Trainer {
 
     /// Forward, backward, clip and one Adam update. A non-finite loss or gradient stops with
     /// `TrainingError.diverged` before any weight changes.
-    public func step(_ batch: Seq2SeqBatch) throws -> StepResult {
+    public func step(_ batch: Model.Batch) throws -> StepResult {
         var rng = Xoshiro256(state: progress.dropoutRNG)
         let loss = model.lossAndGradients(batch, dropout: settings.dropout, rng: &rng)
         let norm = StepProfile.measure(.clipping) { model.parameters.clipGradients(maxNorm: settings.clip) }
@@ -78,7 +96,7 @@ public final class Trainer {
         progress.dropoutRNG = rng.stateWords
         progress.step += 1
         progress.stepInEpoch += 1
-        return StepResult(loss: loss, gradientNorm: norm, learningRate: lr, tokens: batch.targetTokenCount)
+        return StepResult(loss: loss, gradientNorm: norm, learningRate: lr, tokens: Model.tokenCount(of: batch))
     }
 
     /// Marks the end of an epoch: the next step starts the next epoch, with a decayed rate.

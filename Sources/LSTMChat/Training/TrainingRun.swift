@@ -1,5 +1,8 @@
 import Foundation
 
+/// The seq2seq training run, under the name the program has always used for it.
+public typealias TrainingRun = ModelTrainingRun<Seq2SeqModel>
+
 /// A whole training run: epochs of batches, validation after each epoch, a loss-log row per
 /// step and a checkpoint after each epoch (and when interrupted).
 ///
@@ -7,9 +10,9 @@ import Foundation
 /// e come from (seed, e), and the dropout generator, Adam's moments and the position in the
 /// epoch are checkpointed; so a run stopped anywhere and resumed gives the same numbers as one
 /// that never stopped.
-public final class TrainingRun {
-    public let trainer: Trainer
-    private let batches: (_ epoch: Int) -> [Seq2SeqBatch]
+public final class ModelTrainingRun<Model: TrainableModel> {
+    public let trainer: ModelTrainer<Model>
+    private let batches: (_ epoch: Int) -> [Model.Batch]
     private let validate: () -> Validation?
     private let log: (LossLogRow) throws -> Void
     private let save: (_ isBest: Bool) throws -> Void
@@ -37,7 +40,7 @@ public final class TrainingRun {
     /// - validate: validation loss and greedy accuracy, or nil when there is no validation set.
     /// - log: appends a row to the loss log.
     /// - save: writes the checkpoint (model and training state; also the best model if asked).
-    public init(trainer: Trainer, batches: @escaping (Int) -> [Seq2SeqBatch], validate: @escaping () -> Validation?,
+    public init(trainer: ModelTrainer<Model>, batches: @escaping (Int) -> [Model.Batch], validate: @escaping () -> Validation?,
                 log: @escaping (LossLogRow) throws -> Void, save: @escaping (Bool) throws -> Void) {
         self.trainer = trainer
         self.batches = batches
