@@ -7,7 +7,7 @@ private let scratch = FileManager.default.temporaryDirectory
     .appendingPathComponent("lstmchat-fuzz-\(getpid())")
 
 /// One input from libFuzzer (`make fuzz`), read as a TSV file and as a ChatterBot YAML
-/// file. Each read must give non-empty pairs or a one-line `DataError`; anything else stops the
+/// file, by the readers of every task. Each read must give non-empty pairs or a one-line `DataError`; anything else stops the
 /// run and libFuzzer keeps the input as `crash-…`. (Exported under the name libFuzzer's runtime
 /// refers to, though its driver is handed the function directly.)
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -17,13 +17,20 @@ func dataFuzzInput(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     for name in ["input.tsv", "input.yml"] {
         let file = scratch.appendingPathComponent(name)
         try! data.write(to: file)
-        do {
-            let pairs = try DatasetReader.read(file.path)
-            precondition(pairs.allSatisfy { !$0.question.isEmpty && !$0.answer.isEmpty }, "an empty question or answer")
-        } catch let error as DataError {
-            precondition(!error.description.contains("\n"), "error of more than one line: \(error)")
-        } catch {
-            preconditionFailure("not a DataError: \(error)")
+        // Question/answer pairs, labelled texts (classifier), plain text (language model).
+        let readers: [() throws -> Void] = [
+            { precondition(try DatasetReader.read(file.path).allSatisfy { !$0.question.isEmpty && !$0.answer.isEmpty }, "an empty question or answer") },
+            { precondition(try LabelledTextReader.read(file.path).allSatisfy { !$0.text.isEmpty && !$0.label.isEmpty }, "an empty text or label") },
+            { _ = try PlainTextReader.read(file.path) },
+        ]
+        for read in readers {
+            do {
+                try read()
+            } catch let error as DataError {
+                precondition(!error.description.contains("\n"), "error of more than one line: \(error)")
+            } catch {
+                preconditionFailure("not a DataError: \(error)")
+            }
         }
     }
     return 0

@@ -60,6 +60,31 @@ import Testing
         #expect(read + refused == count && read > 0 && refused > 0)
     }
 
+    /// The readers of the other tasks on the same damaged files: labelled texts (TSV and
+    /// ChatterBot categories) and plain text.
+    @Test func damagedFilesAreReadOrRefusedAsLabelledAndPlainText() throws {
+        let dir = try TemporaryDirectory()
+        var rng = Xoshiro256(seed: 8)
+        var read = 0, refused = 0
+        for i in 0..<1_500 {
+            let seed = Self.seeds[i % Self.seeds.count]
+            let file = try dir.file("\(i)-\(seed.name)")
+            try Data(Self.mutate(seed.bytes, rng: &rng)).write(to: file)
+            for reader in [{ _ = try LabelledTextReader.read(file.path).map { precondition(!$0.text.isEmpty && !$0.label.isEmpty) } },
+                           { _ = try PlainTextReader.read(file.path) }] {
+                do {
+                    try reader()
+                    read += 1
+                } catch let error as DataError {
+                    #expect(!error.description.contains("\n"), "\(error)")
+                    refused += 1
+                }
+            }
+            try FileManager.default.removeItem(at: file)
+        }
+        #expect(read > 0 && refused > 0)
+    }
+
     @Test func aTenMegabyteLineIsOnePair() throws {
         let dir = try TemporaryDirectory()
         let file = try dir.file("long.tsv", contents: "q\t" + String(repeating: "word ", count: 2_000_000) + "\n")

@@ -1,0 +1,132 @@
+import Foundation
+import LSTMChat
+import Testing
+
+/// `train --task classify` and `train --task lm` end to end, and what chat, ask, eval and
+/// generate do with their models.
+@Suite struct TaskTests {
+    /// Three labels, each with words of its own: a small classifier learns them quickly.
+    static let labelled = (0..<12).map { i in
+        ["the cat sat on the mat \(i)\tcats", "my dog likes the park \(i)\tdogs", "fish swim in the sea \(i)\tfish"].joined(separator: "\n")
+    }.joined(separator: "\n") + "\n"
+    static let quick = ["--hidden", "24", "--embed", "12", "--batch-size", "6", "--lr", "0.02", "--quiet", "--threads", "1"]
+
+    static func write(_ text: String, _ name: String, in dir: TemporaryDirectory) throws -> String {
+        let url = dir.url.appendingPathComponent(name)
+        try Data(text.utf8).write(to: url)
+        return url.path
+    }
+
+    @Test func aClassifierLearnsItsLabelsAndReportsThem() throws {
+        let dir = try TemporaryDirectory()
+        let data = try Self.write(Self.labelled, "pets.tsv", in: dir), out = dir.url.appendingPathComponent("run").path
+        let train = try LSTMChatBinary.run(["train", "--task", "classify", data, "--out", out, "--epochs", "15", "--dropout", "0"] + Self.quick)
+        #expect(train.status == 0, "\(train.stderr)")
+
+        let eval = try LSTMChatBinary.run(["eval", "--checkpoint", out, data, "--json"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+        #expect(report["accuracy"] as? Double == 1 && report["texts"] as? Int == 36)
+        #expect((report["confusion"] as? [[Int]]) == [[12, 0, 0], [0, 12, 0], [0, 0, 12]])
+        let text = try LSTMChatBinary.run(["eval", "--checkpoint", out, data])
+        #expect(text.stdout.hasPrefix("accuracy 100.0% of 36 texts (always saying the most frequent label: 33.3%)"))
+
+        let ask = try LSTMChatBinary.run(["ask", "--checkpoint", out, "--top", "2", "a dog in the park"])
+        let lines = ask.stdout.split(separator: "\n")
+        #expect(ask.status == 0 && lines.count == 2 && lines[0].hasPrefix("dogs\t"), "\(ask.stdout)")
+        let p = lines.compactMap { Double($0.split(separator: "\t")[1]) }
+        #expect(p.count == 2 && p[0] > 0.5 && p[0] >= p[1])
+
+        let chat = try LSTMChatBinary.run(["chat", "--checkpoint", out], stdin: "the cat on the mat\n\nfish in the sea\n")
+        #expect(chat.stdout.split(separator: "\n", omittingEmptySubsequences: false).map { $0.split(separator: "\t").first.map(String.init) ?? "" }
+                == ["cats", "", "fish", ""], "\(chat.stdout)")
+    }
+
+    @Test func aClassifierRunResumedAtAnEpochEqualsOneStraightRun() throws {
+        let dir = try TemporaryDirectory()
+        let data = try Self.write(Self.labelled, "pets.tsv", in: dir)
+        let straight = dir.url.appendingPathComponent("straight"), resumed = dir.url.appendingPathComponent("resumed")
+        let flags = ["--task", "classify", data, "--dropout", "0.3", "--layers", "2", "--val-fraction", "0.2"] + Self.quick
+        #expect(try LSTMChatBinary.run(["train", "--out", straight.path, "--epochs", "4"] + flags).status == 0)
+        #expect(try LSTMChatBinary.run(["train", "--out", resumed.path, "--epochs", "2"] + flags).status == 0)
+        let resume = try LSTMChatBinary.run(["train", "--resume", resumed.path, "--epochs", "4", "--quiet"])
+        #expect(resume.status == 0, "\(resume.stderr)")
+        #expect(try TrainTests.figures(resumed.appendingPathComponent("loss.csv")) == TrainTests.figures(straight.appendingPathComponent("loss.csv")))
+        let a = try CheckpointFile.read(straight.appendingPathComponent("model.safetensors"))
+        let b = try CheckpointFile.read(resumed.appendingPathComponent("model.safetensors"))
+        #expect(a.task == .classifier && a.labels == ["cats", "dogs", "fish"])
+        #expect(a.parameters.values.array.map(\.bitPattern) == b.parameters.values.array.map(\.bitPattern))
+    }
+
+    /// A text a small character model learns well: one line over and over.
+    static let rhyme = String(repeating: "the cat sat on the mat.\n", count: 300)
+
+    @Test func aLanguageModelLearnsATextAndWritesIt() throws {
+        let dir = try TemporaryDirectory()
+        let data = try Self.write(Self.rhyme, "rhyme.txt", in: dir), out = dir.url.appendingPathComponent("run").path
+        let train = try LSTMChatBinary.run(["train", "--task", "lm", data, "--out", out, "--epochs", "6", "--seq-length", "24",
+                                            "--layers", "1", "--dropout", "0"] + Self.quick)
+        #expect(train.status == 0, "\(train.stderr)")
+        let checkpoint = try CheckpointFile.read(URL(fileURLWithPath: out).appendingPathComponent("model.safetensors"))
+        #expect(checkpoint.task == .languageModel && checkpoint.tokenizer == "char")
+
+        let eval = try LSTMChatBinary.run(["eval", "--checkpoint", out, data, "--json"])
+        let figures = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+        let bits = try #require(figures["bits_per_char"] as? Double)
+        #expect(bits < 0.5, "\(eval.stdout)")  // a uniform guess over its characters would be about 3.7
+
+        let generate = ["generate", "--checkpoint", out, "--prompt", "the cat", "--length", "40", "--seed", "3", "--temperature", "0.5"]
+        let first = try LSTMChatBinary.run(generate), second = try LSTMChatBinary.run(generate)
+        #expect(first.status == 0 && first.stdout == second.stdout)
+        #expect(first.stdout.hasPrefix("the cat sat on the mat"), "\(first.stdout)")
+
+        let chat = try LSTMChatBinary.run(["chat", "--checkpoint", out, "--seed", "1", "--temperature", "0.3"], stdin: "the cat sat\n")
+        #expect(chat.stdout.hasPrefix("the cat sat on the mat."), "\(chat.stdout)")
+    }
+
+    @Test func aCommandGivenTheWrongKindOfModelSaysSoInOneLine() throws {
+        let dir = try TemporaryDirectory()
+        let data = try Self.write(Self.labelled, "pets.tsv", in: dir), out = dir.url.appendingPathComponent("run").path
+        #expect(try LSTMChatBinary.run(["train", "--task", "classify", data, "--out", out, "--epochs", "1"] + Self.quick).status == 0)
+        let generate = try LSTMChatBinary.run(["generate", "--checkpoint", out])
+        #expect(generate.status == 1)
+        #expect(generate.stderr.hasSuffix("model.safetensors: a text classifier, not a language model (ask, chat and eval label texts with it)\n"))
+        #expect(generate.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test(arguments: [
+        ("classify", "pets.tsv", "the cat\tcats\nno label here\n", "pets.tsv:2: no tab; a line is text<TAB>label"),
+        ("classify", "pets.tsv", "the cat\tcats\nthe dog\t  \n", "pets.tsv:2: no label after the tab"),
+        ("lm", "empty.txt", "", "empty.txt: empty file"),
+        ("lm", "latin1.txt", "caf\u{E9}\n", ""),
+    ])
+    func badDataIsRefusedInOneLine(_ task: String, _ name: String, _ contents: String, _ message: String) throws {
+        let dir = try TemporaryDirectory()
+        var bytes = Array(contents.utf8)
+        if name == "latin1.txt" { bytes = Array("caf".utf8) + [0xE9, 0x0A] }
+        let path = dir.url.appendingPathComponent(name)
+        try Data(bytes).write(to: path)
+        let result = try LSTMChatBinary.run(["train", "--task", task, path.path, "--out", dir.url.appendingPathComponent("run").path, "--quiet"])
+        #expect(result.status == 1)
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        let expected = message.isEmpty ? "latin1.txt:1: not valid UTF-8" : message
+        #expect(result.stderr.contains(expected), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("run/model.safetensors").path))
+    }
+
+    @Test func aLabelSeenOnlyInValidationIsNamed() throws {
+        let dir = try TemporaryDirectory()
+        let data = try Self.write(Self.labelled + "a lone bird sings\tbirds\n", "pets.tsv", in: dir)
+        // Seeds until the lone text falls in the held-out share: the split is a function of the seed.
+        var refused = false
+        for seed in 1...40 where !refused {
+            let result = try LSTMChatBinary.run(["train", "--task", "classify", data, "--out", dir.url.appendingPathComponent("run\(seed)").path,
+                                                 "--epochs", "1", "--val-fraction", "0.5", "--seed", String(seed)] + Self.quick)
+            if result.status != 0 {
+                #expect(result.stderr.contains("pets.tsv:37: label \"birds\" is only in the validation share"), "\(result.stderr)")
+                refused = true
+            }
+        }
+        #expect(refused)
+    }
+}
