@@ -32,7 +32,7 @@ extension ChatModel {
 
     private static func read(_ file: String) throws -> ChatModel {
         let checkpoint = try CheckpointFile.read(URL(fileURLWithPath: file))
-        guard checkpoint.task == .seq2seq else { throw ChatError(TaskModels.wrongTask(file, checkpoint.task, wanted: .seq2seq)) }
+        guard checkpoint.task == .seq2seq else { throw CommandFailure(TaskModels.wrongTask(file, checkpoint.task, wanted: .seq2seq)) }
         guard let kind = Tokenizer.Kind(rawValue: checkpoint.tokenizer) else {
             throw CommandFailure("\(file): unknown tokenizer \"\(Terminal.printable(checkpoint.tokenizer))\"")
         }

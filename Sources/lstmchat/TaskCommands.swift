@@ -10,15 +10,15 @@ enum TaskCommands {
     static func languageModel(_ path: String) throws -> TextModel {
         let file = TaskModels.file(path)
         guard FileManager.default.fileExists(atPath: file) else {
-            throw ChatError("no checkpoint at \(file); train one with `lstmchat train --task lm`, or pass --checkpoint")
+            throw CommandFailure("no checkpoint at \(file); train one with `lstmchat train --task lm`, or pass --checkpoint")
         }
         switch try TaskModels.load(path) {
         case .languageModel(let model): return model
-        case .classifier: throw ChatError(TaskModels.wrongTask(file, .classifier, wanted: .languageModel))
+        case .classifier: throw CommandFailure(TaskModels.wrongTask(file, .classifier, wanted: .languageModel))
         case .seq2seq:
             // Either a question-answering model or a file that is not a checkpoint: the full read says which.
             _ = try ChatModel.load(path: path)
-            throw ChatError(TaskModels.wrongTask(file, .seq2seq, wanted: .languageModel))
+            throw CommandFailure(TaskModels.wrongTask(file, .seq2seq, wanted: .languageModel))
         }
     }
 
@@ -116,11 +116,11 @@ enum TaskCommands {
         switch try TaskModels.load(checkpoint) {
         case .seq2seq: return false
         case .languageModel(let model):
-            guard let data else { throw ChatError("give the text to score: a file or a directory of .txt files") }
+            guard let data else { throw CommandFailure("give the text to score: a file or a directory of .txt files") }
             let tokens = PlainTextReader.tokens(try PlainTextReader.read(data), tokenizer: model.tokenizer)
             let ids = model.vocabulary.encode(tokens)
             guard let windows = TextWindows(ids: ids, batchSize: 1, steps: 200) else {
-                throw ChatError("\(data): too short to score (fewer than two tokens)")
+                throw CommandFailure("\(data): too short to score (fewer than two tokens)")
             }
             let score = LanguageModelScore(model.network, windows)
             let unknown = ids.filter { $0 == Vocabulary.unknown }.count
@@ -134,7 +134,7 @@ enum TaskCommands {
                              score.loss, score.bits, unit, exp(score.loss), unit, 100 * score.accuracy, score.tokens, unknown))
             }
         case .classifier(let model):
-            guard let data else { throw ChatError("give the labelled texts: a text<TAB>label file, a ChatterBot corpus, or a directory") }
+            guard let data else { throw CommandFailure("give the labelled texts: a text<TAB>label file, a ChatterBot corpus, or a directory") }
             let texts = try LabelledTextReader.read(data)
             let ids = Dictionary(uniqueKeysWithValues: model.labels.enumerated().map { ($1, $0) })
             if let unknown = texts.first(where: { ids[$0.label] == nil }) {

@@ -130,7 +130,7 @@ enum TaskModels {
             checkpoint = try CheckpointFile.read(URL(fileURLWithPath: file))
             (vocabulary, tokenizer) = try checkpoint.vocabularyAndTokenizer(file: file)
         } catch let error as CheckpointError {
-            throw ChatError(error.description)
+            throw CommandFailure(error.description)
         }
         switch checkpoint.task {
         case .seq2seq: return .seq2seq
