@@ -8,8 +8,9 @@ import Foundation
 ///     loss.csv               the loss log
 ///     .lock                  held while a run trains here
 ///
-/// Each file is replaced atomically. The training state goes first: it alone decides where a
-/// resumed run continues, so a crash between the two writes costs nothing.
+/// Each file is replaced atomically. The training state goes first (but for the first save,
+/// when there is no model yet): it alone decides where a resumed run continues, so a crash
+/// between the two writes costs nothing.
 public struct CheckpointDirectory {
     public let url: URL
 
@@ -56,15 +57,19 @@ public struct CheckpointDirectory {
     /// run's position added to its training facts.
     public func save<Model>(trainer: ModelTrainer<Model>, checkpoint: CheckpointFile, run: [String: String], isBest: Bool) throws {
         let parameters = trainer.model.parameters
+        var checkpoint = checkpoint
+        let info = ["steps": String(trainer.progress.step), "epochs": String(trainer.progress.epoch)].merging(run) { a, _ in a }
+        checkpoint.training = info.merging(checkpoint.training) { a, _ in a }
+        // The first save writes the model first: a state with no model beside it could not be
+        // resumed, while a model with no state is a run that starts over.
+        let isFirst = !FileManager.default.fileExists(atPath: model.path)
+        if isFirst { try checkpoint.write(to: model) }
         try TrainingStateFile(
             settings: trainer.settings, progress: trainer.progress, adamStep: trainer.adam.step,
             weights: parameters.values.array, firstMoment: trainer.adam.firstMoment.array,
             secondMoment: trainer.adam.secondMoment.array, run: run
         ).write(to: state, layout: parameters.layout)
-        var checkpoint = checkpoint
-        let info = ["steps": String(trainer.progress.step), "epochs": String(trainer.progress.epoch)].merging(run) { a, _ in a }
-        checkpoint.training = info.merging(checkpoint.training) { a, _ in a }
-        try checkpoint.write(to: model)
+        if !isFirst { try checkpoint.write(to: model) }
         if isBest { try checkpoint.write(to: best) }
     }
 
