@@ -247,6 +247,12 @@ struct ClassifierTraining {
             trainer = ModelTrainer(model: model, settings: recipe.settings)
         }
         let config = trainer.model.config
+        if !validationSet.isEmpty {
+            let counts = Dictionary(grouping: validationSet, by: \.label).mapValues(\.count)
+            let (label, count) = counts.max { ($0.value, $1.key) < ($1.value, $0.key) }!
+            progressBar.message(String(format: "held-out texts: %.1f%% are \"%@\", what always saying the most frequent label would get right",
+                                       100 * Double(count) / Double(validationSet.count), labels[Int(label)]))
+        }
         progressBar.message("""
             training a classifier on \(trainSet.count) texts (\(validationSet.count) held out), \(labels.count) labels, \
             vocabulary \(vocabulary.count), \(config.layers)×\(config.hiddenSize) LSTM, \(trainer.model.parameters.values.count) parameters\
