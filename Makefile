@@ -7,7 +7,7 @@ BIN        := .build/release/lstmchat
 DEB_PKGS   := libopenblas-dev libreadline-dev librsvg2-bin
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test fuzz chat model bench interop clean
+.PHONY: all deps build test fuzz chat model bench bench-quality interop clean
 
 all: build
 
@@ -44,9 +44,10 @@ fuzz: deps
 chat: build
 	$(BIN) chat
 
-# The bundled model: the English ChatterBot corpus, fixed flags and seed. The run trains in
+# The bundled model: the English ChatterBot corpus, the default recipe and a fixed seed, until 95%
+# greedy exact match on its questions. The run trains in
 # checkpoints/default-run/ (resumable); only the model and its loss log are kept in the repository.
-MODEL_FLAGS := --val-fraction 0 --epochs 50 --max-length 60 --dropout 0 --layers 1 --hidden 256 --embed 64 --lr 0.005 --lr-decay 0.97 --batch-size 32 --seed 1
+MODEL_FLAGS := --until-accuracy 0.95 --epochs 40 --seed 1
 model: build
 	$(BIN) train datasets/chatterbot-english --out checkpoints/default-run $(MODEL_FLAGS)
 	mkdir -p checkpoints/default
@@ -76,6 +77,13 @@ model-classify: build
 VENV := .build/bench-venv
 bench: build $(VENV)/bin/torch-installed
 	python3 bench/compare.py --lstmchat $(BIN) --python $(VENV)/bin/python --loaded
+
+# Learning quality beside PyTorch in the same run: lstmchat's default recipe and
+# bench/peer_torch_corpus.py, each until 95% exact match on the bundled corpus; epochs, wall
+# seconds and the reworded-question score of each (bench/quality.py). REPEAT=3 repeats them.
+REPEAT ?= 1
+bench-quality: build $(VENV)/bin/torch-installed
+	python3 bench/quality.py --lstmchat $(BIN) --python $(VENV)/bin/python --repeat $(REPEAT)
 
 $(VENV)/bin/torch-installed:
 	@python3 -m venv --help >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv; }

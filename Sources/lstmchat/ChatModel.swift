@@ -50,7 +50,7 @@ final class ChatModel {
     }
 
     func encode(_ text: String) -> Question {
-        var tokens = tokenizer.tokenize(text)
+        var tokens = tokenizer.tokenizeQuestion(text)
         let wasCut = tokens.count > Self.maxQuestionTokens
         if wasCut { tokens.removeLast(tokens.count - Self.maxQuestionTokens) }
         return Question(ids: vocabulary.encode(tokens), unknownWords: vocabulary.unknownWords(in: tokens), wasCut: wasCut)

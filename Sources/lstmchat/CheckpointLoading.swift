@@ -43,7 +43,7 @@ extension ChatModel {
             throw CommandFailure("\(file): \(Terminal.printable(error.description))")
         }
         return ChatModel(network: Seq2SeqModel(config: checkpoint.config, parameters: checkpoint.parameters),
-                         vocabulary: vocabulary, tokenizer: Tokenizer(kind: kind),
+                         vocabulary: vocabulary, tokenizer: Tokenizer(kind: kind, normalizesQuestions: checkpoint.normalizesQuestions),
                          trainingSteps: checkpoint.training["steps"].flatMap { Int($0) }, confidence: checkpoint.confidence, path: file)
     }
 }

@@ -131,7 +131,7 @@ struct Eval: ParsableCommand {
 
     private func scorePairs(model: ChatModel, into object: inout [String: Any]) throws {
         let pairs = try source.dataSource.read()
-        let tokenized = pairs.map { (model.tokenizer.tokenize($0.question), model.tokenizer.tokenize($0.answer)) }
+        let tokenized = pairs.map { (model.tokenizer.tokenizeQuestion($0.question), model.tokenizer.tokenize($0.answer)) }
             .filter { !$0.0.isEmpty && !$0.1.isEmpty }
         let encoded = tokenized.map { (question: model.vocabulary.encode($0.0), answer: model.vocabulary.encode($0.1)) }
         let e = Evaluator.evaluate(model: model.network, vocabulary: model.vocabulary, pairs: encoded,

@@ -18,9 +18,18 @@ struct LossCurves {
     var smoothingWindow: Int
     var validationLoss: [ChartPoint]
     var learningRate: [ChartPoint]
+    /// The greedy exact match on the training questions after each epoch (logs from before it have none).
+    var exactMatch: [ChartPoint]
     var summary: String
     /// What x counts: "step", or "epoch" for a log with no step column (Keras' `CSVLogger`).
     var xLabel: String
+
+    /// The lower panel's series: the exact match when any run logged it (it says what the model
+    /// learned; the learning rate only follows its schedule), else the learning rate.
+    static func lowerPanel(of runs: [LossCurves]) -> (title: String, series: [[ChartPoint]]) {
+        runs.contains { !$0.exactMatch.isEmpty }
+            ? ("exact match", runs.map(\.exactMatch)) : ("learning rate", runs.map(\.learningRate))
+    }
 
     /// The lowest validation loss (thinning keeps every run of points' lowest).
     var bestValidationLoss: Double? { validationLoss.map(\.y).min() }
@@ -45,6 +54,7 @@ struct LossCurves {
         smoothedLoss = Self.thinned(Self.centredMovingAverage(loss, window: smoothingWindow), to: maxPoints)
         validationLoss = Self.thinned(points(\.validationLoss), to: maxPoints)
         learningRate = Self.thinned(points(\.learningRate), to: maxPoints)
+        exactMatch = Self.thinned(points(\.exactMatch), to: maxPoints)
         summary = Self.summary(of: rows)
     }
 
@@ -101,6 +111,9 @@ struct LossCurves {
             var text = "best validation loss " + String(format: "%.3f", best.validationLoss!)
             if let accuracy = best.validationAccuracy, accuracy.isFinite { text += String(format: " (accuracy %.1f%%)", accuracy * 100) }
             parts.append(text + (best.epoch.map { " at epoch \($0)" } ?? ""))
+        }
+        if let measured = rows.last(where: { $0.exactMatch?.isFinite == true }) {
+            parts.append(String(format: "exact match %.1f%%", 100 * measured.exactMatch!) + " at epoch \(measured.epoch ?? 0)")
         }
         return parts.joined(separator: " · ")
     }

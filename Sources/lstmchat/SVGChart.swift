@@ -27,13 +27,14 @@ struct SVGChart {
     }
 
     func render() -> String {
-        let allPoints = runs.flatMap { $0.loss + $0.validationLoss + $0.learningRate }
+        let lower = LossCurves.lowerPanel(of: runs)
+        let allPoints = runs.flatMap { $0.loss + $0.validationLoss } + lower.series.flatMap { $0 }
         let steps = ChartAxis(covering: allPoints.map(\.x), fromZero: true, tickCount: 8, minimumSpacing: 1, margin: 0, roundedOut: false)
         let lossValues = runs.flatMap { $0.loss + $0.smoothedLoss + $0.validationLoss }.map(\.y)
         let loss = Panel(top: Self.lossTop, bottom: Self.lossBottom,
                          x: steps, y: ChartAxis(covering: lossValues, tickCount: 6))
         let rate = Panel(top: Self.rateTop, bottom: Self.rateBottom,
-                         x: steps, y: ChartAxis(covering: runs.flatMap(\.learningRate).map(\.y), fromZero: true, tickCount: 3))
+                         x: steps, y: ChartAxis(covering: lower.series.flatMap { $0 }.map(\.y), fromZero: true, tickCount: 3))
 
         var svg = """
         <?xml version="1.0" encoding="UTF-8"?>
@@ -50,7 +51,7 @@ struct SVGChart {
         svg += text(subtitle, x: Self.plotLeft, y: 56, size: 13, extra: "fill=\"#666\"")
 
         svg += frame(loss, yTitle: "loss")
-        svg += frame(rate, yTitle: "learning rate")
+        svg += frame(rate, yTitle: lower.title)
         svg += text(LossCurves.xLabel(of: runs), x: (Self.plotLeft + Self.plotRight) / 2, y: Self.rateBottom + 52, size: 14,
                     extra: "text-anchor=\"middle\" fill=\"#333\"")
 
@@ -70,8 +71,8 @@ struct SVGChart {
             }
         }
         svg += "</g>\n" + lines
-        for (index, run) in runs.enumerated() {
-            svg += polyline(run.learningRate, in: rate, colour: colour(index), width: 1.75)
+        for (index, series) in lower.series.enumerated() {
+            svg += polyline(series, in: rate, colour: colour(index), width: 1.75)
         }
         svg += "</g>\n"
         svg += legend()

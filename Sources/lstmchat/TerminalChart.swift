@@ -69,10 +69,11 @@ struct TerminalChart {
     static let ansiColours = [94, 93, 92, 91, 95, 96]
 
     func render() -> String {
-        let allPoints = runs.flatMap { $0.smoothedLoss + $0.validationLoss + $0.learningRate }
+        let lower = LossCurves.lowerPanel(of: runs)
+        let allPoints = runs.flatMap { $0.smoothedLoss + $0.validationLoss } + lower.series.flatMap { $0 }
         let steps = ChartAxis(covering: allPoints.map(\.x), fromZero: true, tickCount: 5, minimumSpacing: 1, margin: 0, roundedOut: false)
         let loss = ChartAxis(covering: runs.flatMap { $0.smoothedLoss + $0.validationLoss }.map(\.y), tickCount: 5)
-        let rate = ChartAxis(covering: runs.flatMap(\.learningRate).map(\.y), fromZero: true, tickCount: 2)
+        let rate = ChartAxis(covering: lower.series.flatMap { $0 }.map(\.y), fromZero: true, tickCount: 2)
         let labelWidth = (loss.ticks.map(loss.label) + rate.ticks.map(rate.label)).map(\.count).max() ?? 1
         // Room for the labels, " ┤", and at least a few cells of chart.
         let columns = max(8, width - labelWidth - 2)
@@ -91,10 +92,10 @@ struct TerminalChart {
         lines += legend()
 
         var rateCanvas = BrailleCanvas(columns: columns, rows: rateRows)
-        for (index, run) in runs.enumerated() {
-            draw(run.learningRate, on: &rateCanvas, x: steps, y: rate, colour: lineColour(index))
+        for (index, series) in lower.series.enumerated() {
+            draw(series, on: &rateCanvas, x: steps, y: rate, colour: lineColour(index))
         }
-        lines.append(Self.fit("learning rate", width))
+        lines.append(Self.fit(lower.title, width))
         lines += panel(rateCanvas, y: rate, labelWidth: labelWidth)
         lines += xAxis(steps, columns: columns, labelWidth: labelWidth)
         return lines.joined(separator: "\n") + "\n"

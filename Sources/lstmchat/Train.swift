@@ -59,6 +59,12 @@ struct Train: ParsableCommand {
         """, valueName: "file"))
     var keywords: String?
 
+    @Option(help: ArgumentHelp("Stop once the greedy exact match on the training questions reaches this share (0 to 1), measured after every epoch; the model is saved.", valueName: "share"))
+    var untilAccuracy: Float?
+
+    @Option(help: ArgumentHelp("Distinct training questions whose greedy answers are checked after every epoch; 0 checks all.", valueName: "n"))
+    var exactMatchSample = 500
+
     @Option(help: "Threads for BLAS and for lstmchat's own loops (default: one per CPU).")
     var threads: Int?
 
@@ -72,6 +78,8 @@ struct Train: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let task, ModelTask(rawValue: task) == nil { throw ValidationError("--task must be seq2seq, lm or classify") }
         if let seqLength, seqLength < 1 { throw ValidationError("--seq-length must be at least 1") }
+        if let untilAccuracy, !(untilAccuracy > 0 && untilAccuracy <= 1) { throw ValidationError("--until-accuracy must be in (0, 1]") }
+        if exactMatchSample < 0 { throw ValidationError("--exact-match-sample must be 0 or more") }
         try model.validate()
         try solver.validate()
     }
@@ -118,7 +126,7 @@ struct Train: ParsableCommand {
         let pairs = try newRunPairs ?? recipe.source.read()
         let (trainPairs, validationPairs) = splitForValidation(pairs, fraction: recipe.validationFraction, seed: recipe.settings.seed)
         let tokenizer = resumed?.tokenizer ?? Tokenizer(kind: recipe.tokenizer)
-        let tokenized = { (pairs: [QAPair]) in pairs.map { (tokenizer.tokenize($0.question), tokenizer.tokenize($0.answer)) } }
+        let tokenized = { (pairs: [QAPair]) in pairs.map { (tokenizer.tokenizeQuestion($0.question), tokenizer.tokenize($0.answer)) } }
         let trainTokens = tokenized(trainPairs), validationTokens = tokenized(validationPairs)
         let vocabulary = resumed?.vocabulary
             ?? Vocabulary(counting: trainTokens.flatMap { [$0.0, $0.1] }, minCount: recipe.minCount, maxSize: recipe.maxVocab)
@@ -136,6 +144,9 @@ struct Train: ParsableCommand {
         let validationAnswers = kept.map { Array($0.1.prefix(recipe.maxLength)) }
         let fingerprint = Self.fingerprint(pairs)
         calibration?.corpus = trainPairs
+        // What the model answers of its own questions, after every epoch.
+        let probe = ExactMatchProbe(pairs: batcher.pairs, limit: exactMatchSample, maxLength: recipe.maxLength)
+        var shownAnswers: [String] = []
 
         let trainer: Trainer
         if let resumed {
@@ -170,23 +181,50 @@ struct Train: ParsableCommand {
                                            answerTokens: validationAnswers, maxAnswerLength: recipe.maxLength)
                 return TrainingRun.Validation(loss: e.loss, accuracy: e.accuracy)
             },
+            measure: {
+                let result = probe.measure(trainer.model)
+                shownAnswers = result.samples.map { sample in
+                    let text = { (ids: [Int32]) in tokenizer.detokenize(ids.map { vocabulary.tokens[Int($0)] }) }
+                    return "  \(text(sample.question)) → \(text(sample.answer))"
+                }
+                return result.exactMatch
+            },
             log: { try logWriter.append($0) },
             save: { isBest in try directory.save(trainer: trainer, vocabulary: vocabulary, tokenizer: tokenizer, run: runInfo, isBest: isBest) })
 
         Interrupt.install()
         let epochs = trainer.settings.epochs
         let outcome = try trainingRun.run(
+            targetExactMatch: untilAccuracy,
             shouldStop: { Interrupt.requested },
             onStep: { r in
                 progressBar.update(epoch: r.epoch, epochs: epochs, step: r.stepInEpoch, steps: r.stepsInEpoch,
                                    loss: r.result.loss, tokensPerSecond: r.tokensPerSecond, remainingSeconds: r.remainingSeconds)
             },
-            onEpoch: { epoch, v in
-                let figures = v.map { String(format: "validation loss %.3f, perplexity %.1f, accuracy %.1f%%", $0.loss, $0.perplexity, 100 * $0.accuracy) }
-                progressBar.message("epoch \(epoch)/\(epochs) done" + (figures.map { ": " + $0 } ?? ""))
+            onEpoch: { epoch, v, exactMatch in
+                var figures: [String] = []
+                if let exactMatch {
+                    figures.append(String(format: "exact match %.1f%% of %d training questions", 100 * exactMatch, probe.questions.count))
+                }
+                if let v {
+                    figures.append(String(format: "validation loss %.3f, perplexity %.1f, accuracy %.1f%%", v.loss, v.perplexity, 100 * v.accuracy))
+                }
+                progressBar.message("epoch \(epoch)/\(epochs) done" + (figures.isEmpty ? "" : ": " + figures.joined(separator: "; ")))
+                for line in shownAnswers { progressBar.message(line) }
             })
         switch outcome {
         case .finished:
+            if let untilAccuracy {
+                progressBar.message(String(format: "did not reach %.1f%% exact match in %d epochs", 100 * untilAccuracy, epochs))
+            }
+            try storeConfidenceThreshold(calibration, directory: directory,
+                                         model: ChatModel(network: trainer.model, vocabulary: vocabulary, tokenizer: tokenizer,
+                                                          trainingSteps: nil, path: directory.model.path),
+                                         maxLength: recipe.maxLength, progressBar: &progressBar)
+            progressBar.message("saved \(directory.model.path); chat with it: lstmchat chat --checkpoint \(directory.url.path)")
+        case let .reachedTarget(epoch, exactMatch):
+            progressBar.message(String(format: "reached %.1f%% exact match (asked: %.1f%%) after epoch %d, %.1f s of training",
+                                       100 * exactMatch, 100 * untilAccuracy!, epoch, trainer.progress.elapsedSeconds))
             try storeConfidenceThreshold(calibration, directory: directory,
                                          model: ChatModel(network: trainer.model, vocabulary: vocabulary, tokenizer: tokenizer,
                                                           trainingSteps: nil, path: directory.model.path),
@@ -257,7 +295,7 @@ struct Train: ParsableCommand {
 struct ModelOptions: ParsableArguments {
     @Option(help: "Word vector size (default: 128).") var embed: Int?
     @Option(help: "LSTM hidden size (default: 256).") var hidden: Int?
-    @Option(help: "LSTM layers in the encoder and in the decoder (default: 2).") var layers: Int?
+    @Option(help: "LSTM layers in the encoder and in the decoder (default: 1).") var layers: Int?
     @Flag(help: "Luong attention: the decoder looks back at the question's words at every step (default: off).")
     var attention = false
     @Option(help: "Tokenizer: word or char (default: word).") var tokenizer: String?
@@ -275,13 +313,13 @@ struct ModelOptions: ParsableArguments {
 
 struct SolverOptions: ParsableArguments {
     @Option(help: "Passes over the training data (default: 40).") var epochs: Int?
-    @Option(help: "Adam learning rate (default: 0.005).") var lr: Float?
-    @Option(help: "Learning-rate factor applied after every epoch (default: 0.97).") var lrDecay: Float?
+    @Option(help: "Adam learning rate (default: 0.01).") var lr: Float?
+    @Option(help: "Learning-rate factor applied after every epoch (default: 0.9).") var lrDecay: Float?
     @Option(help: "Clip the global gradient norm to this; 0 turns it off (default: 5).") var clip: Float?
-    @Option(help: "Dropout between layers and before the output layer (default: 0.1).") var dropout: Float?
+    @Option(help: "Dropout between layers and before the output layer (default: 0).") var dropout: Float?
     @Option(help: "Pairs per batch (default: 32).") var batchSize: Int?
     @Option(help: "Longest question or answer in tokens; longer ones are cut (default: 60).") var maxLength: Int?
-    @Option(help: "Share of pairs held out for validation (default: 0.1).") var valFraction: Double?
+    @Option(help: "Share of pairs held out for validation (default: 0: a chatbot learns all its pairs).") var valFraction: Double?
     @Option(help: "Random seed: the same seed, data and flags give the same model (default: 1).") var seed: UInt64?
 
     func validate() throws {
@@ -312,13 +350,17 @@ struct TrainingRecipe: Codable {
         tokenizer = model.tokenizer.flatMap(Tokenizer.Kind.init(rawValue:)) ?? .word
         embed = model.embed ?? 128
         hidden = model.hidden ?? 256
-        layers = model.layers ?? 2
+        // The defaults: the recipe that learned the bundled corpus fastest (README, "Choosing the defaults").
+        layers = model.layers ?? 1
         attention = model.attention
         minCount = model.minCount ?? 1
         maxVocab = model.maxVocab ?? 20_000
         maxLength = solver.maxLength ?? 60
-        validationFraction = solver.valFraction ?? 0.1
+        validationFraction = solver.valFraction ?? 0
         settings = TrainingSettings()
+        settings.learningRate = 0.01
+        settings.lrDecay = 0.9
+        settings.dropout = 0
         if let v = solver.epochs { settings.epochs = v }
         if let v = solver.lr { settings.learningRate = v }
         if let v = solver.lrDecay { settings.lrDecay = v }

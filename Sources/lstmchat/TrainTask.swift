@@ -110,10 +110,10 @@ struct TaskRunner<Model: TrainableModel> {
                 bar.update(epoch: r.epoch, epochs: epochs, step: r.stepInEpoch, steps: r.stepsInEpoch,
                            loss: r.result.loss, tokensPerSecond: r.tokensPerSecond, remainingSeconds: r.remainingSeconds)
             },
-            onEpoch: { epoch, v in bar.message("epoch \(epoch)/\(epochs) done" + (v.map { ": " + describe($0) } ?? "")) })
+            onEpoch: { epoch, v, _ in bar.message("epoch \(epoch)/\(epochs) done" + (v.map { ": " + describe($0) } ?? "")) })
         progressBar = bar
         switch outcome {
-        case .finished:
+        case .finished, .reachedTarget:  // task runs measure no exact match, so never reach a target
             progressBar.message("saved \(directory.model.path)")
         case .interrupted:
             FileHandle.standardError.write(Data("saved at step \(trainer.progress.step); continue with: lstmchat train --resume \(directory.url.path)\n".utf8))

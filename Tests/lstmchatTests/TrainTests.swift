@@ -28,7 +28,7 @@ import Testing
     static func figures(_ log: URL) throws -> [String] {
         try String(contentsOf: log, encoding: .utf8).split(separator: "\n").map { line in
             let columns = line.split(separator: ",", omittingEmptySubsequences: false)
-            return (columns[0..<5] + columns[6..<8]).joined(separator: ",")
+            return (columns[0..<5] + columns[6..<8] + columns[9...]).joined(separator: ",")
         }
     }
 

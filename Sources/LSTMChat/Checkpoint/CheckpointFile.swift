@@ -11,17 +11,22 @@ import Foundation
 ///   vocabulary  JSON array of the tokens, index = id (`<pad>`, `<unk>`, `<bos>`, `<eos>` first)
 ///   tokenizer   "word" or "char"
 ///   labels      classifiers only: JSON array of the labels, index = class id
+///   questions   "final-punctuation-dropped" when questions were tokenized by
+///               `Tokenizer.tokenizeQuestion` with normalization (absent in older models)
 ///   training    JSON of what trained it (steps, epochs, flags): informative only
 ///   confidence  optional: {"measure", "threshold"} as JSON, the confidence below which `chat`
 ///               and `ask` give a fallback answer (files without it answer everything)
 public struct CheckpointFile {
     public static let format = ModelTask.seq2seq.format
+    static let normalizedQuestions = "final-punctuation-dropped"
 
     public var task: ModelTask
     public var config: ModelConfig
     public var parameters: Parameters
     public var vocabulary: [String]
     public var tokenizer: String
+    /// Whether the model was trained on questions without their final punctuation (and so must be asked so).
+    public var normalizesQuestions: Bool
     /// Free-form facts about training (`steps`, `epoch`, flags), JSON in the file.
     public var training: [String: String]
     /// The default confidence threshold chosen for this model, if one was.
@@ -29,7 +34,8 @@ public struct CheckpointFile {
     /// The classifier's labels, in class-id order (empty for the other tasks).
     public var labels: [String]
 
-    public init(config: ModelConfig, parameters: Parameters, vocabulary: [String], tokenizer: String, training: [String: String] = [:],
+    public init(config: ModelConfig, parameters: Parameters, vocabulary: [String], tokenizer: String,
+                normalizesQuestions: Bool = false, training: [String: String] = [:],
                 confidence: ConfidenceThreshold? = nil, task: ModelTask = .seq2seq, labels: [String] = []) {
         self.task = task
         self.labels = labels
@@ -37,6 +43,7 @@ public struct CheckpointFile {
         self.parameters = parameters
         self.vocabulary = vocabulary
         self.tokenizer = tokenizer
+        self.normalizesQuestions = normalizesQuestions
         self.training = training
         self.confidence = confidence
     }
@@ -61,6 +68,7 @@ public struct CheckpointFile {
         ]
         if let confidence { metadata["confidence"] = jsonString(confidence) }
         if task == .classifier { metadata["labels"] = jsonString(labels) }
+        if normalizesQuestions { metadata["questions"] = Self.normalizedQuestions }
         try SafetensorsFile.write(tensors, metadata: metadata, to: url)
     }
 
@@ -96,6 +104,12 @@ public struct CheckpointFile {
             throw fail("vocabulary has \(vocabulary.count) tokens but the model has \(config.vocabSize)")
         }
         let tokenizer = try field("tokenizer")
+        let normalizesQuestions: Bool
+        switch metadata["questions"] {
+        case nil: normalizesQuestions = false
+        case normalizedQuestions?: normalizesQuestions = true
+        case let other?: throw fail("unknown question normalization \"\(other)\" (expected \"\(normalizedQuestions)\")")
+        }
         let training = metadata["training"].flatMap { jsonValue([String: String].self, $0) } ?? [:]
         var confidence: ConfidenceThreshold?
         if let text = metadata["confidence"] {
@@ -125,7 +139,8 @@ public struct CheckpointFile {
             let destination = parameters.value(e.name)
             for i in 0..<e.count { destination[i] = t.values[i] }
         }
-        return CheckpointFile(config: config, parameters: parameters, vocabulary: vocabulary, tokenizer: tokenizer, training: training,
+        return CheckpointFile(config: config, parameters: parameters, vocabulary: vocabulary, tokenizer: tokenizer,
+                              normalizesQuestions: normalizesQuestions, training: training,
                               confidence: confidence, task: task, labels: labels)
     }
 }

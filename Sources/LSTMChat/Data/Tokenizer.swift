@@ -7,15 +7,37 @@
 ///
 /// Text is normalized on the way: `detokenize(tokenize(s))` is `s` lowercased, with whitespace
 /// collapsed and spaces around punctuation put in their usual places.
+///
+/// Questions go through `tokenizeQuestion`, which also drops the marks that end them (`?`, `.`,
+/// `!`, in any number): people type "what is ai", "What is AI?" and "what is AI ." for one
+/// question, and a model should not answer them differently. Training and asking both use it;
+/// models trained before it (their checkpoints do not say `normalizesQuestions`) are asked their
+/// questions as typed, as they were trained.
 public struct Tokenizer: Equatable, Codable, Sendable {
     public enum Kind: String, Codable, CaseIterable, Sendable {
         case word, char
     }
 
     public let kind: Kind
+    /// Whether `tokenizeQuestion` drops a question's final punctuation.
+    public let normalizesQuestions: Bool
 
-    public init(kind: Kind) {
+    public init(kind: Kind, normalizesQuestions: Bool = true) {
         self.kind = kind
+        self.normalizesQuestions = normalizesQuestions
+    }
+
+    /// The marks that may end a question without changing it.
+    static let finalPunctuation: Set<String> = ["?", ".", "!", " "]
+
+    /// A question's tokens: `tokenize`, then (when `normalizesQuestions`) without the `?`, `.`
+    /// and `!` it ends with, unless they are all it holds.
+    public func tokenizeQuestion(_ text: String) -> [String] {
+        var tokens = tokenize(text)
+        guard normalizesQuestions else { return tokens }
+        let end = tokens.lastIndex { !Self.finalPunctuation.contains($0) }
+        if let end { tokens.removeSubrange((end + 1)...) }
+        return tokens
     }
 
     public func tokenize(_ text: String) -> [String] {

@@ -49,7 +49,8 @@ public struct CheckpointDirectory {
     /// Saves the run: its state, then the model (and the best model when `isBest`).
     public func save(trainer: Trainer, vocabulary: Vocabulary, tokenizer: Tokenizer, run: [String: String], isBest: Bool) throws {
         let checkpoint = CheckpointFile(config: trainer.model.config, parameters: trainer.model.parameters,
-                                        vocabulary: vocabulary.tokens, tokenizer: tokenizer.kind.rawValue)
+                                        vocabulary: vocabulary.tokens, tokenizer: tokenizer.kind.rawValue,
+                                        normalizesQuestions: tokenizer.normalizesQuestions)
         try save(trainer: trainer, checkpoint: checkpoint, run: run, isBest: isBest)
     }
 
@@ -115,6 +116,6 @@ extension CheckpointFile {
         guard let kind = Tokenizer.Kind(rawValue: tokenizer) else {
             throw CheckpointError(file, "unknown tokenizer \(tokenizer)")
         }
-        return (vocabulary, Tokenizer(kind: kind))
+        return (vocabulary, Tokenizer(kind: kind, normalizesQuestions: normalizesQuestions))
     }
 }

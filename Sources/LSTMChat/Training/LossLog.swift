@@ -2,8 +2,8 @@ import Foundation
 
 /// One line of the loss log: the state of training after one optimizer step.
 ///
-/// The trainer sets every field but the validation ones, which it sets only on the row that
-/// ends an epoch. Logs from elsewhere (Keras' `CSVLogger`, a hand-cut log) may lack any field
+/// The trainer sets every field but the validation ones and the exact match, which it sets only
+/// on the row that ends an epoch. Logs from elsewhere (Keras' `CSVLogger`, a hand-cut log) may lack any field
 /// but the loss and one of step and epoch: those are nil.
 public struct LossLogRow: Equatable, Sendable {
     public var step: Int?
@@ -16,9 +16,11 @@ public struct LossLogRow: Equatable, Sendable {
     public var validationAccuracy: Float?
     /// Seconds since training began (across resumes), written with millisecond precision.
     public var elapsedSeconds: Double?
+    /// Greedy exact match on the training questions (`ExactMatchProbe`) after the epoch.
+    public var exactMatch: Float?
 
     public init(step: Int?, epoch: Int?, loss: Float, learningRate: Float?, gradientNorm: Float?, tokensPerSecond: Float?,
-                validationLoss: Float? = nil, validationAccuracy: Float? = nil, elapsedSeconds: Double?) {
+                validationLoss: Float? = nil, validationAccuracy: Float? = nil, elapsedSeconds: Double?, exactMatch: Float? = nil) {
         self.step = step
         self.epoch = epoch
         self.loss = loss
@@ -28,6 +30,7 @@ public struct LossLogRow: Equatable, Sendable {
         self.validationLoss = validationLoss
         self.validationAccuracy = validationAccuracy
         self.elapsedSeconds = elapsedSeconds
+        self.exactMatch = exactMatch
     }
 }
 
@@ -57,7 +60,9 @@ public struct LossLogError: Error, Equatable, CustomStringConvertible {
 ///     …
 ///     250,1,4.0125,0.001,1.02,11210.9,4.1803,0.2311,103.998
 public enum LossLog {
-    public static let header = "step,epoch,loss,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,elapsed_s"
+    public static let header = "step,epoch,loss,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,elapsed_s,exact_match"
+    /// The header of logs written before `exact_match`: still read, and a resumed run's writer adds the column.
+    public static let previousHeader = "step,epoch,loss,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,elapsed_s"
 
     /// Reads every row of a loss log at `url`: the trainer's, or any CSV whose header names a
     /// `loss` column and a `step` or `epoch` column, in any order, with any of the trainer's other
@@ -82,7 +87,7 @@ public enum LossLog {
         return [
             row.step.map { "\($0)" } ?? "", row.epoch.map { "\($0)" } ?? "", number(row.loss), number(row.learningRate),
             number(row.gradientNorm), number(row.tokensPerSecond), number(row.validationLoss), number(row.validationAccuracy),
-            row.elapsedSeconds.map { String(format: "%.3f", $0) } ?? "",
+            row.elapsedSeconds.map { String(format: "%.3f", $0) } ?? "", number(row.exactMatch),
         ].joined(separator: ",")
     }
 
@@ -111,7 +116,7 @@ public enum LossLog {
     }
 
     static func checkHeader(_ line: Substring, file: String) throws {
-        guard line == header else {
+        guard line == header || line == previousHeader else {
             throw LossLogError(file: file, line: 1, "expected the header \(header), found \(quoted(line))")
         }
     }
@@ -121,7 +126,7 @@ public enum LossLog {
         let names: [String]
         let step: Int?, epoch: Int?, loss: Int
         let learningRate: Int?, gradientNorm: Int?, tokensPerSecond: Int?
-        let validationLoss: Int?, validationAccuracy: Int?, elapsedSeconds: Int?
+        let validationLoss: Int?, validationAccuracy: Int?, elapsedSeconds: Int?, exactMatch: Int?
 
         init(header: Substring, file: String) throws {
             let names = header.split(separator: ",", omittingEmptySubsequences: false).map {
@@ -138,6 +143,7 @@ public enum LossLog {
             learningRate = column("lr", "learning_rate"); gradientNorm = column("grad_norm")
             tokensPerSecond = column("tokens_per_s"); validationLoss = column("val_loss")
             validationAccuracy = column("val_accuracy"); elapsedSeconds = column("elapsed_s")
+            exactMatch = column("exact_match")
         }
 
         func parseRow(_ text: Substring, file: String, line: Int) throws -> LossLogRow {
@@ -167,7 +173,7 @@ public enum LossLog {
                               learningRate: try number(learningRate), gradientNorm: try number(gradientNorm),
                               tokensPerSecond: try number(tokensPerSecond), validationLoss: try number(validationLoss),
                               validationAccuracy: try number(validationAccuracy),
-                              elapsedSeconds: try number(elapsedSeconds, as: Double.self))
+                              elapsedSeconds: try number(elapsedSeconds, as: Double.self), exactMatch: try number(exactMatch))
         }
     }
 
@@ -216,7 +222,12 @@ public final class LossLogWriter {
                         Int(line.prefix { $0 != "," }).map { $0 <= lastStep } ?? false
                     }
                 }
-                if kept.count != lines.count || isTorn {
+                let isPrevious = lines[0] == LossLog.previousHeader
+                if isPrevious {
+                    // A log from before the exact_match column: the column is added, empty, to its rows.
+                    kept = [Substring(LossLog.header)] + kept.dropFirst().map { $0 + "," }
+                }
+                if kept.count != lines.count || isTorn || isPrevious {
                     // Written beside the log and renamed over it, so a crash now loses nothing.
                     try Data(kept.map { $0 + "\n" }.joined().utf8).write(to: url, options: .atomic)
                 }

@@ -14,6 +14,7 @@ public final class ModelTrainingRun<Model: TrainableModel> {
     public let trainer: ModelTrainer<Model>
     private let batches: (_ epoch: Int) -> [Model.Batch]
     private let validate: () -> Validation?
+    private let measure: () -> Float?
     private let log: (LossLogRow) throws -> Void
     private let save: (_ isBest: Bool) throws -> Void
 
@@ -34,25 +35,34 @@ public final class ModelTrainingRun<Model: TrainableModel> {
         public var remainingSeconds: Double
     }
 
-    public enum Outcome: Equatable, Sendable { case finished, interrupted }
+    public enum Outcome: Equatable, Sendable {
+        case finished, interrupted
+        /// The training exact match reached the target asked for, after `epoch` epochs.
+        case reachedTarget(epoch: Int, exactMatch: Float)
+    }
 
     /// - batches: the batches of an epoch, the same every time it is asked for the same epoch.
     /// - validate: validation loss and greedy accuracy, or nil when there is no validation set.
+    /// - measure: the exact match on the training questions (`ExactMatchProbe`), or nil.
     /// - log: appends a row to the loss log.
     /// - save: writes the checkpoint (model and training state; also the best model if asked).
     public init(trainer: ModelTrainer<Model>, batches: @escaping (Int) -> [Model.Batch], validate: @escaping () -> Validation?,
+                measure: @escaping () -> Float? = { nil },
                 log: @escaping (LossLogRow) throws -> Void, save: @escaping (Bool) throws -> Void) {
         self.trainer = trainer
         self.batches = batches
         self.validate = validate
+        self.measure = measure
         self.log = log
         self.save = save
     }
 
-    /// Trains until the last epoch ends or `shouldStop` says so (checked between steps);
-    /// either way the checkpoint is saved before returning. A diverged step throws, leaving the
-    /// last checkpoint as it was.
-    public func run(shouldStop: () -> Bool, onStep: (StepReport) -> Void, onEpoch: (Int, Validation?) -> Void) throws -> Outcome {
+    /// Trains until the last epoch ends, the training exact match reaches `targetExactMatch`
+    /// (measured after each epoch), or `shouldStop` says so (checked between steps); either way
+    /// the checkpoint is saved before returning. A diverged step throws, leaving the last
+    /// checkpoint as it was. Measuring draws no random numbers, so it changes no later step.
+    public func run(targetExactMatch: Float? = nil, shouldStop: () -> Bool, onStep: (StepReport) -> Void,
+                    onEpoch: (Int, Validation?, Float?) -> Void) throws -> Outcome {
         let settings = trainer.settings
         var start = Date()
         var elapsedBefore = trainer.progress.elapsedSeconds
@@ -87,9 +97,11 @@ public final class ModelTrainingRun<Model: TrainableModel> {
             }
 
             let validation = validate()
+            let exactMatch = measure()
             if var row = lastRow {
                 row.validationLoss = validation?.loss
                 row.validationAccuracy = validation?.accuracy
+                row.exactMatch = exactMatch
                 row.elapsedSeconds = elapsed()
                 try log(row)
             }
@@ -103,7 +115,10 @@ public final class ModelTrainingRun<Model: TrainableModel> {
             try save(isBest)
             start = Date()
             elapsedBefore = trainer.progress.elapsedSeconds
-            onEpoch(trainer.progress.epoch, validation)
+            onEpoch(trainer.progress.epoch, validation, exactMatch)
+            if let targetExactMatch, let exactMatch, exactMatch >= targetExactMatch {
+                return .reachedTarget(epoch: trainer.progress.epoch, exactMatch: exactMatch)
+            }
         }
         return .finished
     }

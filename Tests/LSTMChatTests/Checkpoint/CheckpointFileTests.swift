@@ -121,6 +121,18 @@ import Testing
         let other = ModelConfig(vocabSize: 8, embedSize: 3, hiddenSize: 4, layers: 1).seq2seqLayout
         #expect(throws: CheckpointError.self) { try TrainingStateFile.read(url, layout: other) }
     }
+
+    @Test(arguments: [false, true])
+    func questionNormalizationIsRecordedAndAbsentInOlderModels(normalizes: Bool) throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("model.safetensors")
+        var checkpoint = smallCheckpoint()
+        checkpoint.normalizesQuestions = normalizes
+        try checkpoint.write(to: url)
+        #expect(try CheckpointFile.read(url).normalizesQuestions == normalizes)
+        let (_, metadata) = try SafetensorsFile.read(url)
+        #expect(metadata["questions"] == (normalizes ? "final-punctuation-dropped" : nil))
+    }
 }
 
 @Suite struct CheckpointConfidenceTests {

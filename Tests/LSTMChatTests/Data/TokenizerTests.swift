@@ -72,4 +72,20 @@ import Testing
     func normalizeAnswerIgnoresCaseAndSpacing(text: String, expected: String) {
         #expect(normalizeAnswer(text) == expected)
     }
+
+    /// However a question is typed (case, spacing, final `?`, `.`, `!` or none), it is one question.
+    @Test(arguments: ["what is ai", "What is AI?", "what is AI .", "  WHAT  is ai!", "what is ai ?!", "What is AI..."])
+    func questionsLoseCaseSpacingAndFinalPunctuation(text: String) {
+        #expect(Tokenizer(kind: .word).tokenizeQuestion(text) == ["what", "is", "ai"])
+        #expect(Tokenizer(kind: .char).tokenizeQuestion(text) == Array("what is ai").map(String.init))
+    }
+
+    @Test func questionPunctuationElsewhereStaysAndAloneIsKept() {
+        let words = Tokenizer(kind: .word)
+        #expect(words.tokenizeQuestion("Hello, how are you?") == ["hello", ",", "how", "are", "you"])
+        #expect(words.tokenizeQuestion("?") == ["?"])
+        #expect(words.tokenizeQuestion("") == [])
+        // Models trained before normalization are asked as they were trained.
+        #expect(Tokenizer(kind: .word, normalizesQuestions: false).tokenizeQuestion("What is AI?") == ["what", "is", "ai", "?"])
+    }
 }

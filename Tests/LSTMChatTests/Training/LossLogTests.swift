@@ -8,20 +8,36 @@ import Testing
         LossLogRow(step: step, epoch: epoch, loss: 9.2103405 / Float(step), learningRate: 0.001 * 0.97,
                    gradientNorm: 1.0 / 3.0, tokensPerSecond: 10523.4,
                    validationLoss: validated ? 4.1803 : nil, validationAccuracy: validated ? 0.23114 : nil,
-                   elapsedSeconds: 0.4123 * Double(step))
+                   elapsedSeconds: 0.4123 * Double(step), exactMatch: validated ? 0.8125 : nil)
     }
 
-    static let header = LossLog.header + "\n"
+    /// Most cases are written in the previous (nine-column) format, which is still read.
+    static let header = LossLog.previousHeader + "\n"
     static let goodLine = "1,1,9.21,0.001,4.31,10523.4,,,0.412"
 
-    @Test func headerNamesTheNineColumns() {
-        #expect(LossLog.header == "step,epoch,loss,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,elapsed_s")
+    @Test func headerNamesTheTenColumnsAndThePreviousTheFirstNine() {
+        #expect(LossLog.header == "step,epoch,loss,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,elapsed_s,exact_match")
+        #expect(LossLog.previousHeader + ",exact_match" == LossLog.header)
     }
 
     @Test func formatLeavesValidationEmptyAndRoundsElapsedToMilliseconds() {
         #expect(LossLog.format(LossLogRow(step: 3, epoch: 1, loss: 2.5, learningRate: 1e-05, gradientNorm: 0.75,
                                           tokensPerSecond: 1200, elapsedSeconds: 12.34567))
-                == "3,1,2.5,1e-05,0.75,1200.0,,,12.346")
+                == "3,1,2.5,1e-05,0.75,1200.0,,,12.346,")
+        #expect(LossLog.format(LossLogRow(step: 3, epoch: 1, loss: 2.5, learningRate: 1e-05, gradientNorm: 0.75,
+                                          tokensPerSecond: 1200, elapsedSeconds: 1, exactMatch: 0.5))
+                == "3,1,2.5,1e-05,0.75,1200.0,,,1.000,0.5")
+    }
+
+    @Test func aLogWithoutTheExactMatchColumnIsReadAndAResumedWriterAddsIt() throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("run.csv", contents: Self.header + Self.goodLine + "\n2,1,8.7,0.001,4.0,10523.4,3.9,0.25,0.8\n")
+        #expect(try LossLog.read(url).map(\.step) == [1, 2])
+        #expect(try LossLog.read(url).allSatisfy { $0.exactMatch == nil })
+        try LossLogWriter(appendingTo: url, keepingStepsThrough: 2).append(Self.row(3, validated: true))
+        let text = try String(contentsOf: url, encoding: .utf8)
+        #expect(text.hasPrefix(LossLog.header + "\n" + Self.goodLine + ",\n"))
+        #expect(try LossLog.read(url).map(\.exactMatch) == [nil, nil, 0.8125])
     }
 
     @Test func writtenRowsReadBackExactly() throws {
@@ -39,7 +55,7 @@ import Testing
             #expect(got.gradientNorm == wrote.gradientNorm && got.tokensPerSecond == wrote.tokensPerSecond)
             #expect(got.validationLoss == wrote.validationLoss && got.validationAccuracy == wrote.validationAccuracy)
             #expect(abs(got.elapsedSeconds! - wrote.elapsedSeconds!) <= 0.0005)
-            #expect(got.step == wrote.step && got.epoch == wrote.epoch)
+            #expect(got.step == wrote.step && got.epoch == wrote.epoch && got.exactMatch == wrote.exactMatch)
         }
     }
 
@@ -67,7 +83,7 @@ import Testing
         let dir = try TemporaryDirectory()
         let url = try dir.file("run.csv", contents: "")
         try LossLogWriter(appendingTo: url).append(Self.row(1))
-        #expect(try String(contentsOf: url, encoding: .utf8).hasPrefix(Self.header + "1,"))
+        #expect(try String(contentsOf: url, encoding: .utf8).hasPrefix(LossLog.header + "\n1,"))
     }
 
     @Test func resumingDropsTheRowsAfterTheCheckpoint() throws {
@@ -85,7 +101,7 @@ import Testing
         let dir = try TemporaryDirectory()
         let url = try dir.file("run.csv", contents: Self.header + Self.goodLine + "\n")
         _ = try LossLogWriter(appendingTo: url, keepingStepsThrough: 0)
-        #expect(try String(contentsOf: url, encoding: .utf8) == Self.header)
+        #expect(try String(contentsOf: url, encoding: .utf8) == LossLog.header + "\n")
     }
 
     @Test(arguments: [nil, 10])
@@ -113,7 +129,7 @@ import Testing
 
     @Test func readerAcceptsWindowsLineEndsAndNonFiniteValues() throws {
         let dir = try TemporaryDirectory()
-        let url = try dir.file("run.csv", contents: LossLog.header + "\r\n1,1,nan,0.001,inf,10.5,,,0.5\r\n")
+        let url = try dir.file("run.csv", contents: LossLog.header + "\r\n1,1,nan,0.001,inf,10.5,,,0.5,\r\n")
         let rows = try LossLog.read(url)
         #expect(rows.count == 1)
         #expect(rows[0].loss.isNaN && rows[0].gradientNorm == .infinity)

@@ -28,11 +28,15 @@ import Testing
     }
 
     /// Runs `trainer` until it finishes or `stopAfter` steps; returns the logged rows.
-    static func run(_ trainer: Trainer, stopAfter: Int = .max) throws -> (TrainingRun.Outcome, [LossLogRow], saves: Int) {
+    /// The exact match is measured after every epoch, as `train` does.
+    static func run(_ trainer: Trainer, stopAfter: Int = .max, target: Float? = nil) throws -> (TrainingRun.Outcome, [LossLogRow], saves: Int) {
         var rows: [LossLogRow] = [], saves = 0, steps = 0
+        let probe = ExactMatchProbe(pairs: pairs, maxLength: 5)
         let run = TrainingRun(trainer: trainer, batches: batches, validate: { TrainingRun.Validation(loss: 1, accuracy: 0) },
+                              measure: { probe.measure(trainer.model).exactMatch },
                               log: { rows.append($0) }, save: { _ in saves += 1 })
-        let outcome = try run.run(shouldStop: { steps >= stopAfter }, onStep: { _ in steps += 1 }, onEpoch: { _, _ in })
+        let outcome = try run.run(targetExactMatch: target, shouldStop: { steps >= stopAfter }, onStep: { _ in steps += 1 },
+                                  onEpoch: { _, _, _ in })
         return (outcome, rows, saves)
     }
 
@@ -70,6 +74,21 @@ import Testing
         #expect(saves == 3)
         #expect(rows.map { $0.validationLoss != nil } == [false, false, true, false, false, true, false, false, true])
         #expect(abs(rows[3].learningRate! - 0.02 * 0.9) < 1e-7)
+    }
+
+    @Test func everyEpochEndCarriesTheTrainingExactMatch() throws {
+        let (_, rows, _) = try Self.run(Self.newTrainer(epochs: 3))
+        #expect(rows.map { $0.exactMatch != nil } == [false, false, true, false, false, true, false, false, true])
+        #expect(rows.compactMap(\.exactMatch).allSatisfy { (0...1).contains($0) })
+    }
+
+    /// A target already met stops after the first epoch, saved; one never met runs every epoch.
+    @Test func aReachedTargetStopsTheRunAndSaves() throws {
+        let (outcome, rows, saves) = try Self.run(Self.newTrainer(epochs: 3), target: 0)
+        #expect(outcome == .reachedTarget(epoch: 1, exactMatch: rows.last!.exactMatch!))
+        #expect(rows.count == 3 && saves == 1)
+        let (unreached, all, _) = try Self.run(Self.newTrainer(epochs: 3), target: 1.5)
+        #expect(unreached == .finished && all.count == 9)
     }
 
     @Test func aNaNLossStopsBeforeChangingAnyWeight() throws {

@@ -1,0 +1,75 @@
+"""Learning quality beside PyTorch, in the same run (`make bench-quality`).
+
+Trains lstmchat with its default recipe (`lstmchat train CORPUS`, no flags but --until-accuracy
+and the full exact-match sample) and the PyTorch peer (bench/peer_torch_corpus.py) on the same
+corpus, one after the other, each until 95% greedy exact match over its distinct training
+questions (answer tokens equal to any reference answer's, references cut to the same maximum
+length). Prints, for each: epochs and wall seconds to the target, and the share of the reworded
+questions answered.
+
+    python3 bench/quality.py --lstmchat .build/release/lstmchat --python .build/bench-venv/bin/python
+"""
+import argparse, csv, json, os, re, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_lstmchat(binary, corpus, reworded, target, max_epochs, extra):
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        subprocess.run([binary, "train", corpus, "--out", out, "--until-accuracy", str(target), "--exact-match-sample", "0",
+                        "--epochs", str(max_epochs), "--quiet"] + extra, check=True)
+        wall = time.perf_counter() - start
+        rows = [r for r in csv.DictReader(open(os.path.join(out, "loss.csv"))) if r.get("exact_match")]
+        last = rows[-1]
+        score = json.loads(subprocess.run([binary, "eval", "--checkpoint", out, "--keywords", reworded, "--json"],
+                                          check=True, capture_output=True, text=True).stdout)["keywords"]
+        return {"epochs": int(last["epoch"]), "exact_match": float(last["exact_match"]), "train_s": float(last["elapsed_s"]),
+                "wall_s": wall, "answered": score["answered"], "of": score["questions"]}
+
+
+def run_peer(python, corpus, reworded, target, max_epochs, max_length):
+    start = time.perf_counter()
+    out = subprocess.run([python, os.path.join(ROOT, "bench", "peer_torch_corpus.py"), corpus, "--target", str(target),
+                          "--epochs", str(max_epochs), "--maxlen", str(max_length), "--probe", reworded],
+                         check=True, capture_output=True, text=True).stdout
+    wall = time.perf_counter() - start
+    lines = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+    summary = next(l for l in lines if "reached" in l)
+    probe = next(l for l in lines if "probe" in l)
+    return {"epochs": summary["epochs"], "exact_match": summary["exact_match"], "train_s": summary["wall_s"],
+            "wall_s": wall, "answered": probe["answered"], "of": probe["of"]}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--lstmchat", default=os.path.join(ROOT, ".build/release/lstmchat"))
+    p.add_argument("--python", default=sys.executable)
+    p.add_argument("--corpus", default=os.path.join(ROOT, "datasets/chatterbot-english"))
+    p.add_argument("--reworded", default=os.path.join(ROOT, "datasets/chatterbot-english-reworded.tsv"))
+    p.add_argument("--target", type=float, default=0.95)
+    p.add_argument("--max-epochs", type=int, default=60)
+    p.add_argument("--max-length", type=int, default=60, help="lstmchat's default --max-length; the peer's --maxlen")
+    p.add_argument("--repeat", type=int, default=1)
+    p.add_argument("--skip-peer", action="store_true")
+    p.add_argument("lstmchat_flags", nargs="*", help="extra flags for lstmchat train (after --)")
+    a = p.parse_args()
+    results = []
+    for i in range(a.repeat):
+        results.append(("lstmchat", run_lstmchat(a.lstmchat, a.corpus, a.reworded, a.target, a.max_epochs, a.lstmchat_flags)))
+        print(json.dumps({"run": "lstmchat", **results[-1][1]}), flush=True)
+        if not a.skip_peer:
+            results.append(("pytorch", run_peer(a.python, a.corpus, a.reworded, a.target, a.max_epochs, a.max_length)))
+            print(json.dumps({"run": "pytorch", **results[-1][1]}), flush=True)
+    print(f"\n{'run':10} {'epochs':>6} {'exact match':>11} {'train s':>8} {'wall s':>7} {'reworded':>10}")
+    for name, r in results:
+        print(f"{name:10} {r['epochs']:6d} {100 * r['exact_match']:10.1f}% {r['train_s']:8.1f} {r['wall_s']:7.1f} "
+              f"{r['answered']:4d}/{r['of']:<4d}")
+    by = lambda n: [r["wall_s"] for m, r in results if m == n]
+    if by("lstmchat") and by("pytorch"):
+        print(f"\nwall time to {100 * a.target:.0f}% exact match, lstmchat / PyTorch: "
+              f"{sum(by('lstmchat')) / sum(by('pytorch')):.2f}")
+
+
+if __name__ == "__main__":
+    main()
