@@ -7,7 +7,7 @@ import Testing
     static let small = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../datasets/examples/small.tsv").standardized.path
     /// A small model that learns the 40 pairs in a few seconds.
-    static let quick = ["--hidden", "64", "--embed", "32", "--layers", "1", "--batch-size", "8", "--lr", "0.01",
+    static let quick = ["--hidden", "64", "--embed", "32", "--layers", "1", "--batch-size", "8", "--lr", "0.01", "--lr-decay", "0.97",
                         "--dropout", "0", "--quiet"]
 
     @Test func learnsTheSmallCorpusByHeart() throws {
