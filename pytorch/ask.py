@@ -31,10 +31,10 @@ class ChatModel:
         self.network.load_state_dict(tensors, strict=True)
         self.network.to(device).eval()
         self.vocabulary = Vocabulary(tokens)
-        self.tokenizer = Tokenizer(kind)
+        self.tokenizer = Tokenizer(kind, normalizes_questions=self.training["normalizes_questions"])
 
     def encode(self, text):
-        return self.vocabulary.encode(self.tokenizer.tokenize(text)[:MAX_QUESTION_TOKENS])
+        return self.vocabulary.encode(self.tokenizer.tokenize_question(text)[:MAX_QUESTION_TOKENS])
 
     def answer(self, text, max_length=60):
         """(text, tokens, log-probability) of the greedy answer."""

@@ -63,7 +63,7 @@ def _metadata(path):
         return f.metadata() or {}
 
 
-def write_model(path, model, vocabulary, tokenizer, training):
+def write_model(path, model, vocabulary, tokenizer, training, normalizes_questions=False):
     """model.safetensors that `lstmchat chat` reads as its own."""
     state = model.state_dict()
     tensors = {name: state[name].detach().float().cpu().contiguous() for name in parameter_names(model.config)}
@@ -74,6 +74,8 @@ def write_model(path, model, vocabulary, tokenizer, training):
         "tokenizer": tokenizer,
         "training": _json({k: str(v) for k, v in training.items()}),
     }
+    if normalizes_questions:
+        metadata["questions"] = "final-punctuation-dropped"
     _atomic_save(tensors, metadata, path)
 
 
@@ -95,6 +97,8 @@ def read_model(path):
     if len(vocabulary) != config["vocab_size"]:
         raise CheckpointError(path, f"vocabulary has {len(vocabulary)} tokens but the model has {config['vocab_size']}")
     training = json.loads(metadata.get("training", "{}"))
+    # Whether questions lose their final punctuation: absent in models from before lstmchat did it.
+    training["normalizes_questions"] = metadata.get("questions") == "final-punctuation-dropped"
     return config, tensors, vocabulary, metadata["tokenizer"], training
 
 

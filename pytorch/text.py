@@ -154,14 +154,32 @@ def join_words(tokens):
     return text
 
 
+FINAL_PUNCTUATION = {"?", ".", "!", " "}
+NORMALIZED_QUESTIONS = "final-punctuation-dropped"  # the checkpoint's "questions" metadata
+
+
 class Tokenizer:
-    def __init__(self, kind):
+    """normalizes_questions: questions lose the ?, . and ! they end with (lstmchat records it in the
+    checkpoint's metadata as questions = "final-punctuation-dropped"; older models lack it)."""
+
+    def __init__(self, kind, normalizes_questions=True):
         if kind not in ("word", "char"):
             raise ValueError(f"unknown tokenizer {kind!r} (expected word or char)")
         self.kind = kind
+        self.normalizes_questions = normalizes_questions
 
     def tokenize(self, text):
         return words(text) if self.kind == "word" else characters(text)
+
+    def tokenize_question(self, text):
+        """tokenize, then without the final ?, . and ! (unless they are all the question holds)."""
+        tokens = self.tokenize(text)
+        if not self.normalizes_questions:
+            return tokens
+        end = len(tokens)
+        while end > 0 and tokens[end - 1] in FINAL_PUNCTUATION:
+            end -= 1
+        return tokens[:end] if end > 0 else tokens
 
     def detokenize(self, tokens):
         return join_words(tokens) if self.kind == "word" else "".join(tokens)

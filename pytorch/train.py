@@ -233,7 +233,8 @@ def main(argv):
     if args.resume is not None:
         directory = args.resume
         state_tensors, settings, progress, adam_step, run = files.read_state(os.path.join(directory, "training.safetensors"))
-        config, _, vocabulary_tokens, tokenizer_kind, _ = files.read_model(os.path.join(directory, "model.safetensors"))
+        config, _, vocabulary_tokens, tokenizer_kind, saved = files.read_model(os.path.join(directory, "model.safetensors"))
+        normalizes_questions = saved["normalizes_questions"]
         if "recipe" not in run:
             raise Failure(f"{directory}/training.safetensors: no record of the data this run trained on")
         recipe = json.loads(run["recipe"])
@@ -251,7 +252,8 @@ def main(argv):
             path = args.init
             if os.path.isdir(path):
                 path = os.path.join(path, "model.safetensors")
-            config, init_tensors, vocabulary_tokens, tokenizer_kind, _ = files.read_model(path)
+            config, init_tensors, vocabulary_tokens, tokenizer_kind, saved = files.read_model(path)
+            normalizes_questions = saved["normalizes_questions"]
             recipe.update(tokenizer=tokenizer_kind, embed=config["embed_size"], hidden=config["hidden_size"],
                           layers=config["layers"], maxVocab=config["vocab_size"])
             if config.get("attention"):
@@ -260,8 +262,10 @@ def main(argv):
     # The data: read, split, tokenized, encoded, as lstmchat does.
     pairs = read_pairs(recipe["source"])
     train_pairs, validation_pairs = batches.split_for_validation(pairs, recipe["validationFraction"], settings["seed"])
-    tokenizer = Tokenizer(recipe["tokenizer"] if resumed is None and args.init is None else tokenizer_kind)
-    tokenized = lambda ps: [(tokenizer.tokenize(p.question), tokenizer.tokenize(p.answer)) for p in ps]
+    # Questions lose their final ?, . and ! (as lstmchat's new runs do), unless the model started from did not.
+    tokenizer = Tokenizer(recipe["tokenizer"], normalizes_questions=True) if resumed is None and args.init is None \
+        else Tokenizer(tokenizer_kind, normalizes_questions=normalizes_questions)
+    tokenized = lambda ps: [(tokenizer.tokenize_question(p.question), tokenizer.tokenize(p.answer)) for p in ps]
     train_tokens, validation_tokens = tokenized(train_pairs), tokenized(validation_pairs)
     if resumed is not None or args.init is not None:
         vocabulary = Vocabulary(vocabulary_tokens)
@@ -322,9 +326,9 @@ def main(argv):
             files.write_state(os.path.join(directory, "training.safetensors"), model, optimizer, settings, progress, run_info)
             info = dict(run_info, steps=progress["step"], epochs=progress["epoch"],
                         trained_with=f"PyTorch {torch.__version__}, {world} process{'es' if world > 1 else ''} on {device.type}")
-            files.write_model(os.path.join(directory, "model.safetensors"), model, vocabulary, tokenizer.kind, info)
-            if is_best:
-                files.write_model(os.path.join(directory, "best.safetensors"), model, vocabulary, tokenizer.kind, info)
+            for name in ["model.safetensors"] + (["best.safetensors"] if is_best else []):
+                files.write_model(os.path.join(directory, name), model, vocabulary, tokenizer.kind, info,
+                                  tokenizer.normalizes_questions)
         if distributed:
             dist.barrier()
 
