@@ -35,8 +35,8 @@ from model import Seq2Seq, greedy_answer, make_batch, summed_cross_entropy  # no
 from text import BOS, EOS, Tokenizer, Vocabulary  # noqa: E402
 
 LOG_HEADER = "step,epoch,loss,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,elapsed_s"
-DEFAULTS = dict(embed=128, hidden=256, layers=2, tokenizer="word", min_count=1, max_vocab=20000, epochs=40,
-                lr=0.005, lr_decay=0.97, clip=5.0, dropout=0.1, batch_size=32, max_length=60, val_fraction=0.1, seed=1)
+DEFAULTS = dict(embed=128, hidden=256, layers=1, tokenizer="word", min_count=1, max_vocab=20000, epochs=40,
+                lr=0.01, lr_decay=0.9, clip=5.0, dropout=0.0, batch_size=32, max_length=60, val_fraction=0.0, seed=1)
 
 
 class Failure(Exception):
@@ -59,7 +59,7 @@ def parse_arguments(argv):
     model = p.add_argument_group("model (default in brackets)")
     model.add_argument("--embed", type=int, help="word vector size [128]")
     model.add_argument("--hidden", type=int, help="LSTM hidden size [256]")
-    model.add_argument("--layers", type=int, help="LSTM layers in the encoder and in the decoder [2]")
+    model.add_argument("--layers", type=int, help="LSTM layers in the encoder and in the decoder [1]")
     model.add_argument("--attention", action="store_const", const=True,
                        help="Luong attention: the decoder looks back at the question's words at every step [off]")
     model.add_argument("--tokenizer", choices=["word", "char"], help="tokenizer [word]")
@@ -67,13 +67,13 @@ def parse_arguments(argv):
     model.add_argument("--max-vocab", type=int, help="vocabulary size limit, special tokens included [20000]")
     solver = p.add_argument_group("solver")
     solver.add_argument("--epochs", type=int, help="passes over the training data [40]")
-    solver.add_argument("--lr", type=float, help="Adam learning rate [0.005]")
-    solver.add_argument("--lr-decay", type=float, help="learning-rate factor applied after every epoch [0.97]")
+    solver.add_argument("--lr", type=float, help="Adam learning rate [0.01]")
+    solver.add_argument("--lr-decay", type=float, help="learning-rate factor applied after every epoch [0.9]")
     solver.add_argument("--clip", type=float, help="clip the global gradient norm to this; 0 turns it off [5]")
-    solver.add_argument("--dropout", type=float, help="dropout between layers and before the output layer [0.1]")
+    solver.add_argument("--dropout", type=float, help="dropout between layers and before the output layer [0]")
     solver.add_argument("--batch-size", type=int, help="pairs per batch, over all processes [32]")
     solver.add_argument("--max-length", type=int, help="longest question or answer in tokens; longer ones are cut [60]")
-    solver.add_argument("--val-fraction", type=float, help="share of pairs held out for validation [0.1]")
+    solver.add_argument("--val-fraction", type=float, help="share of pairs held out for validation [0: a chatbot learns all its pairs]")
     solver.add_argument("--seed", type=int, help="random seed for the split, the batches and the first weights [1]")
     p.add_argument("--device", help="cpu, cuda, or cuda:N (default: each process's GPU when there are GPUs, else cpu)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
