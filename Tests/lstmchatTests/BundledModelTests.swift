@@ -33,6 +33,18 @@ import Testing
         #expect(asked.stdout == first[1] + "\n")
     }
 
+    /// However the question is typed, the bundled model gives one answer (issue 13).
+    @Test func answersAQuestionTheSameHoweverItIsTyped() throws {
+        let forms = ["what is ai", "What is AI?", "what is AI .", "  WHAT is  ai!"]
+        let answers = try forms.map { form in
+            let result = try LSTMChatBinary.run(["ask", form], in: Self.root)
+            #expect(result.status == 0, "\(result.stderr)")
+            return result.stdout
+        }
+        #expect(Set(answers).count == 1, "\(answers)")
+        #expect(answers[0].contains("intelligence") || answers[0].contains("field of science"))
+    }
+
     /// Issue 17's targets at the threshold stored in the model: unrelated questions get the
     /// fallback, reworded and corpus questions answered right are still answered.
     @Test func itsConfidenceThresholdRefusesUnrelatedQuestionsAndKeepsRightAnswers() throws {
