@@ -42,6 +42,9 @@ struct Ask: ParsableCommand {
     @OptionGroup(title: "Confidence")
     var confidence: ConfidenceOptions
 
+    @OptionGroup(title: "Questions in other words")
+    var matching: MatchOptions
+
     func validate() throws {
         if top < 1 { throw ValidationError("--top: expected a whole number ≥ 1, got \(top)") }
         if !(1...64).contains(nBest) { throw ValidationError("--n-best: expected a whole number from 1 to 64, got \(nBest)") }
@@ -50,6 +53,7 @@ struct Ask: ParsableCommand {
     func run() throws {
         if try TaskCommands.ask(checkpoint: checkpoint, question: question, top: top, json: json, decoding: decoding) { return }
         let model = try ChatModel.load(path: checkpoint, missingHint: ChatModel.missingHint)
+        model.matchThreshold = matching.threshold
         // Several answers come from beam search unless sampling; say so in --json's settings.
         var settings = decoding.settings
         if nBest > 1 && settings.strategy != .sample {
@@ -69,7 +73,7 @@ struct Ask: ParsableCommand {
     private func ask(_ text: String, _ chatbot: Chatbot) {
         let blank = text.allSatisfy(\.isWhitespace)
         let question = chatbot.model.encode(blank ? "" : text)
-        if !blank { for note in Chatbot.notes(about: question) { Terminal.standardError(note) } }
+        if !blank { for note in chatbot.notes(about: question) { Terminal.standardError(note) } }
         let reply = blank ? nil : chatbot.reply(to: question, count: nBest)
         if json {
             print(AskReport(text: text, question: question, reply: reply, chatbot: chatbot).json)
@@ -106,6 +110,8 @@ struct AskReport: Encodable {
     }
 
     var question: String
+    /// The known question the model was asked instead (nil: asked as typed).
+    var askedAs: String?
     var unknownWords: [String]
     /// What the model would say, best first, even when the fallback is printed instead.
     var answers: [Answer]
@@ -123,6 +129,7 @@ struct AskReport: Encodable {
     init(text: String, question: ChatModel.Question, reply: Chatbot.Reply?, chatbot: Chatbot) {
         let model = chatbot.model, s = chatbot.settings
         self.question = text
+        askedAs = question.matched.map(model.text(of:))
         unknownWords = question.unknownWords
         confidence = reply?.confidence ?? 0
         minConfidence = chatbot.minConfidence

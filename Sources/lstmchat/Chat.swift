@@ -31,9 +31,13 @@ struct Chat: ParsableCommand {
     @OptionGroup(title: "Confidence")
     var confidence: ConfidenceOptions
 
+    @OptionGroup(title: "Questions in other words")
+    var matching: MatchOptions
+
     func run() throws {
         if try TaskCommands.chat(checkpoint: checkpoint, decoding: decoding, historyFile: historyFile) { return }
         let model = try ChatModel.load(path: checkpoint, missingHint: ChatModel.missingHint)
+        model.matchThreshold = matching.threshold
         let chatbot = Chatbot(model: model, settings: decoding.settings)
         confidence.configure(chatbot)
         let repl = ChatLoop(chatbot: chatbot)
@@ -87,10 +91,13 @@ final class ChatLoop {
         case .success(.help):
             print(SlashCommand.helpText)
         case .success(.settings):
-            print("\(chatbot.settings.summary); \(chatbot.confidenceSummary)")
+            print("\(chatbot.settings.summary); \(chatbot.confidenceSummary); \(chatbot.matchSummary)")
         case .success(.minConfidence(let threshold)):
             chatbot.userMinConfidence = threshold
             print(chatbot.confidenceSummary)
+        case .success(.match(let threshold)):
+            chatbot.model.matchThreshold = threshold
+            print(chatbot.matchSummary)
         case .success(.load(let path)):
             do {
                 let model = try ChatModel.load(path: expandingTilde(path))
@@ -110,7 +117,7 @@ final class ChatLoop {
 
     private func answer(_ text: String) {
         let question = chatbot.model.encode(text)
-        for note in Chatbot.notes(about: question) { Terminal.standardError(note) }
+        for note in chatbot.notes(about: question) { Terminal.standardError(note) }
         print(chatbot.text(of: chatbot.reply(to: question)))
     }
 }

@@ -10,6 +10,11 @@ final class ChatModel {
     let trainingSteps: Int?
     /// The default confidence threshold stored with the model (nil in files from before there was one).
     let confidence: ConfidenceThreshold?
+    /// The questions it was trained on (nil in files from before they were stored).
+    let knownQuestions: KnownQuestions?
+    /// A question not among `knownQuestions` is asked as the nearest of them when at least this
+    /// similar (`KnownQuestions`); nil: asked as typed.
+    var matchThreshold: Float? = KnownQuestions.defaultThreshold
     /// The file it came from, as the user named it.
     let path: String
 
@@ -18,13 +23,14 @@ final class ChatModel {
     static let maxQuestionTokens = 200
 
     init(network: Seq2SeqModel, vocabulary: Vocabulary, tokenizer: Tokenizer, trainingSteps: Int?,
-         confidence: ConfidenceThreshold? = nil, path: String) {
+         confidence: ConfidenceThreshold? = nil, knownQuestions: KnownQuestions? = nil, path: String) {
         precondition(vocabulary.count == network.config.vocabSize, "vocabulary and model disagree on the size")
         self.network = network
         self.vocabulary = vocabulary
         self.tokenizer = tokenizer
         self.trainingSteps = trainingSteps
         self.confidence = confidence
+        self.knownQuestions = knownQuestions
         self.path = path
     }
 
@@ -42,7 +48,10 @@ final class ChatModel {
     }
 
     struct Question {
+        /// What the model is asked: the question as typed, or the known question it was matched to.
         var ids: [Int32]
+        /// The known question asked instead of the one typed, if it was matched to one.
+        var matched: [Int32]?
         /// The question's words the vocabulary lacks, each once, in order.
         var unknownWords: [String]
         /// True when the question was longer than `maxQuestionTokens` and cut.
@@ -53,8 +62,14 @@ final class ChatModel {
         var tokens = tokenizer.tokenizeQuestion(text)
         let wasCut = tokens.count > Self.maxQuestionTokens
         if wasCut { tokens.removeLast(tokens.count - Self.maxQuestionTokens) }
-        return Question(ids: vocabulary.encode(tokens), unknownWords: vocabulary.unknownWords(in: tokens), wasCut: wasCut)
+        let typed = vocabulary.encode(tokens)
+        let asked = matchThreshold.flatMap { threshold in knownQuestions?.match(typed, threshold: threshold) } ?? typed
+        return Question(ids: asked, matched: asked == typed ? nil : asked,
+                        unknownWords: vocabulary.unknownWords(in: tokens), wasCut: wasCut)
     }
+
+    /// A question as text, as the tokenizer would write it.
+    func text(of question: [Int32]) -> String { tokenizer.detokenize(question.map { vocabulary.tokens[Int($0)] }) }
 
     /// The answer's tokens; `<unk>` shows as itself when answers may hold it.
     func tokens(of answer: GeneratedAnswer) -> [String] { answer.tokens.map { vocabulary.tokens[Int($0)] } }
@@ -86,6 +101,7 @@ final class Chatbot {
 
     /// Answers with another model, keeping the settings.
     func replaceModel(with model: ChatModel) {
+        model.matchThreshold = self.model.matchThreshold
         self.model = model
         generator = AnswerGenerator(session: InferenceSession(model: model.network), specials: model.specials, settings: settings)
     }
@@ -120,9 +136,18 @@ final class Chatbot {
         return "min confidence \(threshold), fallback \"\(fallback)\""
     }
 
-    /// The notes for standard error about a question: words the model does not know, and a cut.
-    static func notes(about question: ChatModel.Question) -> [String] {
+    /// "questions matched to known ones at similarity ≥ 0.5 (1036 known)"
+    var matchSummary: String {
+        guard let known = model.knownQuestions else { return "questions asked as typed (the model has no list of its questions)" }
+        guard let threshold = model.matchThreshold else { return "questions asked as typed (/match off)" }
+        return "questions matched to known ones at similarity ≥ \(DecodingSettingsText.number(threshold)) (\(known.questions.count) known)"
+    }
+
+    /// The notes for standard error about a question: the known question it was asked as, words
+    /// the model does not know, and a cut.
+    func notes(about question: ChatModel.Question) -> [String] {
         var notes: [String] = []
+        if let matched = question.matched { notes.append("(asked as: \(Terminal.printable(model.text(of: matched))))") }
         if !question.unknownWords.isEmpty {
             let shown = question.unknownWords.prefix(8).map(Terminal.printable)
             let more = question.unknownWords.count - shown.count

@@ -44,6 +44,7 @@ extension ChatModel {
         }
         return ChatModel(network: Seq2SeqModel(config: checkpoint.config, parameters: checkpoint.parameters),
                          vocabulary: vocabulary, tokenizer: Tokenizer(kind: kind, normalizesQuestions: checkpoint.normalizesQuestions),
-                         trainingSteps: checkpoint.training["steps"].flatMap { Int($0) }, confidence: checkpoint.confidence, path: file)
+                         trainingSteps: checkpoint.training["steps"].flatMap { Int($0) }, confidence: checkpoint.confidence,
+                         knownQuestions: checkpoint.knownQuestions.isEmpty ? nil : KnownQuestions(checkpoint.knownQuestions), path: file)
     }
 }

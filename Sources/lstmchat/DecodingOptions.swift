@@ -60,7 +60,7 @@ struct DecodingOptions: ParsableArguments {
 /// The valid values of each setting, with the words that explain them, shared by the flags and
 /// the slash commands.
 enum SettingRule {
-    case temperature, topK, topP, beamWidth, maxLength, minConfidence
+    case temperature, topK, topP, beamWidth, maxLength, minConfidence, match
 
     var expected: String {
         switch self {
@@ -70,13 +70,14 @@ enum SettingRule {
         case .beamWidth: "a whole number from 1 to 64"
         case .maxLength: "a whole number from 1 to 1000"
         case .minConfidence: "a number from 0 to 1"
+        case .match: "a number > 0 and ≤ 1"
         }
     }
 
     func problem(_ value: Float) -> String? {
         let valid = switch self {
         case .temperature: value.isFinite && value > 0
-        case .topP: value > 0 && value <= 1
+        case .topP, .match: value > 0 && value <= 1
         case .minConfidence: value >= 0 && value <= 1
         default: false
         }

@@ -54,6 +54,9 @@ struct Eval: ParsableCommand {
     @Flag(help: "Print the figures as JSON.")
     var json = false
 
+    @OptionGroup(title: "Questions in other words")
+    var matching: MatchOptions
+
     func validate() throws {
         if !source.isGiven, keywords == nil, unrelated == nil {
             throw ValidationError("give the data: a file or directory, or --questions and --answers, or --keywords FILE, or --unrelated FILE")
@@ -67,6 +70,7 @@ struct Eval: ParsableCommand {
     func run() throws {
         if try TaskCommands.eval(checkpoint: checkpoint, data: source.data, json: json) { return }
         let model = try ChatModel.load(path: checkpoint, missingHint: ChatModel.missingHint)
+        model.matchThreshold = matching.threshold
         var object: [String: Any] = [:]
         if let keywords {
             let questions = try KeywordQuestion.read(keywords)

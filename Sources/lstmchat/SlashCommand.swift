@@ -7,6 +7,8 @@ enum SlashCommand: Equatable {
     case temperature(Float), topK(Int), topP(Float), beam(Int?), maxLength(Int), seed(UInt64)
     /// nil: back to the model's own threshold.
     case minConfidence(Float?)
+    /// nil: ask questions as typed.
+    case match(Float?)
     case load(String)
 
     /// Every command with its argument and what it does, as /help shows them.
@@ -22,6 +24,7 @@ enum SlashCommand: Equatable {
         ("/maxlen", "N", "the most tokens an answer may have"),
         ("/seed", "N", "restart sampling from seed N"),
         ("/minconf", "[C]", "say the fallback when the confidence is below C (0: never); alone: the model's threshold"),
+        ("/match", "S|off", "ask a question it was not trained on as the nearest one it was, if at least S similar"),
         ("/settings", "", "show the decoding and confidence settings"),
         ("/load", "PATH", "answer with another checkpoint"),
     ]
@@ -77,6 +80,9 @@ enum SlashCommand: Equatable {
         case "/minconf":
             if arguments.isEmpty { return .success(.minConfidence(nil)) }
             return number(expected: SettingRule.minConfidence.expected, { SlashCommand.minConfidence($0) }) { SettingRule.minConfidence.problem($0) }
+        case "/match":
+            if argument == "off" { return .success(.match(nil)) }
+            return number(expected: SettingRule.match.expected + " or off", { SlashCommand.match($0) }) { SettingRule.match.problem($0) }
         case "/load":
             guard !argument.isEmpty else { return .failure(CommandFailure("/load: expected the path of a checkpoint")) }
             return .success(.load(argument))
@@ -96,7 +102,7 @@ enum SlashCommand: Equatable {
         case .beam(let width): settings.strategy = .beam; if let width { settings.beamWidth = width }
         case .maxLength(let n): settings.maxLength = n
         case .seed(let seed): settings.seed = seed
-        case .help, .quit, .settings, .load, .minConfidence: return false
+        case .help, .quit, .settings, .load, .minConfidence, .match: return false
         }
         return true
     }

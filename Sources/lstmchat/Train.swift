@@ -132,7 +132,8 @@ struct Train: ParsableCommand {
             ?? Vocabulary(counting: trainTokens.flatMap { [$0.0, $0.1] }, minCount: recipe.minCount, maxSize: recipe.maxVocab)
         let encode = { (pairs: [([String], [String])]) in pairs.map { (question: vocabulary.encode($0.0), answer: vocabulary.encode($0.1)) } }
         let (train, truncated) = Batcher.truncate(encode(trainTokens), maxLength: recipe.maxLength)
-        let batcher = Batcher(pairs: train, batchSize: recipe.settings.batchSize, seed: recipe.settings.seed)
+        let batcher = Batcher(pairs: train, batchSize: recipe.settings.batchSize, seed: recipe.settings.seed,
+                              wordDropout: recipe.wordDropout ?? 0)
         if truncated > 0 { progressBar.message("warning: \(truncated) pairs longer than \(recipe.maxLength) tokens were cut (--max-length)") }
         if batcher.droppedEmptyCount > 0 {
             progressBar.message("warning: \(batcher.droppedEmptyCount) pairs with no tokens on one side were left out")
@@ -146,6 +147,8 @@ struct Train: ParsableCommand {
         calibration?.corpus = trainPairs
         // What the model answers of its own questions, after every epoch.
         let probe = ExactMatchProbe(pairs: batcher.pairs, limit: exactMatchSample, maxLength: recipe.maxLength)
+        // Stored with the model so that chat can match a question asked in other words to one of these.
+        let knownQuestions = recipe.tokenizer == .word ? KnownQuestions(batcher.pairs.map(\.question)).questions : []
         var shownAnswers: [String] = []
 
         let trainer: Trainer
@@ -190,7 +193,8 @@ struct Train: ParsableCommand {
                 return result.exactMatch
             },
             log: { try logWriter.append($0) },
-            save: { isBest in try directory.save(trainer: trainer, vocabulary: vocabulary, tokenizer: tokenizer, run: runInfo, isBest: isBest) })
+            save: { isBest in try directory.save(trainer: trainer, vocabulary: vocabulary, tokenizer: tokenizer,
+                                                knownQuestions: knownQuestions, run: runInfo, isBest: isBest) })
 
         Interrupt.install()
         let epochs = trainer.settings.epochs
@@ -282,7 +286,7 @@ struct Train: ParsableCommand {
             ("--embed", model.embed), ("--hidden", model.hidden), ("--layers", model.layers), ("--attention", model.attention ? true : nil),
             ("--tokenizer", model.tokenizer),
             ("--min-count", model.minCount), ("--max-vocab", model.maxVocab), ("--lr", solver.lr), ("--lr-decay", solver.lrDecay),
-            ("--clip", solver.clip), ("--dropout", solver.dropout), ("--batch-size", solver.batchSize),
+            ("--clip", solver.clip), ("--dropout", solver.dropout), ("--word-dropout", solver.wordDropout), ("--batch-size", solver.batchSize),
             ("--max-length", solver.maxLength), ("--val-fraction", solver.valFraction), ("--seed", solver.seed),
             ("--seq-length", seqLength),
         ]
@@ -317,6 +321,8 @@ struct SolverOptions: ParsableArguments {
     @Option(help: "Learning-rate factor applied after every epoch (default: 0.9).") var lrDecay: Float?
     @Option(help: "Clip the global gradient norm to this; 0 turns it off (default: 5).") var clip: Float?
     @Option(help: "Dropout between layers and before the output layer (default: 0).") var dropout: Float?
+    @Option(help: "Share of question words replaced by <unk> in training, so that no one word decides the answer (default: 0).")
+    var wordDropout: Float?
     @Option(help: "Pairs per batch (default: 32).") var batchSize: Int?
     @Option(help: "Longest question or answer in tokens; longer ones are cut (default: 60).") var maxLength: Int?
     @Option(help: "Share of pairs held out for validation (default: 0: a chatbot learns all its pairs).") var valFraction: Double?
@@ -328,6 +334,7 @@ struct SolverOptions: ParsableArguments {
         if let lrDecay, !(lrDecay > 0 && lrDecay <= 1) { throw ValidationError("--lr-decay must be in (0, 1]") }
         if let clip, !(clip >= 0) { throw ValidationError("--clip must be 0 or more") }
         if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1)") }
+        if let wordDropout, !(wordDropout >= 0 && wordDropout < 1) { throw ValidationError("--word-dropout must be in [0, 1)") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let maxLength, maxLength < 1 { throw ValidationError("--max-length must be at least 1") }
         if let valFraction, !(valFraction >= 0 && valFraction < 1) { throw ValidationError("--val-fraction must be in [0, 1)") }
@@ -340,6 +347,7 @@ struct TrainingRecipe: Codable {
     var tokenizer: Tokenizer.Kind
     var embed: Int, hidden: Int, layers: Int
     var attention: Bool?  // nil in runs started before attention existed: off
+    var wordDropout: Float?  // nil in runs started before word dropout existed: 0
     var minCount: Int, maxVocab: Int
     var maxLength: Int
     var validationFraction: Double
@@ -353,6 +361,7 @@ struct TrainingRecipe: Codable {
         // The defaults: the recipe that learned the bundled corpus fastest (README, "Choosing the defaults").
         layers = model.layers ?? 1
         attention = model.attention
+        wordDropout = solver.wordDropout ?? 0
         minCount = model.minCount ?? 1
         maxVocab = model.maxVocab ?? 20_000
         maxLength = solver.maxLength ?? 60

@@ -59,6 +59,27 @@ private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", 
         #expect(settings["beam_width"] as? Int == 3)
     }
 
+    @Test("a question in other words is asked as the known question it is nearest, unless told not to", arguments: [
+        (["what is your name ok"], "what is your name"),
+        (["you are how"], "how are you"),
+        (["what is your name ok", "--match", "0.99"], nil),
+        (["what is your name ok", "--no-match"], nil),
+        (["hi hello"], nil),
+    ])
+    func questionsInOtherWords(arguments: [String], askedAs: String?) throws {
+        let result = try LSTMChatBinary.run(["ask", "--checkpoint", TinyCheckpoint.withKnownQuestions, "--json"] + arguments)
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["asked_as"] as? String == askedAs)
+        #expect(result.stderr == (askedAs.map { "(asked as: \($0))\n" } ?? ""))
+    }
+
+    @Test func aModelWithoutItsQuestionsAsksAsTyped() throws {
+        let result = try LSTMChatBinary.run(["ask", "--checkpoint", TinyCheckpoint.path, "--json", "what is your name ok"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["asked_as"] == nil)
+    }
+
     @Test func severalAnswersComeFromAWideEnoughBeam() throws {
         let result = try LSTMChatBinary.run(["ask", "--checkpoint", TinyCheckpoint.path, "--json", "--n-best", "6", "hi"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])

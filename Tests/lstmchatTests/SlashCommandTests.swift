@@ -9,6 +9,7 @@ import Testing
         ("/beam 8", .beam(8)), ("/maxlen 12", .maxLength(12)), ("/seed 42", .seed(42)),
         ("/load runs/small", .load("runs/small")), ("/temp   2  ", .temperature(2)),
         ("/minconf 0.2", .minConfidence(0.2)), ("/minconf 0", .minConfidence(0)), ("/minconf", .minConfidence(nil)),
+        ("/match 0.7", .match(0.7)), ("/match 1", .match(1)), ("/match off", .match(nil)),
     ])
     func parses(line: String, command: SlashCommand) throws {
         #expect(try SlashCommand.parse(line).get() == command)
@@ -28,6 +29,8 @@ import Testing
         ("/seed -1", "/seed: expected a whole number ≥ 0, got \"-1\""),
         ("/quit now", "/quit: takes no argument"),
         ("/minconf 1.5", "/minconf: expected a number from 0 to 1, got 1.5"),
+        ("/match 0", "/match: expected a number > 0 and ≤ 1, got 0"),
+        ("/match", "/match: expected a number > 0 and ≤ 1 or off"),
         ("/minconf high", "/minconf: expected a number from 0 to 1, got \"high\""),
         ("/load", "/load: expected the path of a checkpoint"),
         ("/frobnicate", "unknown command /frobnicate; type /help for the list"),

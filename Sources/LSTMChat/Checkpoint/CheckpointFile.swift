@@ -16,6 +16,8 @@ import Foundation
 ///   training    JSON of what trained it (steps, epochs, flags): informative only
 ///   confidence  optional: {"measure", "threshold"} as JSON, the confidence below which `chat`
 ///               and `ask` give a fallback answer (files without it answer everything)
+///   known_questions  optional: JSON array of the distinct training questions as token-id arrays,
+///               for matching a question asked in other words (`KnownQuestions`)
 public struct CheckpointFile {
     public static let format = ModelTask.seq2seq.format
     static let normalizedQuestions = "final-punctuation-dropped"
@@ -33,6 +35,8 @@ public struct CheckpointFile {
     public var confidence: ConfidenceThreshold?
     /// The classifier's labels, in class-id order (empty for the other tasks).
     public var labels: [String]
+    /// The distinct questions a seq2seq model was trained on, as token ids (empty: not recorded).
+    public var knownQuestions: [[Int32]] = []
 
     public init(config: ModelConfig, parameters: Parameters, vocabulary: [String], tokenizer: String,
                 normalizesQuestions: Bool = false, training: [String: String] = [:],
@@ -69,6 +73,7 @@ public struct CheckpointFile {
         if let confidence { metadata["confidence"] = jsonString(confidence) }
         if task == .classifier { metadata["labels"] = jsonString(labels) }
         if normalizesQuestions { metadata["questions"] = Self.normalizedQuestions }
+        if !knownQuestions.isEmpty { metadata["known_questions"] = jsonString(knownQuestions) }
         try SafetensorsFile.write(tensors, metadata: metadata, to: url)
     }
 
@@ -119,6 +124,15 @@ public struct CheckpointFile {
             confidence = value
         }
 
+        var knownQuestions: [[Int32]] = []
+        if let text = metadata["known_questions"] {
+            guard let list = jsonValue([[Int32]].self, text),
+                  list.allSatisfy({ $0.allSatisfy { $0 >= 0 && Int($0) < config.vocabSize } }) else {
+                throw fail("metadata \"known_questions\" is not a list of token-id lists within the vocabulary")
+            }
+            knownQuestions = list
+        }
+
         var labels: [String] = []
         if task == .classifier {
             guard let list = jsonValue([String].self, try field("labels")) else { throw fail("metadata \"labels\" is not a list of strings") }
@@ -139,9 +153,11 @@ public struct CheckpointFile {
             let destination = parameters.value(e.name)
             for i in 0..<e.count { destination[i] = t.values[i] }
         }
-        return CheckpointFile(config: config, parameters: parameters, vocabulary: vocabulary, tokenizer: tokenizer,
-                              normalizesQuestions: normalizesQuestions, training: training,
-                              confidence: confidence, task: task, labels: labels)
+        var file = CheckpointFile(config: config, parameters: parameters, vocabulary: vocabulary, tokenizer: tokenizer,
+                                  normalizesQuestions: normalizesQuestions, training: training,
+                                  confidence: confidence, task: task, labels: labels)
+        file.knownQuestions = knownQuestions
+        return file
     }
 }
 

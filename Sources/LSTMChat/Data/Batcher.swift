@@ -5,6 +5,11 @@
 /// answer length and cut into batches, so rows of a batch are of similar length and little of
 /// it is padding; then the batch order is shuffled so that lengths do not rise through the epoch.
 /// Every pair is in exactly one batch per epoch.
+///
+/// With `wordDropout` > 0, each question word of each epoch's batches is replaced by `<unk>`
+/// with that probability (seeded by seed and epoch, so resuming sees the same batches): the
+/// model cannot lean on any one word of a question, and learns to answer questions with words
+/// it has not seen, as reworded questions have.
 public struct Batcher: Sendable {
     public typealias Pair = (question: [Int32], answer: [Int32])
 
@@ -14,12 +19,15 @@ public struct Batcher: Sendable {
     public let pairs: [Pair]
     public let batchSize: Int
     public let seed: UInt64
+    public let wordDropout: Float
     /// Pairs left out because their question or answer had no tokens: an empty question gives
     /// the encoder nothing to read, and an empty answer teaches only to stop.
     public let droppedEmptyCount: Int
 
-    public init(pairs: [Pair], batchSize: Int, seed: UInt64) {
+    public init(pairs: [Pair], batchSize: Int, seed: UInt64, wordDropout: Float = 0) {
         precondition(batchSize > 0, "the batch size is at least 1")
+        precondition((0..<1).contains(wordDropout), "word dropout is in [0, 1)")
+        self.wordDropout = wordDropout
         self.pairs = pairs.filter { !$0.question.isEmpty && !$0.answer.isEmpty }
         self.batchSize = batchSize
         self.seed = seed
@@ -30,7 +38,14 @@ public struct Batcher: Sendable {
     public var batchCount: Int { (pairs.count + batchSize - 1) / batchSize }
 
     public func batches(epoch: Int) -> [Seq2SeqBatch] {
-        batchRows(epoch: epoch).map(batch(rows:))
+        guard wordDropout > 0 else { return batchRows(epoch: epoch).map(batch(rows:)) }
+        var generator = Xoshiro256(seed: seed ^ 0x0D20_9D0F ^ (UInt64(truncatingIfNeeded: epoch) &* 0x9E37_79B9_7F4A_7C15))
+        return batchRows(epoch: epoch).map { rows in
+            let questions = rows.map { row in
+                pairs[row].question.map { generator.nextFloat() < wordDropout ? Vocabulary.unknown : $0 }
+            }
+            return Seq2SeqBatch(questions: questions, answers: rows.map { pairs[$0].answer }, bos: Vocabulary.bos, eos: Vocabulary.eos)
+        }
     }
 
     /// The indices into `pairs` of each batch of `epoch`, in order: `batches(epoch:)` without

@@ -47,10 +47,12 @@ public struct CheckpointDirectory {
     }
 
     /// Saves the run: its state, then the model (and the best model when `isBest`).
-    public func save(trainer: Trainer, vocabulary: Vocabulary, tokenizer: Tokenizer, run: [String: String], isBest: Bool) throws {
-        let checkpoint = CheckpointFile(config: trainer.model.config, parameters: trainer.model.parameters,
+    public func save(trainer: Trainer, vocabulary: Vocabulary, tokenizer: Tokenizer, knownQuestions: [[Int32]] = [],
+                     run: [String: String], isBest: Bool) throws {
+        var checkpoint = CheckpointFile(config: trainer.model.config, parameters: trainer.model.parameters,
                                         vocabulary: vocabulary.tokens, tokenizer: tokenizer.kind.rawValue,
                                         normalizesQuestions: tokenizer.normalizesQuestions)
+        checkpoint.knownQuestions = knownQuestions
         try save(trainer: trainer, checkpoint: checkpoint, run: run, isBest: isBest)
     }
 

@@ -155,6 +155,27 @@ import Testing
         #expect(try CheckpointFile.read(url).confidence == nil)
     }
 
+    @Test func knownQuestionsAreStoredAndReadBack() throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("model.safetensors")
+        var checkpoint = smallCheckpoint()
+        #expect(checkpoint.knownQuestions.isEmpty)
+        checkpoint.knownQuestions = [[4, 5], [6]]
+        try checkpoint.write(to: url)
+        #expect(try CheckpointFile.read(url).knownQuestions == [[4, 5], [6]])
+        try smallCheckpoint().write(to: url)
+        #expect(try SafetensorsFile.read(url).metadata["known_questions"] == nil)
+    }
+
+    @Test("bad known questions are refused", arguments: [#"[[4, 7]]"#, #"[[-1]]"#, #"["what"]"#, #"{"#])
+    func badKnownQuestions(text: String) throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("model.safetensors")
+        try CheckpointFileTests.tampered { _, m in m["known_questions"] = text }.write(to: url)
+        let error = #expect(throws: CheckpointError.self) { try CheckpointFile.read(url) }
+        #expect(error?.description.contains("metadata \"known_questions\" is not a list of token-id lists within the vocabulary") == true)
+    }
+
     @Test func aThresholdForAnotherMeasureIsNotApplied() {
         #expect(ConfidenceThreshold(measure: "something-else", threshold: 0.5).applicable == nil)
     }

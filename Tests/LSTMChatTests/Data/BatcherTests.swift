@@ -66,6 +66,27 @@ import Testing
         #expect(firstLengths != firstLengths.sorted())
     }
 
+    @Test(arguments: [Float(0.1), 0.3])
+    func wordDropoutReplacesQuestionWordsByUnknownOnly(p: Float) {
+        let pairs = Self.pairs(1000)
+        let plain = Batcher(pairs: pairs, batchSize: 16, seed: 42), noisy = Batcher(pairs: pairs, batchSize: 16, seed: 42, wordDropout: p)
+        let clean = plain.batches(epoch: 2), dropped = noisy.batches(epoch: 2)
+        var words = 0, replaced = 0
+        for (a, b) in zip(clean, dropped) {
+            #expect(a.targets == b.targets && a.decoderInputs == b.decoderInputs && a.sourceLengths == b.sourceLengths)
+            for (x, y) in zip(a.source, b.source) where x != Vocabulary.pad {
+                words += 1
+                if x != y { replaced += 1; #expect(y == Vocabulary.unknown) }
+            }
+        }
+        // About p of ~10,000 words, well within 5 standard deviations.
+        let share = Float(replaced) / Float(words)
+        #expect(abs(share - p) < 5 * (p * (1 - p) / Float(words)).squareRoot())
+        // The same batches every time an epoch is asked for (resuming), others for another epoch.
+        #expect(noisy.batches(epoch: 2) == dropped)
+        #expect(noisy.batches(epoch: 3).map(\.source) != plain.batches(epoch: 3).map(\.source))
+    }
+
     @Test func pairsWithAnEmptySideAreDroppedAndCounted() {
         let batcher = Batcher(pairs: [([10], [11]), ([], [12]), ([13], []), ([14], [15])], batchSize: 2, seed: 0)
         #expect(batcher.droppedEmptyCount == 2)
