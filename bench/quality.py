@@ -22,10 +22,11 @@ def run_lstmchat(binary, corpus, reworded, target, max_epochs, extra):
         wall = time.perf_counter() - start
         rows = [r for r in csv.DictReader(open(os.path.join(out, "loss.csv"))) if r.get("exact_match")]
         last = rows[-1]
-        score = json.loads(subprocess.run([binary, "eval", "--checkpoint", out, "--keywords", reworded, "--json"],
-                                          check=True, capture_output=True, text=True).stdout)["keywords"]
+        score = lambda *flags: json.loads(subprocess.run([binary, "eval", "--checkpoint", out, "--keywords", reworded, "--json", *flags],
+                                                         check=True, capture_output=True, text=True).stdout)["keywords"]
+        matched, alone = score(), score("--no-match")
         return {"epochs": int(last["epoch"]), "exact_match": float(last["exact_match"]), "train_s": float(last["elapsed_s"]),
-                "wall_s": wall, "answered": score["answered"], "of": score["questions"]}
+                "wall_s": wall, "answered": matched["answered"], "alone": alone["answered"], "of": matched["questions"]}
 
 
 def run_peer(python, corpus, reworded, target, max_epochs, max_length):
@@ -61,10 +62,13 @@ def main():
         if not a.skip_peer:
             results.append(("pytorch", run_peer(a.python, a.corpus, a.reworded, a.target, a.max_epochs, a.max_length)))
             print(json.dumps({"run": "pytorch", **results[-1][1]}), flush=True)
-    print(f"\n{'run':10} {'epochs':>6} {'exact match':>11} {'train s':>8} {'wall s':>7} {'reworded':>10}")
+    # lstmchat's reworded score is with its questions matched to known ones (chat's default), and
+    # in brackets the model alone (--no-match), which is what the peer is.
+    print(f"\n{'run':10} {'epochs':>6} {'exact match':>11} {'train s':>8} {'wall s':>7} {'reworded (model alone)':>24}")
     for name, r in results:
+        alone = f"({r['alone']})" if "alone" in r else ""
         print(f"{name:10} {r['epochs']:6d} {100 * r['exact_match']:10.1f}% {r['train_s']:8.1f} {r['wall_s']:7.1f} "
-              f"{r['answered']:4d}/{r['of']:<4d}")
+              f"{r['answered']:9d}/{r['of']:<4d}{alone:>10}")
     by = lambda n: [r["wall_s"] for m, r in results if m == n]
     if by("lstmchat") and by("pytorch"):
         print(f"\nwall time to {100 * a.target:.0f}% exact match, lstmchat / PyTorch: "

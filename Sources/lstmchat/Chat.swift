@@ -11,7 +11,9 @@ struct Chat: ParsableCommand {
         search the history, which is kept between sessions. Ctrl-C clears the line; Ctrl-D or \
         /quit leaves. When the model's confidence in a question is below the threshold \
         (--min-confidence, /minconf; by default the one stored in the model), it says the \
-        --fallback text instead of its answer.
+        --fallback text instead of its answer. A question the model was not trained on is \
+        asked as the most similar question it was, when their words are similar enough \
+        (--match, /match); standard error shows it: (asked as: …).
 
         When standard input is not a terminal, chat reads one question per line and writes one \
         answer per line, with no prompt (an empty line gets an empty line):

@@ -125,10 +125,12 @@ struct Eval: ParsableCommand {
         let chatbot = Chatbot(model: model, settings: settings)
         var answered = 0
         for question in questions {
-            let answer = chatbot.model.text(of: chatbot.answer(chatbot.model.encode(question.question))[0])
+            let asked = chatbot.model.encode(question.question)
+            let answer = chatbot.model.text(of: chatbot.answer(asked)[0])
             let right = question.isAnswered(by: answer)
             if right { answered += 1 }
-            if show { print("\(right ? "yes" : "no ")  \(question.question)  ->  \(answer)") }
+            let askedAs = asked.matched.map { " (asked as: \(chatbot.model.text(of: $0)))" } ?? ""
+            if show { print("\(right ? "yes" : "no ")  \(question.question)\(askedAs)  ->  \(answer)") }
         }
         return answered
     }
