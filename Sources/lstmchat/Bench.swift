@@ -24,7 +24,8 @@ struct Bench: ParsableCommand {
 
             --profile adds, per workload, where a training step's time goes: embedding, input
             projections, recurrent products, gate kernels, output layer, softmax cross-entropy,
-            the backward parts, zeroing, clipping and Adam, with the matrix products' share.
+            the backward parts, bias additions and gradients, zeroing, clipping and Adam, with
+            the matrix products' share.
 
             `make bench` runs this beside the PyTorch peer and prints the ratios.
             """)

@@ -2,11 +2,13 @@ import Dispatch
 
 /// Where a training step's time goes, for `lstmchat bench --profile`: each phase of the step
 /// adds its wall time to a counter while profiling is on (off, a phase costs one branch).
+/// Phases may nest: an inner phase's time is its own and is taken out of the outer one's (the
+/// bias additions inside a product phase count as biases, not as products).
 public enum StepProfile {
     public enum Phase: Int, CaseIterable, Sendable {
         case embedding, inputProjection, recurrentProducts, gateKernels, outputLayer, softmaxCrossEntropy
         case outputLayerBackward, backwardGateKernels, backwardRecurrentProducts, weightGradients
-        case zeroGradients, clipping, adam
+        case biases, zeroGradients, clipping, adam
 
         public var name: String {
             switch self {
@@ -20,6 +22,7 @@ public enum StepProfile {
             case .backwardGateKernels: return "backward: gate kernels"
             case .backwardRecurrentProducts: return "backward: recurrent products dA·W_hh"
             case .weightGradients: return "backward: weight and input gradients"
+            case .biases: return "bias additions and bias gradients"
             case .zeroGradients: return "zeroing gradients"
             case .clipping: return "gradient norm and clipping"
             case .adam: return "Adam"
@@ -37,17 +40,23 @@ public enum StepProfile {
 
     public static var isEnabled = false
     private static var nanoseconds = [UInt64](repeating: 0, count: Phase.allCases.count)
+    /// Time of the phases nested in the one running now, so far.
+    private static var nested: UInt64 = 0
 
     @inline(__always)
     static func measure<T>(_ phase: Phase, _ body: () -> T) -> T {
         guard isEnabled else { return body() }
+        let outerNested = nested
+        nested = 0
         let start = DispatchTime.now().uptimeNanoseconds
         let result = body()
-        nanoseconds[phase.rawValue] &+= DispatchTime.now().uptimeNanoseconds &- start
+        let elapsed = DispatchTime.now().uptimeNanoseconds &- start
+        nanoseconds[phase.rawValue] &+= elapsed &- min(nested, elapsed)
+        nested = outerNested &+ elapsed
         return result
     }
 
-    public static func reset() { for i in nanoseconds.indices { nanoseconds[i] = 0 } }
+    public static func reset() { for i in nanoseconds.indices { nanoseconds[i] = 0 }; nested = 0 }
 
     /// Seconds spent in each phase since the last reset.
     public static var seconds: [(phase: Phase, seconds: Double)] {

@@ -13,12 +13,14 @@ struct Affine {
         gemm(transB: true, m: rows, n: outputSize, k: inputSize,
              a: x, lda: inputSize, b: weight, ldb: inputSize, c: y, ldc: outputSize)
         let V = outputSize
-        parallelChunks(rows, minimumPerThread: max(1, (1 << 16) / V)) { part in
-            for r in part {
-                let row = y + r * V
-                for j in stride(from: 0, to: V, by: 8) {
-                    let k = min(8, V - j)
-                    store8(load8(row, j, count: k) + load8(bias, j, count: k), row, j, count: k)
+        StepProfile.measure(.biases) {
+            parallelChunks(rows, minimumPerThread: max(1, (1 << 16) / V)) { part in
+                for r in part {
+                    let row = y + r * V
+                    for j in stride(from: 0, to: V, by: 8) {
+                        let k = min(8, V - j)
+                        store8(load8(row, j, count: k) + load8(bias, j, count: k), row, j, count: k)
+                    }
                 }
             }
         }
@@ -28,7 +30,7 @@ struct Affine {
     func backward(_ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int, dx: UnsafeMutablePointer<Float>) {
         gemm(transA: true, m: outputSize, n: inputSize, k: rows,
              a: dy, lda: outputSize, b: x, ldb: inputSize, beta: 1, c: weightGradient, ldc: inputSize)
-        addColumnSums(dy, rows: rows, columns: outputSize, into: biasGradient)
+        StepProfile.measure(.biases) { addColumnSums(dy, rows: rows, columns: outputSize, into: biasGradient) }
         gemm(m: rows, n: inputSize, k: outputSize,
              a: dy, lda: outputSize, b: weight, ldb: inputSize, c: dx, ldc: inputSize)
     }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// One LSTM layer with PyTorch's semantics (`nn.LSTM`, one layer): gate rows in the order
@@ -76,8 +77,10 @@ final class LSTMLayer {
         // Input projection for every step at once: gates = x·W_ihᵀ + (b_ih + b_hh).
         StepProfile.measure(.inputProjection) {
             if T * B > 0 {
-                for j in 0..<G { gates[j] = biasIH[j] + biasHH[j] }
-                for r in 1..<(T * B) { (gates + r * G).update(from: gates, count: G) }
+                StepProfile.measure(.biases) {
+                    for j in 0..<G { gates[j] = biasIH[j] + biasHH[j] }
+                    for r in 1..<(T * B) { (gates + r * G).update(from: gates, count: G) }
+                }
             }
             gemm(transB: true, m: T * B, n: G, k: inputSize,
                  a: x, lda: inputSize, b: weightIH, ldb: inputSize, beta: 1, c: gates, ldc: G)
@@ -98,27 +101,9 @@ final class LSTMLayer {
                     gemm(transB: true, m: B, n: G, k: H, a: hPrev, lda: H, b: weightHH, ldb: H, beta: 1, c: a, ldc: G)
                 }
             }
+            // The gate nonlinearities and the state update (Sources/CKernels/elementwise.c).
             StepProfile.measure(.gateKernels) {
-            for b in 0..<B {
-                let ab = a + b * G, r = b * H
-                if let lengths, t >= Int(lengths[b]) {  // padding: carry the state unchanged
-                    (hNext + r).update(from: hPrev + r, count: H)
-                    (cNext + r).update(from: cPrev + r, count: H)
-                    continue
-                }
-                for j in stride(from: 0, to: H, by: 8) {  // the gate nonlinearities, eight units at a time
-                    let n = min(8, H - j)
-                    let i = sigmoid(load8(ab, j, count: n)), f = sigmoid(load8(ab, H + j, count: n))
-                    let g = tanh(load8(ab, 2 * H + j, count: n)), o = sigmoid(load8(ab, 3 * H + j, count: n))
-                    store8(i, ab, j, count: n); store8(f, ab, H + j, count: n)
-                    store8(g, ab, 2 * H + j, count: n); store8(o, ab, 3 * H + j, count: n)
-                    let c = f * load8(cPrev, r + j, count: n) + i * g
-                    let th = tanh(c)
-                    store8(c, cNext, r + j, count: n)
-                    store8(th, tc, r + j, count: n)
-                    store8(o * th, hNext, r + j, count: n)
-                }
-            }
+                lstmchat_lstm_gates_forward(Int32(B), Int32(H), a, cPrev, cNext, tc, hPrev, hNext, lengths, Int32(t))
             }
         }
     }
@@ -138,7 +123,7 @@ final class LSTMLayer {
         dOutput: UnsafePointer<Float>?, dhFinal: UnsafePointer<Float>?, dcFinal: UnsafePointer<Float>?
     ) -> UnsafeMutablePointer<Float> {
         let T = steps, B = batch, H = hiddenSize, G = 4 * H
-        let gates = self.gates.pointer, hidden = self.hidden.pointer, cell = self.cell.pointer
+        let gates = self.gates.pointer, cell = self.cell.pointer
         let tanhCell = self.tanhCell.pointer
         let dGates = self.dGates.reserve(T * B * G)
         var dh = self.dh.reserve(B * H), dhNext = self.dhNext.reserve(B * H)
@@ -154,29 +139,8 @@ final class LSTMLayer {
             let act = gates + t * B * G, dA = dGates + t * B * G
             let cPrev = cell + t * B * H, tc = tanhCell + t * B * H
             StepProfile.measure(.backwardGateKernels) {
-            if let dOutput {
-                let d = dOutput + t * B * H
-                for k in 0..<(B * H) { dh[k] += d[k] }
-            }
-            for b in 0..<B {
-                let ab = act + b * G, db = dA + b * G, r = b * H
-                if let lengths, t >= Int(lengths[b]) {  // padding: the state passed through untouched
-                    db.update(repeating: 0, count: G)
-                    continue
-                }
-                for j in stride(from: 0, to: H, by: 8) {
-                    let n = min(8, H - j)
-                    let i = load8(ab, j, count: n), f = load8(ab, H + j, count: n)
-                    let g = load8(ab, 2 * H + j, count: n), o = load8(ab, 3 * H + j, count: n)
-                    let th = load8(tc, r + j, count: n), dhj = load8(dh, r + j, count: n)
-                    let dcj = load8(dc, r + j, count: n) + dhj * o * (1 - th * th)
-                    store8(dcj * g * i * (1 - i), db, j, count: n)                                // d a_i
-                    store8(dcj * load8(cPrev, r + j, count: n) * f * (1 - f), db, H + j, count: n) // d a_f
-                    store8(dcj * i * (1 - g * g), db, 2 * H + j, count: n)                        // d a_g
-                    store8(dhj * th * o * (1 - o), db, 3 * H + j, count: n)                       // d a_o
-                    store8(dcj * f, dc, r + j, count: n)                                          // d c_{t−1}
-                }
-            }
+                lstmchat_lstm_gates_backward(Int32(B), Int32(H), act, dA, cPrev, tc, dh, dOutput.map { $0 + t * B * H },
+                                             dc, lengths, Int32(t))
             }
             // d h_{t−1} = d a · W_hh; rows in padding pass their gradient through unchanged.
             StepProfile.measure(.backwardRecurrentProducts) {
@@ -206,10 +170,12 @@ final class LSTMLayer {
         gemm(transA: true, m: G, n: H, k: T * B,
              a: dGates, lda: G, b: hidden, ldb: H, beta: 1, c: gradWeightHH, ldc: H)
         // Both biases get the same gradient, Σ over steps and rows of d a: sum once, add twice.
-        let dBias = self.dBias.reserve(G)
-        dBias.update(repeating: 0, count: G)
-        addColumnSums(dGates, rows: T * B, columns: G, into: dBias)
-        for j in 0..<G { gradBiasIH[j] += dBias[j]; gradBiasHH[j] += dBias[j] }
+        StepProfile.measure(.biases) {
+            let dBias = self.dBias.reserve(G)
+            dBias.update(repeating: 0, count: G)
+            addColumnSums(dGates, rows: T * B, columns: G, into: dBias)
+            for j in 0..<G { gradBiasIH[j] += dBias[j]; gradBiasHH[j] += dBias[j] }
+        }
         let dInput = dInputBuffer.reserve(T * B * inputSize)
         gemm(m: T * B, n: inputSize, k: G, a: dGates, lda: G, b: weightIH, ldb: inputSize, c: dInput, ldc: inputSize)
     }

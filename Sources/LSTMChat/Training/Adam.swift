@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Adam exactly as `torch.optim.Adam` (bias-corrected moments, no weight decay):
@@ -26,8 +27,8 @@ public final class Adam {
         v.withUnsafeBufferPointer { secondMoment.pointer.update(from: $0.baseAddress!, count: v.count) }
     }
 
-    /// One update of every parameter from its gradient, in one fused loop (eight at a time,
-    /// split over the BLAS threads).
+    /// One update of every parameter from its gradient, in one fused loop (eight at a time in
+    /// Sources/CKernels, split over the BLAS threads).
     public func update(_ parameters: Parameters) {
         precondition(parameters.values.count == firstMoment.count)
         step += 1
@@ -37,18 +38,10 @@ public final class Adam {
         let bc2Root = Float(bc2.squareRoot())
         let p = parameters.values.pointer, g = parameters.gradients.pointer
         let m = firstMoment.pointer, v = secondMoment.pointer
-        let b1 = beta1, b2 = beta2, eps = epsilon
-        parallelChunks(parameters.values.count) { part in
-            func update(_ k: Int, count n: Int = 8) {
-                let gk = load8(g, k, count: n)
-                let mk = b1 * load8(m, k, count: n) + (1 - b1) * gk
-                let vk = b2 * load8(v, k, count: n) + (1 - b2) * gk * gk
-                store8(mk, m, k, count: n); store8(vk, v, k, count: n)
-                store8(load8(p, k, count: n) - stepSize * mk / (vk.squareRoot() / bc2Root + eps), p, k, count: n)
-            }
-            var k = part.lowerBound
-            while k + 8 <= part.upperBound { update(k); k += 8 }
-            if k < part.upperBound { update(k, count: part.upperBound - k) }
+        let (b1, b2, eps) = (beta1, beta2, epsilon)
+        parallelChunks(parameters.values.count) { part in  // Sources/CKernels/elementwise.c
+            let k = part.lowerBound
+            lstmchat_adam(part.count, p + k, g + k, m + k, v + k, b1, b2, stepSize, bc2Root, eps)
         }
     }
 }
