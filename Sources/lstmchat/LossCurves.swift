@@ -20,15 +20,23 @@ struct LossCurves {
     var learningRate: [ChartPoint]
     /// The greedy exact match on the training questions after each epoch (logs from before it have none).
     var exactMatch: [ChartPoint]
+    /// A language model's validation bits per character, or perplexity (word models), after each epoch.
+    var validationBitsPerCharacter: [ChartPoint]
+    var validationPerplexity: [ChartPoint]
     var summary: String
     /// What x counts: "step", or "epoch" for a log with no step column (Keras' `CSVLogger`).
     var xLabel: String
 
-    /// The lower panel's series: the exact match when any run logged it (it says what the model
-    /// learned; the learning rate only follows its schedule), else the learning rate.
+    /// The lower panel's series: what the model learned when any run logged it (the exact match
+    /// of a chatbot; a language model's validation bits per character, or perplexity), else the
+    /// learning rate, which only follows its schedule.
     static func lowerPanel(of runs: [LossCurves]) -> (title: String, series: [[ChartPoint]]) {
-        runs.contains { !$0.exactMatch.isEmpty }
-            ? ("exact match", runs.map(\.exactMatch)) : ("learning rate", runs.map(\.learningRate))
+        if runs.contains(where: { !$0.exactMatch.isEmpty }) { return ("exact match", runs.map(\.exactMatch)) }
+        if runs.contains(where: { !$0.validationBitsPerCharacter.isEmpty }) {
+            return ("val. bits per char", runs.map(\.validationBitsPerCharacter))
+        }
+        if runs.contains(where: { !$0.validationPerplexity.isEmpty }) { return ("val. perplexity", runs.map(\.validationPerplexity)) }
+        return ("learning rate", runs.map(\.learningRate))
     }
 
     /// The lowest validation loss (thinning keeps every run of points' lowest).
@@ -55,6 +63,8 @@ struct LossCurves {
         validationLoss = Self.thinned(points(\.validationLoss), to: maxPoints)
         learningRate = Self.thinned(points(\.learningRate), to: maxPoints)
         exactMatch = Self.thinned(points(\.exactMatch), to: maxPoints)
+        validationBitsPerCharacter = Self.thinned(points(\.validationBitsPerCharacter), to: maxPoints)
+        validationPerplexity = Self.thinned(points(\.validationPerplexity), to: maxPoints)
         summary = Self.summary(of: rows)
     }
 
@@ -109,7 +119,11 @@ struct LossCurves {
         let validated = rows.filter { $0.validationLoss?.isFinite == true }
         if let best = validated.min(by: { $0.validationLoss! < $1.validationLoss! }) {
             var text = "best validation loss " + String(format: "%.3f", best.validationLoss!)
-            if let accuracy = best.validationAccuracy, accuracy.isFinite { text += String(format: " (accuracy %.1f%%)", accuracy * 100) }
+            var figures: [String] = []
+            if let bits = best.validationBitsPerCharacter, bits.isFinite { figures.append(String(format: "%.3f bits per character", bits)) }
+            if let perplexity = best.validationPerplexity, perplexity.isFinite { figures.append(String(format: "perplexity %.2f", perplexity)) }
+            if let accuracy = best.validationAccuracy, accuracy.isFinite { figures.append(String(format: "accuracy %.1f%%", accuracy * 100)) }
+            if !figures.isEmpty { text += " (" + figures.joined(separator: ", ") + ")" }
             parts.append(text + (best.epoch.map { " at epoch \($0)" } ?? ""))
         }
         if let measured = rows.last(where: { $0.exactMatch?.isFinite == true }) {

@@ -13,7 +13,9 @@ struct Plot: ParsableCommand {
         Any CSV with a header naming a loss column and a step or epoch column will do, its \
         columns in any order: Keras' CSVLogger (epoch,loss,val_loss,...), the PyTorch trainer's \
         log, a log cut by hand. val_loss and lr (or learning_rate) are drawn when present; other \
-        columns are ignored.
+        columns are ignored. The panel below shows what the model learned when the log has it \
+        (exact_match of a chatbot; val_bits_per_char or val_perplexity of a language model), \
+        else the learning rate.
 
         Where the chart goes:
           -o FILE.svg   an SVG file; -o - writes the SVG to standard output.

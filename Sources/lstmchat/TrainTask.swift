@@ -93,13 +93,23 @@ struct TaskRunner<Model: TrainableModel> {
 
     typealias Validation = ModelTrainingRun<Model>.Validation
 
+    /// `logColumns`: the figures a language model's log adds, derived from the validation loss.
     func run(trainer: ModelTrainer<Model>, progressBar: inout ProgressBar, batches: @escaping (Int) -> [Model.Batch],
              validate: @escaping () -> Validation?, describe: @escaping (Validation) -> String,
-             checkpoint: @escaping () -> CheckpointFile, runInfo: [String: String]) throws {
+             checkpoint: @escaping () -> CheckpointFile, runInfo: [String: String], logColumns: [LossLog.ExtraColumn] = []) throws {
         let logWriter = try LossLogWriter(appendingTo: train.log.map { URL(fileURLWithPath: $0) } ?? directory.log,
-                                          keepingStepsThrough: trainer.progress.step)
+                                          keepingStepsThrough: trainer.progress.step, adding: logColumns)
         let trainingRun = ModelTrainingRun(
-            trainer: trainer, batches: batches, validate: validate, log: { try logWriter.append($0) },
+            trainer: trainer, batches: batches, validate: validate,
+            log: { row in
+                var row = row
+                if let loss = row.validationLoss {
+                    // The loss is in nats: bits are nats / ln 2, and the perplexity e^loss.
+                    if logColumns.contains(.validationBitsPerCharacter) { row.validationBitsPerCharacter = loss / Float(M_LN2) }
+                    if logColumns.contains(.validationPerplexity) { row.validationPerplexity = exp(loss) }
+                }
+                try logWriter.append(row)
+            },
             save: { isBest in try directory.save(trainer: trainer, checkpoint: checkpoint(), run: runInfo, isBest: isBest) })
         Interrupt.install()
         let epochs = trainer.settings.epochs
@@ -188,13 +198,17 @@ struct LanguageModelTraining {
                 return .init(loss: score.loss, accuracy: Float(score.accuracy))
             },
             describe: { v in
-                String(format: "validation loss %.3f, %.3f bits per %@, next-%@ accuracy %.1f%%", v.loss, Double(v.loss) / log(2), unit, unit, 100 * v.accuracy)
+                // Characters are measured in bits, words by perplexity: the figures each is quoted in.
+                let figure = tokenizer.kind == .char ? String(format: "%.3f bits per character", Double(v.loss) / log(2))
+                                                     : String(format: "perplexity %.2f", Double(v.perplexity))
+                return String(format: "validation loss %.3f, %@, next-%@ accuracy %.1f%%", v.loss, figure, unit, 100 * v.accuracy)
             },
             checkpoint: {
                 CheckpointFile(config: config, parameters: trainer.model.parameters, vocabulary: vocabulary.tokens,
                                tokenizer: tokenizer.kind.rawValue, task: .languageModel)
             },
-            runInfo: ["recipe": recipe.json])
+            runInfo: ["recipe": recipe.json],
+            logColumns: [tokenizer.kind == .char ? .validationBitsPerCharacter : .validationPerplexity])
         progressBar.message("write with it: lstmchat generate --checkpoint \(directory.url.path)")
     }
 }

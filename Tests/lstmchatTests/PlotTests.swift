@@ -167,6 +167,27 @@ final class XMLOutline: NSObject, XMLParserDelegate {
     @Test func summaryNamesStepsEpochsTimeAndTheBestValidation() {
         #expect(SampleLog.curves().summary == "1,200 steps · 3 epochs · 7m 12s · best validation loss 3.559 (accuracy 39.0%) at epoch 3")
     }
+
+    /// A character model's log: its validation bits per character take the lower panel (what it
+    /// learned, rather than the learning rate's schedule) and the summary.
+    @Test func aLanguageModelsBitsPerCharacterAreDrawnBelowAndSummed() throws {
+        let rows = SampleLog.rows().map { row -> LossLogRow in
+            var row = row
+            row.validationBitsPerCharacter = row.validationLoss.map { $0 / Float(M_LN2) }
+            return row
+        }
+        let dir = try TemporaryDirectory()
+        let url = dir.url.appendingPathComponent("lm.csv")
+        let writer = try LossLogWriter(appendingTo: url, adding: [.validationBitsPerCharacter])
+        for row in rows { try writer.append(row) }
+        let curves = LossCurves(name: "lm.csv", rows: try LossLog.read(url))
+        let lower = LossCurves.lowerPanel(of: [curves])
+        #expect(lower.title == "val. bits per char")
+        #expect(lower.series == [[400, 800, 1200].map { x in ChartPoint(x: Double(x), y: Double(rows[x - 1].validationBitsPerCharacter!)) }])
+        #expect(curves.summary == "1,200 steps · 3 epochs · 7m 12s · best validation loss 3.559 (5.134 bits per character, accuracy 39.0%) at epoch 3")
+        let outline = XMLOutline(SVGChart(runs: [curves]).render())
+        #expect(outline.error == nil && outline.texts.contains("val. bits per char") && !outline.texts.contains("learning rate"))
+    }
 }
 
 @Suite struct SVGChartTests {

@@ -65,7 +65,7 @@ import Testing
         let dir = try TemporaryDirectory()
         let data = try Self.write(Self.rhyme, "rhyme.txt", in: dir), out = dir.url.appendingPathComponent("run").path
         let train = try LSTMChatBinary.run(["train", "--task", "lm", data, "--out", out, "--epochs", "6", "--seq-length", "24",
-                                            "--layers", "1", "--dropout", "0"] + Self.quick)
+                                            "--layers", "1", "--dropout", "0"] + Self.quick.filter { $0 != "--quiet" })
         #expect(train.status == 0, "\(train.stderr)")
         let checkpoint = try CheckpointFile.read(URL(fileURLWithPath: out).appendingPathComponent("model.safetensors"))
         #expect(checkpoint.task == .languageModel && checkpoint.tokenizer == "char")
@@ -75,6 +75,17 @@ import Testing
         let bits = try #require(figures["bits_per_char"] as? Double)
         #expect(bits < 0.5, "\(eval.stdout)")  // a uniform guess over its characters would be about 3.7
 
+        // The loss log gives the held-out bits per character at each epoch's end, and plot draws them.
+        let log = URL(fileURLWithPath: out).appendingPathComponent("loss.csv")
+        #expect(try String(contentsOf: log, encoding: .utf8).hasPrefix(LossLog.header + ",val_bits_per_char\n"))
+        let validated = try LossLog.read(log).filter { $0.validationLoss != nil }
+        #expect(validated.count == 6 && validated.allSatisfy { abs($0.validationBitsPerCharacter! - $0.validationLoss! / Float(M_LN2)) < 1e-6 })
+        let lastEpoch = try #require(train.stderr.split(separator: "\n").first { $0.hasPrefix("epoch 6/6 done: ") })
+        #expect(lastEpoch.contains(String(format: "validation loss %.3f, %.3f bits per character, next-character accuracy ",
+                                          validated[5].validationLoss!, validated[5].validationBitsPerCharacter!)), "\(lastEpoch)")
+        let plot = try LSTMChatBinary.run(["plot", log.path, "-o", "-"])
+        #expect(plot.status == 0 && plot.stdout.contains(">val. bits per char<") && plot.stdout.contains("bits per character"), "\(plot.stderr)")
+
         let generate = ["generate", "--checkpoint", out, "--prompt", "the cat", "--length", "40", "--seed", "3", "--temperature", "0.5"]
         let first = try LSTMChatBinary.run(generate), second = try LSTMChatBinary.run(generate)
         #expect(first.status == 0 && first.stdout == second.stdout)
@@ -82,6 +93,50 @@ import Testing
 
         let chat = try LSTMChatBinary.run(["chat", "--checkpoint", out, "--seed", "1", "--temperature", "0.3"], stdin: "the cat sat\n")
         #expect(chat.stdout.hasPrefix("the cat sat on the mat."), "\(chat.stdout)")
+    }
+
+    /// Ctrl-C in the middle of an epoch, then --resume, three times over: the LSTM state carried
+    /// from one window to the next is saved with the run, so the resumed run goes on exactly as
+    /// one never stopped (the same loss log and weights, bit for bit).
+    @Test func aLanguageModelInterruptedMidEpochAndResumedEqualsOneStraightRun() throws {
+        let dir = try TemporaryDirectory()
+        let data = try Self.write(Self.rhyme, "rhyme.txt", in: dir)
+        let straight = dir.url.appendingPathComponent("straight"), stopped = dir.url.appendingPathComponent("stopped")
+        // 90 windows of 12 per epoch; dropout, so the dropout generator must resume too.
+        let flags = ["--task", "lm", data, "--epochs", "8", "--seq-length", "12", "--layers", "2", "--hidden", "48", "--embed", "12",
+                     "--batch-size", "6", "--lr", "0.01", "--dropout", "0.1", "--val-fraction", "0.1", "--quiet", "--threads", "1"]
+        let run = try LSTMChatBinary.run(["train", "--out", straight.path] + flags)
+        #expect(run.status == 0, "\(run.stderr)")
+
+        let directory = CheckpointDirectory(stopped), log = stopped.appendingPathComponent("loss.csv")
+        func loggedSteps() -> Int { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").count - 1 }
+        var rng = Xoshiro256(seed: 7)
+        var midEpoch = 0
+        for round in 0..<3 {
+            let arguments = round == 0 ? ["train", "--out", stopped.path] + flags : ["train", "--resume", stopped.path, "--quiet", "--threads", "1"]
+            let process = try CrashTests.start(arguments)
+            // Somewhere in the next 200 steps (the log has its rows once the handler is in place).
+            let target = loggedSteps() + 20 + Int(rng.next() % 180)
+            while process.isRunning && loggedSteps() < target { usleep(500) }
+            kill(process.processIdentifier, SIGINT)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 130, "round \(round) ended with \(process.terminationStatus)")
+            let model = try CheckpointFile.read(directory.model)
+            let state = try TrainingStateFile.read(directory.state, layout: model.parameters.layout)
+            if state.progress.stepInEpoch > 0 {
+                midEpoch += 1
+                // Two layers' (h, c) for the 6 rows of the window that ran last.
+                #expect(state.carriedState.map(\.name).sorted() == ["c", "h"])
+                #expect(state.carriedState.allSatisfy { $0.shape == [2, 6, 48] })
+            }
+        }
+        #expect(midEpoch >= 2, "only \(midEpoch) of 3 interrupts landed in the middle of an epoch")
+        // The same threads as the straight run: sums split over two threads round differently.
+        let resume = try LSTMChatBinary.run(["train", "--resume", stopped.path, "--quiet", "--threads", "1"])
+        #expect(resume.status == 0, "\(resume.stderr)")
+        #expect(try TrainTests.figures(log) == TrainTests.figures(straight.appendingPathComponent("loss.csv")))
+        let a = try CheckpointFile.read(straight.appendingPathComponent("model.safetensors")), b = try CheckpointFile.read(directory.model)
+        #expect(a.parameters.values.array.map(\.bitPattern) == b.parameters.values.array.map(\.bitPattern))
     }
 
     @Test func aCommandGivenTheWrongKindOfModelSaysSoInOneLine() throws {

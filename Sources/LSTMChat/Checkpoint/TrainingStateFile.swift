@@ -17,9 +17,16 @@ public struct TrainingStateFile {
     public var secondMoment: [Float]
     /// Strings the trainer keeps for itself (data paths, data fingerprint, tokenizer flags).
     public var run: [String: String]
+    /// What the model carries from batch to batch (`TrainableModel.carriedState`), stored as
+    /// `carried.<name>`: a language model's LSTM state in the middle of an epoch.
+    public var carriedState: [SafetensorsFile.Tensor]
+
+    static let carriedPrefix = "carried."
 
     public init(settings: TrainingSettings, progress: TrainingProgress, adamStep: Int,
-                weights: [Float], firstMoment: [Float], secondMoment: [Float], run: [String: String]) {
+                weights: [Float], firstMoment: [Float], secondMoment: [Float], run: [String: String],
+                carriedState: [SafetensorsFile.Tensor] = []) {
+        self.carriedState = carriedState
         self.settings = settings
         self.progress = progress
         self.adamStep = adamStep
@@ -36,6 +43,7 @@ public struct TrainingStateFile {
                 tensors.append(.init(name: prefix + e.name, shape: e.shape, values: Array(moment[e.offset..<(e.offset + e.count)])))
             }
         }
+        tensors += carriedState.map { .init(name: Self.carriedPrefix + $0.name, shape: $0.shape, values: $0.values) }
         let metadata = ["format": Self.format, "settings": jsonString(settings), "progress": jsonString(progress),
                         "adam_step": String(adamStep), "run": jsonString(run)]
         try SafetensorsFile.write(tensors, metadata: metadata, to: url)
@@ -53,8 +61,14 @@ public struct TrainingStateFile {
             throw fail("training state metadata is malformed")
         }
         let run = metadata["run"].flatMap { jsonValue([String: String].self, $0) } ?? [:]
+        let carried = tensors.filter { $0.name.hasPrefix(carriedPrefix) }.map {
+            SafetensorsFile.Tensor(name: String($0.name.dropFirst(carriedPrefix.count)), shape: $0.shape, values: $0.values)
+        }
+        if let bad = carried.first(where: { !$0.values.allSatisfy(\.isFinite) }) {
+            throw fail("\(carriedPrefix + bad.name) holds NaN or infinite values")
+        }
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        guard tensors.count == 3 * layout.entries.count else { throw fail("training state does not match the model's parameters") }
+        guard tensors.count - carried.count == 3 * layout.entries.count else { throw fail("training state does not match the model's parameters") }
         var values = [[Float]](repeating: [Float](repeating: 0, count: layout.count), count: 3)
         for (k, prefix) in ["", "exp_avg.", "exp_avg_sq."].enumerated() {
             for e in layout.entries {
@@ -66,6 +80,7 @@ public struct TrainingStateFile {
             }
         }
         return TrainingStateFile(settings: settings, progress: progress, adamStep: adamStep,
-                                 weights: values[0], firstMoment: values[1], secondMoment: values[2], run: run)
+                                 weights: values[0], firstMoment: values[1], secondMoment: values[2], run: run,
+                                 carriedState: carried)
     }
 }

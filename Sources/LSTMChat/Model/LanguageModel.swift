@@ -114,6 +114,27 @@ public final class LanguageModel {
 
 extension LanguageModel: TrainableModel {
     public static func tokenCount(of batch: TextBatch) -> Int { batch.tokenCount }
+
+    /// The (h, c) the last window left, [L, B, H] each, named "h" and "c"; nothing once forgotten.
+    public func carriedState() -> [SafetensorsFile.Tensor] {
+        guard carriedRows > 0 else { return [] }
+        let shape = [config.layers, carriedRows, config.hiddenSize], count = shape.reduce(1, *)
+        return [("h", carriedH), ("c", carriedC)].map { name, buffer in
+            .init(name: name, shape: shape, values: Array(UnsafeBufferPointer(start: buffer.pointer, count: count)))
+        }
+    }
+
+    /// Carries the saved (h, c) into the next window that continues the text.
+    public func restoreCarriedState(_ tensors: [SafetensorsFile.Tensor]) -> Bool {
+        guard !tensors.isEmpty else { resetState(); return true }
+        guard tensors.count == 2, let h = tensors.first(where: { $0.name == "h" }), let c = tensors.first(where: { $0.name == "c" }),
+              h.shape == c.shape, h.shape.count == 3, h.shape[0] == config.layers, h.shape[1] > 0, h.shape[2] == config.hiddenSize,
+              h.values.count == h.shape.reduce(1, *), c.values.count == h.values.count else { return false }
+        h.values.withUnsafeBufferPointer { carriedH.reserve($0.count).update(from: $0.baseAddress!, count: $0.count) }
+        c.values.withUnsafeBufferPointer { carriedC.reserve($0.count).update(from: $0.baseAddress!, count: $0.count) }
+        carriedRows = h.shape[1]
+        return true
+    }
 }
 
 /// One window of text for each of B rows, time-major: row b reads `inputs[t·B + b]` and is

@@ -70,7 +70,7 @@ public struct CheckpointDirectory {
         try TrainingStateFile(
             settings: trainer.settings, progress: trainer.progress, adamStep: trainer.adam.step,
             weights: parameters.values.array, firstMoment: trainer.adam.firstMoment.array,
-            secondMoment: trainer.adam.secondMoment.array, run: run
+            secondMoment: trainer.adam.secondMoment.array, run: run, carriedState: trainer.model.carriedState()
         ).write(to: state, layout: parameters.layout)
         if !isFirst { try checkpoint.write(to: model) }
         if isBest { try checkpoint.write(to: best) }
@@ -104,6 +104,9 @@ public struct CheckpointDirectory {
         var settings = saved.settings
         override(&settings)
         let trainer = ModelTrainer(model: try makeModel(checkpoint), settings: settings, progress: saved.progress)
+        guard trainer.model.restoreCarriedState(saved.carriedState) else {
+            throw CheckpointError(state.path, "the state carried between batches does not fit the model")
+        }
         trainer.adam.restore(step: saved.adamStep, firstMoment: saved.firstMoment, secondMoment: saved.secondMoment)
         return (trainer, checkpoint, saved.run)
     }

@@ -18,9 +18,14 @@ public struct LossLogRow: Equatable, Sendable {
     public var elapsedSeconds: Double?
     /// Greedy exact match on the training questions (`ExactMatchProbe`) after the epoch.
     public var exactMatch: Float?
+    /// A language model's validation loss in the units quoted for it: bits per character for a
+    /// character model (val_loss / ln 2), perplexity for a word model (e^val_loss).
+    public var validationBitsPerCharacter: Float?
+    public var validationPerplexity: Float?
 
     public init(step: Int?, epoch: Int?, loss: Float, learningRate: Float?, gradientNorm: Float?, tokensPerSecond: Float?,
-                validationLoss: Float? = nil, validationAccuracy: Float? = nil, elapsedSeconds: Double?, exactMatch: Float? = nil) {
+                validationLoss: Float? = nil, validationAccuracy: Float? = nil, elapsedSeconds: Double?, exactMatch: Float? = nil,
+                validationBitsPerCharacter: Float? = nil, validationPerplexity: Float? = nil) {
         self.step = step
         self.epoch = epoch
         self.loss = loss
@@ -31,6 +36,8 @@ public struct LossLogRow: Equatable, Sendable {
         self.validationAccuracy = validationAccuracy
         self.elapsedSeconds = elapsedSeconds
         self.exactMatch = exactMatch
+        self.validationBitsPerCharacter = validationBitsPerCharacter
+        self.validationPerplexity = validationPerplexity
     }
 }
 
@@ -64,6 +71,25 @@ public enum LossLog {
     /// The header of logs written before `exact_match`: still read, and a resumed run's writer adds the column.
     public static let previousHeader = "step,epoch,loss,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,elapsed_s"
 
+    /// A column some runs add after the others: a language model's validation figure in the
+    /// unit quoted for it (bits per character for characters, perplexity for words).
+    public enum ExtraColumn: String, CaseIterable, Sendable {
+        case validationBitsPerCharacter = "val_bits_per_char"
+        case validationPerplexity = "val_perplexity"
+
+        func value(in row: LossLogRow) -> Float? {
+            switch self {
+            case .validationBitsPerCharacter: row.validationBitsPerCharacter
+            case .validationPerplexity: row.validationPerplexity
+            }
+        }
+    }
+
+    /// The header of a log with `extra` columns after the usual ones.
+    public static func header(adding extra: [ExtraColumn]) -> String {
+        ([header] + extra.map(\.rawValue)).joined(separator: ",")
+    }
+
     /// Reads every row of a loss log at `url`: the trainer's, or any CSV whose header names a
     /// `loss` column and a `step` or `epoch` column, in any order, with any of the trainer's other
     /// columns (`lr` may be `learning_rate`) and others, which are ignored. Blank lines are skipped.
@@ -81,14 +107,15 @@ public enum LossLog {
         return rows
     }
 
-    /// The CSV line for `row`: floats in their shortest form that reads back to the same `Float`.
-    public static func format(_ row: LossLogRow) -> String {
+    /// The CSV line for `row` (with the `extra` columns of its log): floats in their shortest
+    /// form that reads back to the same `Float`.
+    public static func format(_ row: LossLogRow, adding extra: [ExtraColumn] = []) -> String {
         func number(_ value: Float?) -> String { value.map { "\($0)" } ?? "" }
         return [
             row.step.map { "\($0)" } ?? "", row.epoch.map { "\($0)" } ?? "", number(row.loss), number(row.learningRate),
             number(row.gradientNorm), number(row.tokensPerSecond), number(row.validationLoss), number(row.validationAccuracy),
             row.elapsedSeconds.map { String(format: "%.3f", $0) } ?? "", number(row.exactMatch),
-        ].joined(separator: ",")
+        ].joined(separator: ",") + extra.map { "," + number($0.value(in: row)) }.joined()
     }
 
     /// The whole file as text; a missing or unreadable file is a `LossLogError`.
@@ -115,10 +142,15 @@ public enum LossLog {
         return lines
     }
 
-    static func checkHeader(_ line: Substring, file: String) throws {
-        guard line == header || line == previousHeader else {
-            throw LossLogError(file: file, line: 1, "expected the header \(header), found \(quoted(line))")
+    /// Checks that a log's first line is `expected`, or the header of an older log that lacks
+    /// some of its last columns (`previousHeader`, or the usual header where `extra` columns are
+    /// expected); returns how many columns that older log lacks.
+    static func checkHeader(_ line: Substring, expected: String, file: String) throws -> Int {
+        let accepted = [expected, header, previousHeader].filter { expected.hasPrefix($0) }
+        guard accepted.contains(String(line)) else {
+            throw LossLogError(file: file, line: 1, "expected the header \(expected), found \(quoted(line))")
         }
+        return expected.split(separator: ",").count - line.split(separator: ",").count
     }
 
     /// Where each known column is in a log's header.
@@ -127,6 +159,7 @@ public enum LossLog {
         let step: Int?, epoch: Int?, loss: Int
         let learningRate: Int?, gradientNorm: Int?, tokensPerSecond: Int?
         let validationLoss: Int?, validationAccuracy: Int?, elapsedSeconds: Int?, exactMatch: Int?
+        let validationBitsPerCharacter: Int?, validationPerplexity: Int?
 
         init(header: Substring, file: String) throws {
             let names = header.split(separator: ",", omittingEmptySubsequences: false).map {
@@ -144,6 +177,8 @@ public enum LossLog {
             tokensPerSecond = column("tokens_per_s"); validationLoss = column("val_loss")
             validationAccuracy = column("val_accuracy"); elapsedSeconds = column("elapsed_s")
             exactMatch = column("exact_match")
+            validationBitsPerCharacter = column(ExtraColumn.validationBitsPerCharacter.rawValue)
+            validationPerplexity = column(ExtraColumn.validationPerplexity.rawValue)
         }
 
         func parseRow(_ text: Substring, file: String, line: Int) throws -> LossLogRow {
@@ -173,7 +208,9 @@ public enum LossLog {
                               learningRate: try number(learningRate), gradientNorm: try number(gradientNorm),
                               tokensPerSecond: try number(tokensPerSecond), validationLoss: try number(validationLoss),
                               validationAccuracy: try number(validationAccuracy),
-                              elapsedSeconds: try number(elapsedSeconds, as: Double.self), exactMatch: try number(exactMatch))
+                              elapsedSeconds: try number(elapsedSeconds, as: Double.self), exactMatch: try number(exactMatch),
+                              validationBitsPerCharacter: try number(validationBitsPerCharacter),
+                              validationPerplexity: try number(validationPerplexity))
         }
     }
 
@@ -196,6 +233,7 @@ public enum LossLog {
 /// the row being written.
 public final class LossLogWriter {
     public let url: URL
+    public let extraColumns: [LossLog.ExtraColumn]
     private let handle: FileHandle
 
     /// Opens `url` for appending, creating it with the header when it is missing or empty.
@@ -204,16 +242,20 @@ public final class LossLogWriter {
     /// that crashed, are dropped (and any line without a step) so that the resumed run does not
     /// log those steps twice; a new run that reuses the file passes 0. A line left half-written
     /// by a crash is dropped either way. A file that is not a loss log is refused, not appended to.
-    public init(appendingTo url: URL, keepingStepsThrough lastStep: Int? = nil) throws {
+    /// `extra` columns follow the usual ones (a language model's bits per character); a log
+    /// from before a column was added gets it, empty on its rows.
+    public init(appendingTo url: URL, keepingStepsThrough lastStep: Int? = nil, adding extra: [LossLog.ExtraColumn] = []) throws {
         self.url = url
+        self.extraColumns = extra
         let file = url.relativePath
+        let header = LossLog.header(adding: extra)
         let text = FileManager.default.fileExists(atPath: url.path) ? try LossLog.readText(url) : ""
         do {
             if text.isEmpty {
-                try Data((LossLog.header + "\n").utf8).write(to: url)
+                try Data((header + "\n").utf8).write(to: url)
             } else {
                 let lines = LossLog.splitLines(text)
-                try LossLog.checkHeader(lines[0], file: file)
+                let missingColumns = try LossLog.checkHeader(lines[0], expected: header, file: file)
                 var kept = lines
                 let isTorn = text.utf8.last != UInt8(ascii: "\n")
                 if isTorn && kept.count > 1 { kept.removeLast() }  // the half-written line of a crash
@@ -222,12 +264,11 @@ public final class LossLogWriter {
                         Int(line.prefix { $0 != "," }).map { $0 <= lastStep } ?? false
                     }
                 }
-                let isPrevious = lines[0] == LossLog.previousHeader
-                if isPrevious {
-                    // A log from before the exact_match column: the column is added, empty, to its rows.
-                    kept = [Substring(LossLog.header)] + kept.dropFirst().map { $0 + "," }
+                if missingColumns > 0 {
+                    // A log from before a column (exact_match, a language model's figure): it is added, empty, to its rows.
+                    kept = [Substring(header)] + kept.dropFirst().map { $0 + String(repeating: ",", count: missingColumns) }
                 }
-                if kept.count != lines.count || isTorn || isPrevious {
+                if kept.count != lines.count || isTorn || missingColumns > 0 {
                     // Written beside the log and renamed over it, so a crash now loses nothing.
                     try Data(kept.map { $0 + "\n" }.joined().utf8).write(to: url, options: .atomic)
                 }
@@ -245,6 +286,6 @@ public final class LossLogWriter {
 
     /// Writes `row` as one line, straight to the file.
     public func append(_ row: LossLogRow) throws {
-        try handle.write(contentsOf: Data((LossLog.format(row) + "\n").utf8))
+        try handle.write(contentsOf: Data((LossLog.format(row, adding: extraColumns) + "\n").utf8))
     }
 }

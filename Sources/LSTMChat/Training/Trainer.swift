@@ -57,6 +57,17 @@ public protocol TrainableModel: AnyObject {
     func lossAndGradients(_ batch: Batch, dropout: Float, rng: inout Xoshiro256) -> Float
     /// The tokens a batch trains on (for the speed shown and logged).
     static func tokenCount(of batch: Batch) -> Int
+    /// What the model carries from one batch to the next (a language model's LSTM state from
+    /// one window to the next), saved in the training state so that a resumed run goes on
+    /// exactly where it stopped. Most models carry nothing.
+    func carriedState() -> [SafetensorsFile.Tensor]
+    /// Takes back what `carriedState` gave (nothing: carry nothing); false when it does not fit the model.
+    func restoreCarriedState(_ tensors: [SafetensorsFile.Tensor]) -> Bool
+}
+
+extension TrainableModel {
+    public func carriedState() -> [SafetensorsFile.Tensor] { [] }
+    public func restoreCarriedState(_ tensors: [SafetensorsFile.Tensor]) -> Bool { tensors.isEmpty }
 }
 
 extension Seq2SeqModel: TrainableModel {

@@ -40,6 +40,39 @@ import Testing
         #expect(try LossLog.read(url).map(\.exactMatch) == [nil, nil, 0.8125])
     }
 
+    @Test(arguments: [LossLog.ExtraColumn.validationBitsPerCharacter, .validationPerplexity])
+    func aLanguageModelsLogAddsItsFigureAfterTheOthers(_ column: LossLog.ExtraColumn) throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("run.csv")
+        var row = Self.row(2, validated: true)
+        row.validationBitsPerCharacter = column == .validationBitsPerCharacter ? 2.5 : nil
+        row.validationPerplexity = column == .validationPerplexity ? 65.25 : nil
+        let writer = try LossLogWriter(appendingTo: url, adding: [column])
+        try writer.append(Self.row(1))
+        try writer.append(row)
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+        #expect(lines[0] == LossLog.header + "," + column.rawValue)
+        #expect(lines[1].hasSuffix(",,") && lines[2].hasSuffix(column == .validationBitsPerCharacter ? ",0.8125,2.5" : ",0.8125,65.25"))
+        let read = try LossLog.read(url)
+        #expect(read.map(\.validationBitsPerCharacter) == [nil, row.validationBitsPerCharacter])
+        #expect(read.map(\.validationPerplexity) == [nil, row.validationPerplexity])
+    }
+
+    @Test func aLanguageModelsLogFromBeforeItsColumnGetsItAndOtherLogsAreRefused() throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("run.csv", contents: Self.header + Self.goodLine + "\n")
+        var row = Self.row(2, validated: true)
+        row.validationBitsPerCharacter = 1.75
+        try LossLogWriter(appendingTo: url, keepingStepsThrough: 1, adding: [.validationBitsPerCharacter]).append(row)
+        let text = try String(contentsOf: url, encoding: .utf8)
+        #expect(text.hasPrefix(LossLog.header + ",val_bits_per_char\n" + Self.goodLine + ",,\n"))
+        #expect(try LossLog.read(url).map(\.validationBitsPerCharacter) == [nil, 1.75])
+        // A question-answering run does not append to a language model's log, nor one kind of language model to the other's.
+        let refused = #expect(throws: LossLogError.self) { try LossLogWriter(appendingTo: url) }
+        #expect(refused?.message.hasPrefix("expected the header \(LossLog.header), found \"step,epoch,") == true)
+        #expect(throws: LossLogError.self) { try LossLogWriter(appendingTo: url, adding: [.validationPerplexity]) }
+    }
+
     @Test func writtenRowsReadBackExactly() throws {
         let dir = try TemporaryDirectory()
         let url = try dir.file("run.csv")
