@@ -30,13 +30,23 @@ enum TaskCommands {
         switch try TaskModels.load(checkpoint) {
         case .seq2seq: return false
         case .languageModel(let model):
-            let settings = textSettings(decoding)
-            summary = "a language model: each line is continued"
-            respond = { line in
-                print(line, terminator: "")
-                model.continueText(line, length: settings.maxLength, settings: settings, stopAtLineEnd: true) { print($0, terminator: "") }
-                print()
+            let loop = TextChatLoop(model: model, settings: textSettings(decoding))
+            if isatty(STDIN_FILENO) == 1 {
+                print("lstmchat: \(checkpoint) (a language model: each line is continued); type /help for commands")
+                let history = (historyFile as NSString).expandingTildeInPath
+                let editor = LineEditor(historyFile: history.isEmpty ? nil : history, completions: TextChatLoop.commands.map(\.name))
+                while let line = editor.readLine(prompt: "> ") {
+                    if line.allSatisfy(\.isWhitespace) { continue }
+                    if !loop.handle(line) { break }
+                }
+            } else {
+                setvbuf(stdout, nil, _IONBF, 0)  // each token as soon as it is drawn
+                while let line = readLine(strippingNewline: true) {
+                    if line.allSatisfy(\.isWhitespace) { print(); continue }
+                    if !loop.handle(line) { break }
+                }
             }
+            return true
         case .classifier(let model):
             summary = "a text classifier of \(model.labels.count) labels: each line gets the most likely"
             respond = { line in print(labelLine(model.classify([line])[0][0])) }
@@ -193,5 +203,75 @@ struct LanguageModelScore {
         bits = Double(loss) / log(2)
         accuracy = Double(correct) / Double(max(count, 1))
         tokens = count
+    }
+}
+
+/// What chat does with each line typed to a language model: continue it, streaming the text
+/// as it is sampled, or carry out a slash command that changes the sampling.
+final class TextChatLoop {
+    let model: TextModel
+    private var generator: TextGenerator
+
+    /// The chat commands that mean something to a language model; /length is its name for /maxlen.
+    static let commands: [(name: String, argument: String, meaning: String)] = [
+        ("/help", "", "show this list"),
+        ("/quit", "", "leave (so does Ctrl-D)"),
+        ("/greedy", "", "write the most likely token every time"),
+        ("/sample", "", "sample each token at random (the default)"),
+        ("/temp", "X", "sampling temperature, > 0: below 1 keeps closer to the text (turns sampling on)"),
+        ("/topk", "K", "sample among the K most likely tokens, 0 for all (turns sampling on)"),
+        ("/topp", "P", "sample among the likeliest tokens with total probability P (turns sampling on)"),
+        ("/length", "N", "the most tokens a continuation may have (it also stops at the line's end)"),
+        ("/seed", "N", "restart sampling from seed N"),
+        ("/settings", "", "show the sampling settings"),
+    ]
+
+    init(model: TextModel, settings: DecodingSettings) {
+        self.model = model
+        generator = model.generator(settings)
+    }
+
+    var settings: DecodingSettings { generator.settings }
+
+    static var helpText: String {
+        let width = commands.map { $0.name.count + ($0.argument.isEmpty ? 0 : $0.argument.count + 1) }.max()!
+        return commands.map { command in
+            let usage = command.argument.isEmpty ? command.name : "\(command.name) \(command.argument)"
+            return "  " + usage.padding(toLength: width + 2, withPad: " ", startingAt: 0) + command.meaning
+        }.joined(separator: "\n")
+    }
+
+    /// Continues or obeys one line; false when it asks to quit.
+    func handle(_ line: String) -> Bool {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        guard trimmed.hasPrefix("/") else {
+            print(line, terminator: "")
+            model.continueText(line, length: settings.maxLength, generator: generator, stopAtLineEnd: true) { print($0, terminator: "") }
+            print()
+            return true
+        }
+        // /length is /maxlen under the name `generate` gives it.
+        let name = trimmed.prefix { !$0.isWhitespace }
+        let command = name == "/length" ? "/maxlen" + trimmed.dropFirst(name.count) : trimmed
+        switch SlashCommand.parse(command) {
+        case .failure(let error):
+            Terminal.standardError(error.description.replacingOccurrences(of: "/maxlen:", with: "\(name):"))
+        case .success(.quit):
+            return false
+        case .success(.help):
+            print(Self.helpText)
+        case .success(.settings):
+            print(settings.summary.replacingOccurrences(of: "max length", with: "length"))
+        case .success(let command):
+            var changed = settings
+            guard (Self.commands.map(\.name) + ["/temperature", "/maxlen"]).contains(String(name)), command.apply(to: &changed) else {
+                Terminal.standardError("\(name): not for a language model; type /help for the list")
+                return true
+            }
+            // A new seed starts sampling afresh; other settings go on from where sampling was.
+            if case .seed = command { generator = model.generator(changed) } else { generator.settings = changed }
+            print(changed.summary.replacingOccurrences(of: "max length", with: "length"))
+        }
+        return true
     }
 }

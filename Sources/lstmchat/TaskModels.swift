@@ -40,7 +40,13 @@ final class TextModel {
     /// it is drawn; stops early at a line end when `stopAtLineEnd`.
     func continueText(_ prompt: String, length: Int, settings: DecodingSettings, stopAtLineEnd: Bool,
                       emit: (String) -> Void) {
-        let generator = generator(settings)
+        continueText(prompt, length: length, generator: generator(settings), stopAtLineEnd: stopAtLineEnd, emit: emit)
+    }
+
+    /// The same with a generator of its own, whose sampling goes on from where it was (the
+    /// state it read is forgotten first).
+    func continueText(_ prompt: String, length: Int, generator: TextGenerator, stopAtLineEnd: Bool, emit: (String) -> Void) {
+        generator.reset()
         generator.read(newline.map { [$0] } ?? [])  // a prompt starts a line
         generator.read(encode(prompt))
         var previousWasWord = false

@@ -93,6 +93,34 @@ import Testing
 
         let chat = try LSTMChatBinary.run(["chat", "--checkpoint", out, "--seed", "1", "--temperature", "0.3"], stdin: "the cat sat\n")
         #expect(chat.stdout.hasPrefix("the cat sat on the mat."), "\(chat.stdout)")
+
+        try Self.chatsWithSlashCommands(out)
+    }
+
+    /// Chat's slash commands that mean something to a language model change its sampling; the
+    /// others are refused in one line, and the lines after /quit are not read.
+    static func chatsWithSlashCommands(_ checkpoint: String) throws {
+        let input = "/length 5\nthe cat\n/settings\n/beam 3\n/minconf 0.5\n/greedy\nthe cat\n/seed 2\n/temp 0.5\n/length 0\n/help\n/quit\nthe dog\n"
+        let chat = try LSTMChatBinary.run(["chat", "--checkpoint", checkpoint, "--seed", "1", "--temperature", "0.3"], stdin: input)
+        #expect(chat.status == 0, "\(chat.stderr)")
+        let lines = chat.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // /help lists the ten commands that apply: /help /quit /greedy /sample /temp /topk /topp /length /seed /settings.
+        try #require(lines.count == 7 + 10 + 1, "\(chat.stdout)")
+        let help = Array(lines[7..<17])
+        #expect(lines[0] == "sample, temperature 0.3, top-k off, top-p off, length 5, seed 1")
+        #expect(lines[1].hasPrefix("the cat") && lines[1].count == "the cat".count + 5, "\(lines[1])")
+        #expect(lines[2] == lines[0])
+        #expect(lines[3] == "greedy, length 5")
+        #expect(lines[4] == "the cat sat ")  // the most likely characters, five of them
+        #expect(lines[5] == "greedy, length 5")  // a seed is kept for when sampling comes back
+        #expect(lines[6] == "sample, temperature 0.5, top-k off, top-p off, length 5, seed 2")
+        #expect(help.map { $0.split(separator: " ").first.map(String.init) ?? "" }
+                == ["/help", "/quit", "/greedy", "/sample", "/temp", "/topk", "/topp", "/length", "/seed", "/settings"], "\(help)")
+        #expect(lines.last == "")
+        #expect(chat.stderr.split(separator: "\n") == ["/beam: not for a language model; type /help for the list",
+                                                       "/minconf: not for a language model; type /help for the list",
+                                                       "/length: expected a whole number from 1 to 1000, got 0"],
+                "\(chat.stderr)")
     }
 
     /// Ctrl-C in the middle of an epoch, then --resume, three times over: the LSTM state carried
@@ -147,6 +175,12 @@ import Testing
         #expect(generate.status == 1)
         #expect(generate.stderr.hasSuffix("model.safetensors: a text classifier, not a language model (ask, chat and eval label texts with it)\n"))
         #expect(generate.stderr.split(separator: "\n").count == 1)
+
+        // A question-answering model (the bundled one) given to generate, and a language model to commands that answer questions.
+        let qa = try LSTMChatBinary.run(["generate", "--checkpoint", "checkpoints/default"], in: BundledModelTests.root)
+        #expect(qa.status == 1 && qa.stderr.split(separator: "\n").count == 1)
+        #expect(qa.stderr.hasSuffix("checkpoints/default/model.safetensors: a question-answering model, not a language model (chat, ask and eval answer with it)\n"),
+                "\(qa.stderr)")
     }
 
     @Test(arguments: [
