@@ -7,7 +7,7 @@ BIN        := .build/release/lstmchat
 DEB_PKGS   := libopenblas-dev libreadline-dev librsvg2-bin
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test fuzz chat model bench bench-quality interop clean
+.PHONY: all deps build test fuzz chat model model-lm model-classify bench bench-quality interop clean
 
 all: build
 
@@ -56,14 +56,21 @@ model: build
 	$(BIN) eval --checkpoint checkpoints/default datasets/chatterbot-english
 
 # The bundled language model: a character LSTM on the King James Genesis and Exodus
-# (datasets/kjv/, public domain), truncated backpropagation through time over windows of 100.
-LM_FLAGS := --task lm --val-fraction 0.05 --epochs 8 --seq-length 100 --layers 1 --hidden 256 --embed 32 --dropout 0 --lr 0.003 --lr-decay 0.9 --batch-size 32 --seed 1
+# (datasets/kjv/, public domain), truncated backpropagation through time over windows of 100,
+# the last 5% held out. About 4 minutes on 2 busy cores: 10 epochs, after which the held-out
+# loss barely moves while the training loss keeps falling (a 400-unit LSTM for 7 epochs took
+# twice as long for the same held-out loss). A run left over from before is started afresh.
+# eval scores the held-out share: the last 5% of the characters (one token each), which is
+# the end of genesis.txt (the files are read in name order).
+LM_FLAGS := --task lm --val-fraction 0.05 --epochs 10 --seq-length 100 --layers 1 --hidden 256 --embed 32 --dropout 0 --lr 0.004 --lr-decay 0.88 --batch-size 32 --seed 1
 model-lm: build
+	rm -rf checkpoints/kjv-lm-run
 	$(BIN) train datasets/kjv --out checkpoints/kjv-lm-run $(LM_FLAGS)
 	mkdir -p checkpoints/kjv-lm
 	cp checkpoints/kjv-lm-run/model.safetensors checkpoints/kjv-lm-run/loss.csv checkpoints/kjv-lm/
 	$(BIN) plot checkpoints/kjv-lm/loss.csv -o checkpoints/kjv-lm/loss.svg
-	$(BIN) eval --checkpoint checkpoints/kjv-lm datasets/kjv
+	tail -c $$(( $$(cat datasets/kjv/*.txt | wc -c) / 20 )) datasets/kjv/genesis.txt > checkpoints/kjv-lm-run/held-out.txt
+	$(BIN) eval --checkpoint checkpoints/kjv-lm checkpoints/kjv-lm-run/held-out.txt
 	$(BIN) generate --checkpoint checkpoints/kjv-lm --seed 1 --temperature 0.8 --length 400
 
 # The example classifier: the ChatterBot English questions labelled by their file's first
