@@ -167,6 +167,21 @@ import Testing
         #expect(a.parameters.values.array.map(\.bitPattern) == b.parameters.values.array.map(\.bitPattern))
     }
 
+    /// A word model is measured by its perplexity: on its epoch lines and in its loss log.
+    @Test func aWordLanguageModelLogsItsPerplexity() throws {
+        let dir = try TemporaryDirectory()
+        let data = try Self.write(Self.rhyme, "rhyme.txt", in: dir), out = dir.url.appendingPathComponent("run").path
+        let train = try LSTMChatBinary.run(["train", "--task", "lm", "--tokenizer", "word", data, "--out", out, "--epochs", "2",
+                                            "--seq-length", "8", "--layers", "1", "--dropout", "0"] + Self.quick.filter { $0 != "--quiet" })
+        #expect(train.status == 0, "\(train.stderr)")
+        let log = URL(fileURLWithPath: out).appendingPathComponent("loss.csv")
+        #expect(try String(contentsOf: log, encoding: .utf8).hasPrefix(LossLog.header + ",val_perplexity\n"))
+        let last = try #require(try LossLog.read(log).last)
+        #expect(abs(last.validationPerplexity! - exp(last.validationLoss!)) < 1e-4 * last.validationPerplexity!)
+        let line = try #require(train.stderr.split(separator: "\n").first { $0.hasPrefix("epoch 2/2 done: ") })
+        #expect(line.contains(String(format: "perplexity %.2f, next-word accuracy", last.validationPerplexity!)), "\(line)")
+    }
+
     @Test func aCommandGivenTheWrongKindOfModelSaysSoInOneLine() throws {
         let dir = try TemporaryDirectory()
         let data = try Self.write(Self.labelled, "pets.tsv", in: dir), out = dir.url.appendingPathComponent("run").path
