@@ -49,6 +49,7 @@ chat: build
 # checkpoints/default-run/ (resumable); only the model and its loss log are kept in the repository.
 MODEL_FLAGS := --until-accuracy 0.95 --epochs 40 --seed 1
 model: build
+	rm -rf checkpoints/default-run
 	$(BIN) train datasets/chatterbot-english --out checkpoints/default-run $(MODEL_FLAGS)
 	mkdir -p checkpoints/default
 	cp checkpoints/default-run/model.safetensors checkpoints/default-run/loss.csv checkpoints/default/

@@ -93,7 +93,7 @@ final class ChatLoop {
         case .success(.help):
             print(SlashCommand.helpText)
         case .success(.settings):
-            print("\(chatbot.settings.summary); \(chatbot.confidenceSummary); \(chatbot.matchSummary)")
+            print("\(chatbot.settings.summary); \(chatbot.matchSummary); \(chatbot.confidenceSummary)")
         case .success(.minConfidence(let threshold)):
             chatbot.userMinConfidence = threshold
             print(chatbot.confidenceSummary)

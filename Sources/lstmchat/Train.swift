@@ -216,23 +216,24 @@ struct Train: ParsableCommand {
                 progressBar.message("epoch \(epoch)/\(epochs) done" + (figures.isEmpty ? "" : ": " + figures.joined(separator: "; ")))
                 for line in shownAnswers { progressBar.message(line) }
             })
+        // The model as chat will load it: its questions asked in other words are matched as chat's are.
+        let chatModel = {
+            ChatModel(network: trainer.model, vocabulary: vocabulary, tokenizer: tokenizer, trainingSteps: nil,
+                      knownQuestions: knownQuestions.isEmpty ? nil : KnownQuestions(knownQuestions), path: directory.model.path)
+        }
         switch outcome {
         case .finished:
             if let untilAccuracy {
                 progressBar.message(String(format: "did not reach %.1f%% exact match in %d epochs", 100 * untilAccuracy, epochs))
             }
-            try storeConfidenceThreshold(calibration, directory: directory,
-                                         model: ChatModel(network: trainer.model, vocabulary: vocabulary, tokenizer: tokenizer,
-                                                          trainingSteps: nil, path: directory.model.path),
-                                         maxLength: recipe.maxLength, progressBar: &progressBar)
+            try storeConfidenceThreshold(calibration, directory: directory, model: chatModel(), maxLength: recipe.maxLength,
+                                         progressBar: &progressBar)
             progressBar.message("saved \(directory.model.path); chat with it: lstmchat chat --checkpoint \(directory.url.path)")
         case let .reachedTarget(epoch, exactMatch):
             progressBar.message(String(format: "reached %.1f%% exact match (asked: %.1f%%) after epoch %d, %.1f s of training",
                                        100 * exactMatch, 100 * untilAccuracy!, epoch, trainer.progress.elapsedSeconds))
-            try storeConfidenceThreshold(calibration, directory: directory,
-                                         model: ChatModel(network: trainer.model, vocabulary: vocabulary, tokenizer: tokenizer,
-                                                          trainingSteps: nil, path: directory.model.path),
-                                         maxLength: recipe.maxLength, progressBar: &progressBar)
+            try storeConfidenceThreshold(calibration, directory: directory, model: chatModel(), maxLength: recipe.maxLength,
+                                         progressBar: &progressBar)
             progressBar.message("saved \(directory.model.path); chat with it: lstmchat chat --checkpoint \(directory.url.path)")
         case .interrupted:
             FileHandle.standardError.write(Data("saved at step \(trainer.progress.step); continue with: lstmchat train --resume \(directory.url.path)\n".utf8))

@@ -27,10 +27,29 @@ import Testing
         #expect(lines.count == 96)
         let answered = lines.dropLast().filter { $0.hasPrefix("yes") }.count
         #expect(lines.last == String(format: "key words: %d of 95 questions answered (%.1f%%)", answered, 100 * Double(answered) / 95))
-        let first = try #require(lines.first?.components(separatedBy: "  ->  "))
-        let question = String(first[0].dropFirst(5))
-        let asked = try LSTMChatBinary.run(["ask", "--min-confidence", "0", question], in: Self.root)  // the model's answer, never the fallback
-        #expect(asked.stdout == first[1] + "\n")
+        // Issue 13's target: at least 70% of the reworded questions answered.
+        #expect(answered >= 67, "\(answered) of 95")
+        // Every line's answer is ask's (never its fallback), asked as the same known question.
+        let shown = lines.dropLast().map { line in
+            let parts = line.components(separatedBy: "  ->  ")
+            let question = parts[0].dropFirst(5).components(separatedBy: " (asked as: ")
+            return (question: question[0], askedAs: question.dropFirst().first.map { String($0.dropLast()) }, answer: parts[1])
+        }
+        let asked = try LSTMChatBinary.run(["ask", "--min-confidence", "0", "--json"],
+                                           stdin: shown.map { $0.question + "\n" }.joined(), in: Self.root)
+        let replies = asked.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(replies.count == shown.count)
+        for (line, reply) in zip(shown, replies) {
+            #expect(reply?["reply"] as? String == line.answer, "\(line.question)")
+            #expect(reply?["asked_as"] as? String == line.askedAs, "\(line.question)")
+        }
+    }
+
+    /// A question in other words, asked as the corpus question it means (issue 13).
+    @Test(arguments: [("which mammal has no vocal cords at all", "giraffe"), ("who invented the computer", "babbage")])
+    func answersAQuestionInOtherWords(question: String, answer: String) throws {
+        let result = try LSTMChatBinary.run(["ask", "--min-confidence", "0", question], in: Self.root)
+        #expect(result.stdout.lowercased().contains(answer), "\(result.stdout)")
     }
 
     /// However the question is typed, the bundled model gives one answer (issue 13).

@@ -62,7 +62,8 @@ public struct KnownQuestions: Equatable, Sendable {
         if let i = index[question] { return (questions[i], 1) }
         let v = Self.vector(of: question, unknown: unknown, weights: weights, unseenWeight: unseenWeight)
         var scores: [Int: Float] = [:]
-        for (w, x) in v { for i in holders[w] ?? [] { scores[i, default: 0] += x * vectors[i][w]! } }
+        // Words in id order: sums in the same order in every process (dictionaries' order is not).
+        for (w, x) in v.sorted(by: { $0.key < $1.key }) { for i in holders[w] ?? [] { scores[i, default: 0] += x * vectors[i][w]! } }
         // Ties go to the question seen first: the same answer on every machine.
         guard let best = scores.max(by: { ($0.value, -$0.key) < ($1.value, -$1.key) }) else { return nil }
         return (questions[best.key], min(best.value, 1))
@@ -82,7 +83,7 @@ public struct KnownQuestions: Equatable, Sendable {
         for w in question {
             if w == unknown { unknownCount += 1 } else { v[w, default: 0] += 1 }
         }
-        for (w, count) in v {
+        for (w, count) in v.sorted(by: { $0.key < $1.key }) {
             let x = count * (weights[w] ?? unseenWeight)
             v[w] = x
             squares += x * x
