@@ -63,8 +63,9 @@ def _metadata(path):
         return f.metadata() or {}
 
 
-def write_model(path, model, vocabulary, tokenizer, training, normalizes_questions=False):
-    """model.safetensors that `lstmchat chat` reads as its own."""
+def write_model(path, model, vocabulary, tokenizer, training, normalizes_questions=False, known_questions=()):
+    """model.safetensors that `lstmchat chat` reads as its own. known_questions: the distinct
+    training questions as token-id lists, which chat matches questions in other words to."""
     state = model.state_dict()
     tensors = {name: state[name].detach().float().cpu().contiguous() for name in parameter_names(model.config)}
     metadata = {
@@ -76,6 +77,8 @@ def write_model(path, model, vocabulary, tokenizer, training, normalizes_questio
     }
     if normalizes_questions:
         metadata["questions"] = "final-punctuation-dropped"
+    if known_questions:
+        metadata["known_questions"] = _json([list(q) for q in known_questions])
     _atomic_save(tensors, metadata, path)
 
 

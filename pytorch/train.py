@@ -34,7 +34,9 @@ import corpus  # noqa: E402
 from model import Seq2Seq, greedy_answer, make_batch, summed_cross_entropy  # noqa: E402
 from text import BOS, EOS, Tokenizer, Vocabulary  # noqa: E402
 
-LOG_HEADER = "step,epoch,loss,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,elapsed_s"
+LOG_HEADER = "step,epoch,loss,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,elapsed_s,exact_match"
+# lstmchat's header before it measured the exact match per epoch: still read, its rows given the empty column.
+OLD_LOG_HEADER = "step,epoch,loss,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,elapsed_s"
 DEFAULTS = dict(embed=128, hidden=256, layers=1, tokenizer="word", min_count=1, max_vocab=20000, epochs=40,
                 lr=0.01, lr_decay=0.9, clip=5.0, dropout=0.0, batch_size=32, max_length=60, val_fraction=0.0, seed=1)
 
@@ -163,10 +165,12 @@ class LossLog:
             with open(path, encoding="utf-8") as f:
                 text = f.read()
             lines = text.split("\n")
-            if lines[0].rstrip("\r") != LOG_HEADER:
+            header = lines[0].rstrip("\r")
+            if header not in (LOG_HEADER, OLD_LOG_HEADER):
                 raise Failure(f"{path}:1: expected the header {LOG_HEADER}, found {lines[0]!r}")
             complete = lines[1:-1]  # the last piece is "" or a line half-written by a crash
-            kept = [l for l in complete if l.split(",")[0].isdigit() and int(l.split(",")[0]) <= keep_through]
+            kept = [l.rstrip("\r") + ("," if header == OLD_LOG_HEADER else "") for l in complete
+                    if l.split(",")[0].isdigit() and int(l.split(",")[0]) <= keep_through]
             lines = [LOG_HEADER] + kept
         else:
             lines = [LOG_HEADER]
@@ -178,7 +182,7 @@ class LossLog:
 
     def append(self, step, epoch, loss, lr, norm, tokens_per_s, elapsed, val_loss=None, val_accuracy=None):
         self.file.write(",".join([str(step), str(epoch), f32(loss), f32(lr), f32(norm), f32(tokens_per_s),
-                                  f32(val_loss), f32(val_accuracy), f"{elapsed:.3f}"]) + "\n")
+                                  f32(val_loss), f32(val_accuracy), f"{elapsed:.3f}", ""]) + "\n")  # no exact match measured here
 
 
 # ---------------------------------------------------------------------------------------------
@@ -238,6 +242,8 @@ def main(argv):
         if "recipe" not in run:
             raise Failure(f"{directory}/training.safetensors: no record of the data this run trained on")
         recipe = json.loads(run["recipe"])
+        if recipe.get("wordDropout"):
+            raise Failure(f"{directory}: this run trains with --word-dropout, which pytorch/train.py does not do; resume it with lstmchat")
         if args.epochs is not None:
             settings["epochs"] = args.epochs
         recipe["settings"] = settings
@@ -280,6 +286,9 @@ def main(argv):
         say(f"warning: {batcher.dropped_empty} pairs with no tokens on one side were left out")
     if not batcher.pairs:
         raise Failure("no pairs left to train on")
+    # The distinct training questions in the order first seen, stored with the model as lstmchat
+    # stores them (KnownQuestions): chat asks a question in other words as the nearest of them.
+    known_questions = list(dict.fromkeys(tuple(q) for q, _ in batcher.pairs if q)) if tokenizer.kind == "word" else []
     kept = [(q, a) for q, a in validation_tokens if q and a]
     validation = batches.truncate(encode(kept), recipe["maxLength"])[0]
     validation_answers = [a[:recipe["maxLength"]] for _, a in kept]
@@ -328,7 +337,7 @@ def main(argv):
                         trained_with=f"PyTorch {torch.__version__}, {world} process{'es' if world > 1 else ''} on {device.type}")
             for name in ["model.safetensors"] + (["best.safetensors"] if is_best else []):
                 files.write_model(os.path.join(directory, name), model, vocabulary, tokenizer.kind, info,
-                                  tokenizer.normalizes_questions)
+                                  tokenizer.normalizes_questions, known_questions)
         if distributed:
             dist.barrier()
 

@@ -35,7 +35,7 @@ import Testing
     @Test func twoEpochsResumedForTwoMoreEqualFourStraight() throws {
         let dir = try TemporaryDirectory()
         let straight = dir.url.appendingPathComponent("straight"), resumed = dir.url.appendingPathComponent("resumed")
-        let flags = Self.quick + ["--val-fraction", "0.2", "--dropout", "0.2", "--layers", "2", "--hidden", "32"]
+        let flags = Self.quick + ["--val-fraction", "0.2", "--dropout", "0.2", "--word-dropout", "0.2", "--layers", "2", "--hidden", "32"]
         #expect(try LSTMChatBinary.run(["train", Self.small, "--out", straight.path, "--epochs", "4"] + flags).status == 0)
         #expect(try LSTMChatBinary.run(["train", Self.small, "--out", resumed.path, "--epochs", "2"] + flags).status == 0)
         let resume = try LSTMChatBinary.run(["train", "--resume", resumed.path, "--epochs", "4", "--quiet"])
@@ -49,7 +49,17 @@ import Testing
             let a = try CheckpointFile.read(straight.appendingPathComponent(file))
             let b = try CheckpointFile.read(resumed.appendingPathComponent(file))
             #expect(a.parameters.values.array.map(\.bitPattern) == b.parameters.values.array.map(\.bitPattern), "\(file)")
+            // The model knows the distinct questions it trained on (32 of the 40 pairs; 8 held out).
+            #expect(a.knownQuestions == b.knownQuestions && (1...32).contains(a.knownQuestions.count))
+            #expect(Set(a.knownQuestions).count == a.knownQuestions.count)
         }
+    }
+
+    @Test(arguments: ["1", "1.5", "nan"])
+    func wordDropoutOutOfRangeIsRefused(value: String) throws {
+        let result = try LSTMChatBinary.run(["train", Self.small, "--word-dropout", value])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--word-dropout must be in [0, 1)"), "\(result.stderr)")
     }
 
     @Test func ctrlCSavesAndTellsHowToResume() throws {
