@@ -4,7 +4,7 @@ import LSTMChat
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Score a model on question/answer pairs.",
+        abstract: "Score a model on question/answer pairs (or a language model on text, a classifier on labelled text).",
         discussion: """
             Reports the loss and perplexity of the reference answers, the share of distinct \
             questions whose greedy answer equals one of their reference answers (exact match, \

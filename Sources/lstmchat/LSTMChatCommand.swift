@@ -7,6 +7,11 @@ struct LSTMChatCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lstmchat",
         abstract: "Train a sequence-to-sequence LSTM on questions and answers, then chat with it.",
+        discussion: """
+            The same program trains the two other classic LSTM programs: a character-level \
+            language model that writes text in a text's style (train --task lm, then generate or \
+            chat), and a text classifier (train --task classify, then ask, chat or eval).
+            """,
         version: LSTMChatVersion.description,
         subcommands: [Train.self, Chat.self, Ask.self, Generate.self, Eval.self, Calibrate.self, Plot.self, Bench.self, Tokenize.self, Logits.self]
     )

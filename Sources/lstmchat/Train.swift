@@ -4,7 +4,7 @@ import LSTMChat
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a model on question/answer pairs.",
+        abstract: "Train a model on question/answer pairs (or, with --task, on text or labelled text).",
         discussion: """
             DATA is a TSV file (question<TAB>answer on each line), a ChatterBot YAML corpus \
             (.yml), or a directory of such files; or give two parallel files with --questions \
