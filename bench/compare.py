@@ -49,7 +49,7 @@ def main():
     p.add_argument("--threads", default="2,1")
     p.add_argument("--workloads", default=",".join(WORKLOADS))
     p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--loaded", action="store_true",
+    p.add_argument("--loaded", "--busy-core", dest="loaded", action="store_true",
                    help="also run each workload at 2 threads with one core kept busy (yes > /dev/null)")
     args = p.parse_args()
 
@@ -77,7 +77,8 @@ def main():
                 ours, _ = run([args.lstmchat, "bench", "--json"] + common)
                 peer, _ = run([args.python, "-W", "ignore", os.path.join(HERE, "peer_torch.py")] + common
                               + ["--batches", batches, "--measure", "train"])
-                loaded.append((workload, ours, peer))
+                fixed, _ = run([args.lstmchat, "bench", "--json", "--fixed-threads"] + common)
+                loaded.append((workload, ours, peer, fixed))
         finally:
             busy.kill()
             busy.wait()
@@ -111,15 +112,20 @@ def main():
         print()
         print("With one core kept busy (`yes > /dev/null`), 2 threads:")
         print()
-        print("| workload | train tokens/s: ours | PyTorch | ratio | ours ÷ ours unloaded | PyTorch ÷ PyTorch unloaded |")
-        print("|---|---|---|---|---|---|")
-        for workload, ours, peer in loaded:
-            ot, pt = pick(ours, "train"), pick(peer, "train")
+        print("| workload | train tokens/s: ours | PyTorch | ratio | ours ÷ ours unloaded | PyTorch ÷ PyTorch unloaded "
+              "| ours on fixed 2 threads (`--fixed-threads`) | threads ours chose |")
+        print("|---|---|---|---|---|---|---|---|")
+        for workload, ours, peer, fixed in loaded:
+            ot, pt, ft = pick(ours, "train"), pick(peer, "train"), pick(fixed, "train")
             base = unloaded.get((workload, 2))
             keep = (f"{ot['tokens_per_s'] / base[0]['tokens_per_s']:.2f} | {pt['tokens_per_s'] / base[1]['tokens_per_s']:.2f}"
                     if base else "— | —")
             print(f"| {workload} | {ot['tokens_per_s']:,.0f} | {pt['tokens_per_s']:,.0f} "
-                  f"| **{ot['tokens_per_s'] / pt['tokens_per_s']:.2f}×** | {keep} |")
+                  f"| **{ot['tokens_per_s'] / pt['tokens_per_s']:.2f}×** | {keep} | {ft['tokens_per_s']:,.0f} "
+                  f"| {ot.get('threads_at_end', '—')} |")
+        print()
+        print("Ours chooses between 2 threads and 1 by timing its first steps and again every 100 "
+              "(`ThreadTuner`, as `train` does); the fixed column keeps 2, as BLAS alone would.")
 
 
 if __name__ == "__main__":

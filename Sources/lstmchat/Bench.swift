@@ -45,6 +45,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Threads for BLAS and for lstmchat's own loops (default: one per CPU).")
     var threads: Int?
 
+    @Flag(help: "Train on exactly --threads threads, as BLAS would, instead of choosing between them and one by timing the steps as train does.")
+    var fixedThreads = false
+
     @Option(help: "Timed steps (after the warm-up ones).")
     var steps = 20
 
@@ -83,7 +86,8 @@ struct Bench: ParsableCommand {
         }
         for w in workloads {
             let batches = w.name == "corpus" ? corpusWorkload?.batches : nil
-            let train = Benchmark.training(w, corpus: batches, steps: steps, warmup: warmup, profile: profile)
+            let train = Benchmark.training(w, corpus: batches, steps: steps, warmup: warmup, profile: profile,
+                                           fixedThreads: fixedThreads)
             let products: Double
             if let batches {  // the mean over the batches the timed steps ran
                 let timed = (0..<steps).map { batches[(warmup + $0) % batches.count] }
@@ -98,7 +102,8 @@ struct Bench: ParsableCommand {
                       "tokens_per_s": train.tokensPerSecond, "step_ms_median": train.medianSeconds * 1e3,
                       "step_ms_min": train.minSeconds * 1e3, "step_ms_mean": train.meanSeconds * 1e3,
                       "cpu_ms_per_step": train.cpuSecondsPerStep * 1e3, "products_ms": products * 1e3, "gflops": train.gflops,
-                      "params": train.parameterCount, "max_rss_mb": rss])
+                      "params": train.parameterCount, "max_rss_mb": rss,
+                      "threads_at_end": train.threadsAtEnd, "thread_switches": train.threadSwitches])
                 emit(["measure": "generate", "workload": w.name, "threads": threadCount,
                       "ms_per_answer": generate.millisecondsPerAnswer, "ms_per_token": generate.millisecondsPerToken])
             } else {
@@ -108,6 +113,10 @@ struct Bench: ParsableCommand {
                       pad(format(products * 1e3, 1), 12),
                       pad(format(train.gflops, 1), 9), pad(share, 6),
                       pad(format(generate.millisecondsPerToken, 3), 16), pad(format(rss, 0) + " MB", 9))
+                if threadCount > 1 && !fixedThreads {
+                    print("  training chose \(train.threadsAtEnd) of \(threadCount) threads by timing its steps"
+                          + " (\(train.threadSwitches) change\(train.threadSwitches == 1 ? "" : "s"); --fixed-threads to keep \(threadCount))")
+                }
             }
             if profile { printProfile(train) }
         }

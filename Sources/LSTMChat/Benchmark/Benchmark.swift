@@ -141,6 +141,10 @@ public enum Benchmark {
         public var cpuSecondsPerStep: Double
         /// Seconds per step in each phase, when profiled.
         public var profile: [(phase: StepProfile.Phase, seconds: Double)] = []
+        /// The threads the trainer's `ThreadTuner` ran the last step on, and how often it changed
+        /// its choice (0 with fixed threads).
+        public var threadsAtEnd = 0
+        public var threadSwitches = 0
     }
 
     public struct Generation: Sendable {
@@ -154,9 +158,10 @@ public enum Benchmark {
     ///
     /// With `corpus`, the steps go through its batches in order instead (from the first, after
     /// the warm-up ones, round again if needed), clipping at 5 as `train` does; tokens are the
-    /// real ones. `profile` records where the timed steps' time goes.
+    /// real ones. `profile` records where the timed steps' time goes. The thread count adapts
+    /// as in `train` (`ThreadTuner`) unless `fixedThreads`.
     public static func training(_ workload: BenchmarkWorkload, corpus: [Seq2SeqBatch]? = nil, steps: Int, warmup: Int,
-                                profile: Bool = false, seed: UInt64 = 0) -> Training {
+                                profile: Bool = false, fixedThreads: Bool = false, seed: UInt64 = 0) -> Training {
         let config = workload.config, B = workload.batchSize
         var rng = Xoshiro256(seed: seed)
         func randomRows(_ length: Int) -> [[Int32]] {
@@ -180,6 +185,9 @@ public enum Benchmark {
         settings.dropout = 0
         settings.clip = corpus == nil ? 0 : 5
         let trainer = Trainer(model: model, settings: settings)
+        let threads = BLASInfo.threads
+        defer { BLASInfo.threads = threads }  // the tuner may have changed it; the next measurement starts afresh
+        if fixedThreads { trainer.threadTuner = nil }
         var next = 0
         var tokens = 0, flops = 0.0
         var cpuStart = 0.0
@@ -204,7 +212,8 @@ public enum Benchmark {
             gflops: flops / total / 1e9,
             parameterCount: model.parameters.values.count,
             meanSeconds: total / count, cpuSecondsPerStep: cpu / count,
-            profile: profile ? StepProfile.seconds.map { ($0.phase, $0.seconds / count) } : [])
+            profile: profile ? StepProfile.seconds.map { ($0.phase, $0.seconds / count) } : [],
+            threadsAtEnd: BLASInfo.threads, threadSwitches: trainer.threadTuner?.switches ?? 0)
     }
 
     /// User plus system CPU time of this process so far, all threads.

@@ -84,6 +84,8 @@ public final class ModelTrainer<Model: TrainableModel> {
     public let settings: TrainingSettings
     public let adam: Adam
     public var progress: TrainingProgress
+    /// Chooses each step's thread count by timing (`Math/ThreadPolicy.swift`); nil keeps BLAS's.
+    public var threadTuner: ThreadTuner? = ThreadTuner()
 
     public init(model: Model, settings: TrainingSettings, progress: TrainingProgress? = nil) {
         self.model = model
@@ -95,6 +97,11 @@ public final class ModelTrainer<Model: TrainableModel> {
     /// Forward, backward, clip and one Adam update. A non-finite loss or gradient stops with
     /// `TrainingError.diverged` before any weight changes.
     public func step(_ batch: Model.Batch) throws -> StepResult {
+        guard let threadTuner else { return try runStep(batch) }
+        return try threadTuner.measure(work: Model.tokenCount(of: batch)) { try runStep(batch) }
+    }
+
+    private func runStep(_ batch: Model.Batch) throws -> StepResult {
         var rng = Xoshiro256(state: progress.dropoutRNG)
         let loss = model.lossAndGradients(batch, dropout: settings.dropout, rng: &rng)
         let norm = StepProfile.measure(.clipping) { model.parameters.clipGradients(maxNorm: settings.clip) }
