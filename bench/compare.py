@@ -77,8 +77,8 @@ def main():
                 ours, _ = run([args.lstmchat, "bench", "--json"] + common)
                 peer, _ = run([args.python, "-W", "ignore", os.path.join(HERE, "peer_torch.py")] + common
                               + ["--batches", batches, "--measure", "train"])
-                fixed, _ = run([args.lstmchat, "bench", "--json", "--fixed-threads"] + common)
-                loaded.append((workload, ours, peer, fixed))
+                adaptive, _ = run([args.lstmchat, "bench", "--json", "--adaptive-threads"] + common)
+                loaded.append((workload, ours, peer, adaptive))
         finally:
             busy.kill()
             busy.wait()
@@ -113,19 +113,19 @@ def main():
         print("With one core kept busy (`yes > /dev/null`), 2 threads:")
         print()
         print("| workload | train tokens/s: ours | PyTorch | ratio | ours ÷ ours unloaded | PyTorch ÷ PyTorch unloaded "
-              "| ours on fixed 2 threads (`--fixed-threads`) | threads ours chose |")
+              "| ours with `--adaptive-threads` | threads it chose |")
         print("|---|---|---|---|---|---|---|---|")
-        for workload, ours, peer, fixed in loaded:
-            ot, pt, ft = pick(ours, "train"), pick(peer, "train"), pick(fixed, "train")
+        for workload, ours, peer, adaptive in loaded:
+            ot, pt, ft = pick(ours, "train"), pick(peer, "train"), pick(adaptive, "train")
             base = unloaded.get((workload, 2))
             keep = (f"{ot['tokens_per_s'] / base[0]['tokens_per_s']:.2f} | {pt['tokens_per_s'] / base[1]['tokens_per_s']:.2f}"
                     if base else "— | —")
             print(f"| {workload} | {ot['tokens_per_s']:,.0f} | {pt['tokens_per_s']:,.0f} "
                   f"| **{ot['tokens_per_s'] / pt['tokens_per_s']:.2f}×** | {keep} | {ft['tokens_per_s']:,.0f} "
-                  f"| {ot.get('threads_at_end', '—')} |")
+                  f"| {ft.get('threads_at_end', '—')} |")
         print()
-        print("Ours chooses between 2 threads and 1 by timing its first steps and again every 100 "
-              "(`ThreadTuner`, as `train` does); the fixed column keeps 2, as BLAS alone would.")
+        print("`--adaptive-threads`: ours choosing between 2 threads and 1 by timing its first steps "
+              "and again every 100 (`ThreadTuner`).")
 
 
 if __name__ == "__main__":

@@ -45,8 +45,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Threads for BLAS and for lstmchat's own loops (default: one per CPU).")
     var threads: Int?
 
-    @Flag(help: "Train on exactly --threads threads, as BLAS would, instead of choosing between them and one by timing the steps as train does.")
-    var fixedThreads = false
+    @Flag(help: "Choose between --threads threads and one by timing the training steps (ThreadTuner), as on a busy machine one thread can be faster; results then differ in the last bits from run to run.")
+    var adaptiveThreads = false
 
     @Option(help: "Timed steps (after the warm-up ones).")
     var steps = 20
@@ -87,7 +87,7 @@ struct Bench: ParsableCommand {
         for w in workloads {
             let batches = w.name == "corpus" ? corpusWorkload?.batches : nil
             let train = Benchmark.training(w, corpus: batches, steps: steps, warmup: warmup, profile: profile,
-                                           fixedThreads: fixedThreads)
+                                           adaptiveThreads: adaptiveThreads)
             let products: Double
             if let batches {  // the mean over the batches the timed steps ran
                 let timed = (0..<steps).map { batches[(warmup + $0) % batches.count] }
@@ -113,9 +113,9 @@ struct Bench: ParsableCommand {
                       pad(format(products * 1e3, 1), 12),
                       pad(format(train.gflops, 1), 9), pad(share, 6),
                       pad(format(generate.millisecondsPerToken, 3), 16), pad(format(rss, 0) + " MB", 9))
-                if threadCount > 1 && !fixedThreads {
+                if threadCount > 1 && adaptiveThreads {
                     print("  training chose \(train.threadsAtEnd) of \(threadCount) threads by timing its steps"
-                          + " (\(train.threadSwitches) change\(train.threadSwitches == 1 ? "" : "s"); --fixed-threads to keep \(threadCount))")
+                          + " (\(train.threadSwitches) change\(train.threadSwitches == 1 ? "" : "s"))")
                 }
             }
             if profile { printProfile(train) }

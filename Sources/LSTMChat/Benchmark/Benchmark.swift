@@ -141,8 +141,8 @@ public enum Benchmark {
         public var cpuSecondsPerStep: Double
         /// Seconds per step in each phase, when profiled.
         public var profile: [(phase: StepProfile.Phase, seconds: Double)] = []
-        /// The threads the trainer's `ThreadTuner` ran the last step on, and how often it changed
-        /// its choice (0 with fixed threads).
+        /// The threads the last step ran on, and how often a `ThreadTuner` changed its choice
+        /// (0 without one).
         public var threadsAtEnd = 0
         public var threadSwitches = 0
     }
@@ -158,10 +158,10 @@ public enum Benchmark {
     ///
     /// With `corpus`, the steps go through its batches in order instead (from the first, after
     /// the warm-up ones, round again if needed), clipping at 5 as `train` does; tokens are the
-    /// real ones. `profile` records where the timed steps' time goes. The thread count adapts
-    /// as in `train` (`ThreadTuner`) unless `fixedThreads`.
+    /// real ones. `profile` records where the timed steps' time goes. With `adaptiveThreads`
+    /// a `ThreadTuner` chooses each step's thread count by timing.
     public static func training(_ workload: BenchmarkWorkload, corpus: [Seq2SeqBatch]? = nil, steps: Int, warmup: Int,
-                                profile: Bool = false, fixedThreads: Bool = false, seed: UInt64 = 0) -> Training {
+                                profile: Bool = false, adaptiveThreads: Bool = false, seed: UInt64 = 0) -> Training {
         let config = workload.config, B = workload.batchSize
         var rng = Xoshiro256(seed: seed)
         func randomRows(_ length: Int) -> [[Int32]] {
@@ -187,7 +187,7 @@ public enum Benchmark {
         let trainer = Trainer(model: model, settings: settings)
         let threads = BLASInfo.threads
         defer { BLASInfo.threads = threads }  // the tuner may have changed it; the next measurement starts afresh
-        if fixedThreads { trainer.threadTuner = nil }
+        if adaptiveThreads { trainer.threadTuner = ThreadTuner() }
         var next = 0
         var tokens = 0, flops = 0.0
         var cpuStart = 0.0
