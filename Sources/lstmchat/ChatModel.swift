@@ -139,7 +139,7 @@ final class Chatbot {
     /// "questions matched to known ones at similarity ≥ 0.5 (1036 known)"
     var matchSummary: String {
         guard let known = model.knownQuestions else { return "questions asked as typed (the model has no list of its questions)" }
-        guard let threshold = model.matchThreshold else { return "questions asked as typed (/match off)" }
+        guard let threshold = model.matchThreshold else { return "questions asked as typed (matching off)" }
         return "questions matched to known ones at similarity ≥ \(DecodingSettingsText.number(threshold)) (\(known.questions.count) known)"
     }
 
