@@ -148,7 +148,7 @@ struct Train: ParsableCommand {
         // What the model answers of its own questions, after every epoch.
         let probe = ExactMatchProbe(pairs: batcher.pairs, limit: exactMatchSample, maxLength: recipe.maxLength)
         // Stored with the model so that chat can match a question asked in other words to one of these.
-        let knownQuestions = recipe.tokenizer == .word ? KnownQuestions(batcher.pairs.map(\.question)).questions : []
+        let knownQuestions = recipe.tokenizer == .word ? KnownQuestions(batcher.pairs.map(\.question)) : nil
         var shownAnswers: [String] = []
 
         let trainer: Trainer
@@ -194,7 +194,7 @@ struct Train: ParsableCommand {
             },
             log: { try logWriter.append($0) },
             save: { isBest in try directory.save(trainer: trainer, vocabulary: vocabulary, tokenizer: tokenizer,
-                                                knownQuestions: knownQuestions, run: runInfo, isBest: isBest) })
+                                                knownQuestions: knownQuestions?.questions ?? [], run: runInfo, isBest: isBest) })
 
         Interrupt.install()
         let epochs = trainer.settings.epochs
@@ -219,7 +219,7 @@ struct Train: ParsableCommand {
         // The model as chat will load it: its questions asked in other words are matched as chat's are.
         let chatModel = {
             ChatModel(network: trainer.model, vocabulary: vocabulary, tokenizer: tokenizer, trainingSteps: nil,
-                      knownQuestions: knownQuestions.isEmpty ? nil : KnownQuestions(knownQuestions), path: directory.model.path)
+                      knownQuestions: knownQuestions, path: directory.model.path)
         }
         switch outcome {
         case .finished:
