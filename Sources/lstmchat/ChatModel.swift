@@ -68,8 +68,8 @@ final class ChatModel {
                         unknownWords: vocabulary.unknownWords(in: tokens), wasCut: wasCut)
     }
 
-    /// A question as text, as the tokenizer would write it.
-    func text(of question: [Int32]) -> String { tokenizer.detokenize(question.map { vocabulary.tokens[Int($0)] }) }
+    /// Token ids (a question, or an answer's tokens) as text, as the tokenizer would write them.
+    func text(of ids: [Int32]) -> String { tokenizer.detokenize(ids.map { vocabulary.tokens[Int($0)] }) }
 
     /// The answer's tokens; `<unk>` shows as itself when answers may hold it.
     func tokens(of answer: GeneratedAnswer) -> [String] { answer.tokens.map { vocabulary.tokens[Int($0)] } }

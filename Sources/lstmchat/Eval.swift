@@ -118,18 +118,18 @@ struct Eval: ParsableCommand {
     }
 
     /// How many questions' greedy answers hold their key words.
+    /// Each question is asked as chat asks it (matched to a known question when near one); the
+    /// greedy answers come in batches.
     private func scoreKeywords(_ questions: [KeywordQuestion], model: ChatModel) -> Int {
-        var settings = DecodingSettings()
-        settings.strategy = .greedy
-        settings.maxLength = maxLength
-        let chatbot = Chatbot(model: model, settings: settings)
+        let asked = questions.map { model.encode($0.question) }
+        let answers = BatchedGreedy.answers(model: model.network, questions: asked.map(\.ids), maxLength: maxLength,
+                                            specials: model.specials)
         var answered = 0
-        for question in questions {
-            let asked = chatbot.model.encode(question.question)
-            let answer = chatbot.model.text(of: chatbot.answer(asked)[0])
+        for (question, (asked, ids)) in zip(questions, zip(asked, answers)) {
+            let answer = model.text(of: ids)
             let right = question.isAnswered(by: answer)
             if right { answered += 1 }
-            let askedAs = asked.matched.map { " (asked as: \(chatbot.model.text(of: $0)))" } ?? ""
+            let askedAs = asked.matched.map { " (asked as: \(model.text(of: $0)))" } ?? ""
             if show { print("\(right ? "yes" : "no ")  \(question.question)\(askedAs)  ->  \(answer)") }
         }
         return answered
