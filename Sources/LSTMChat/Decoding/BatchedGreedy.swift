@@ -1,37 +1,54 @@
 /// Greedy answers to many questions at once: one row per question through the decoder, so
 /// every step is one matrix product for all of them instead of one per question. Training uses
-/// it to measure, after every epoch, how many of its questions the model already answers.
+/// it to measure, after every epoch, how many of its questions the model already answers, and
+/// `eval` to score a model.
 /// The answers are those `AnswerGenerator`'s greedy strategy gives (no `<pad>`, `<bos>` or
 /// `<unk>`; at most `maxLength` tokens).
+///
+/// A row whose answer is finished leaves the batch (`InferenceSession.reorder`), so a batch
+/// costs the sum of its answers' lengths rather than its longest answer times its size.
 public enum BatchedGreedy {
+    /// - keepGoing: asked after every token with the question's index in `questions` and its
+    ///   answer so far; when it says false, that answer stops there (a caller that only needs to
+    ///   know whether an answer is right stops one that no longer can be). nil: every answer runs
+    ///   to `<eos>` or `maxLength`.
     public static func answers(model: Seq2SeqModel, questions: [[Int32]], maxLength: Int, batchSize: Int = 128,
-                               specials: SpecialTokenIDs = .standard) -> [[Int32]] {
+                               specials: SpecialTokenIDs = .standard,
+                               keepGoing: ((_ question: Int, _ answer: [Int32]) -> Bool)? = nil) -> [[Int32]] {
         precondition(maxLength > 0 && batchSize > 0)
         let session = InferenceSession(model: model)
         let V = model.config.vocabSize
         var mask = [Float](repeating: 0, count: V)
         for id in [specials.pad, specials.bos, specials.unknown] where Int(id) < V && id != specials.eos { mask[Int(id)] = -.infinity }
-        var results: [[Int32]] = []
-        results.reserveCapacity(questions.count)
+        var answers = [[Int32]](repeating: [], count: questions.count)
+        var open: [Int] = [], tokens: [Int32] = [], kept: [Int] = []  // per session row: its question, its last token
+        open.reserveCapacity(batchSize); tokens.reserveCapacity(batchSize); kept.reserveCapacity(batchSize)
         for start in stride(from: 0, to: questions.count, by: batchSize) {
-            let batch = Array(questions[start..<min(start + batchSize, questions.count)])
-            session.encode(questions: batch)
-            var answers = [[Int32]](repeating: [], count: batch.count)
-            var finished = [Bool](repeating: false, count: batch.count)
-            var tokens = [Int32](repeating: specials.bos, count: batch.count)
-            var open = batch.count
-            for _ in 0..<maxLength where open > 0 {
+            let end = min(start + batchSize, questions.count)
+            session.encode(questions: Array(questions[start..<end]))
+            open.removeAll(keepingCapacity: true); open.append(contentsOf: start..<end)
+            tokens.removeAll(keepingCapacity: true); tokens.append(contentsOf: repeatElement(specials.bos, count: end - start))
+            for _ in 0..<maxLength {
                 let z = session.step(tokens).baseAddress!
+                kept.removeAll(keepingCapacity: true)
                 mask.withUnsafeBufferPointer { m in
-                    for r in 0..<batch.count {
-                        tokens[r] = TokenDistribution.argmax(z + r * V, mask: m.baseAddress!, count: V)
-                        guard !finished[r] else { continue }
-                        if tokens[r] == specials.eos { finished[r] = true; open -= 1 } else { answers[r].append(tokens[r]) }
+                    for (r, q) in open.enumerated() {
+                        let token = TokenDistribution.argmax(z + r * V, mask: m.baseAddress!, count: V)
+                        guard token != specials.eos else { continue }
+                        answers[q].append(token)
+                        if let keepGoing, !keepGoing(q, answers[q]) { continue }
+                        tokens[r] = token
+                        kept.append(r)
                     }
                 }
+                if kept.isEmpty { break }
+                guard kept.count < open.count else { continue }
+                // Finished rows leave: the open ones move up, in order (kept is increasing).
+                session.reorder(kept)
+                for (i, r) in kept.enumerated() { open[i] = open[r]; tokens[i] = tokens[r] }
+                open.removeLast(open.count - kept.count); tokens.removeLast(tokens.count - kept.count)
             }
-            results += answers
         }
-        return results
+        return answers
     }
 }

@@ -5,6 +5,7 @@
 ///     session.encode(questionIDs, rows: 4)
 ///     var logits = session.step([bos, bos, bos, bos])   // [4, V]
 ///     session.reorder([0, 0, 2, 1])                      // beam search keeps some rows, copies others
+///     session.reorder([0, 3])                            // two rows left: the old rows 0 and 3
 ///
 /// `encode(questions:)` instead gives each of several questions a row of its own (greedy
 /// answers to many questions in one batch). With attention, the session keeps the encoder's
@@ -110,19 +111,22 @@ public final class InferenceSession {
     }
 
     /// Row r takes the state of row `parents[r]` (beam search: survivors and their copies),
-    /// and with it the question it answers.
+    /// and with it the question it answers. Fewer parents than rows leave fewer rows: the rows
+    /// no parent names are dropped (batched greedy answers: finished questions stop costing).
     public func reorder(_ parents: [Int]) {
-        precondition(parents.count == rows)
-        let H = model.config.hiddenSize, L = model.config.layers
+        let H = model.config.hiddenSize, L = model.config.layers, from = rows, to = parents.count
+        precondition(to > 0 && to <= from && parents.allSatisfy { $0 >= 0 && $0 < from }, "parents must be rows there are")
         for (state, scratch) in [(h.pointer, reorderH.pointer), (c.pointer, reorderC.pointer)] {
-            scratch.update(from: state, count: L * rows * H)
+            scratch.update(from: state, count: L * from * H)
             for l in 0..<L {
                 for (r, p) in parents.enumerated() {
-                    (state + (l * rows + r) * H).update(from: scratch + (l * rows + p) * H, count: H)
+                    (state + (l * to + r) * H).update(from: scratch + (l * from + p) * H, count: H)
                 }
             }
         }
         for (r, p) in parents.enumerated() { reorderQuestion[r] = rowQuestion[p] }
+        reorderQuestion.removeLast(reorderQuestion.count - to)
         swap(&rowQuestion, &reorderQuestion)
+        rows = to
     }
 }

@@ -4,7 +4,8 @@
 ///
 /// The sample is at most `limit` distinct questions, evenly spread over the data in the order
 /// they were read, and the same at every epoch and on resume; answered in batches by
-/// `BatchedGreedy`, so it costs a fraction of an epoch.
+/// `BatchedGreedy`, so it costs a fraction of an epoch. An answer stops as soon as it can no
+/// longer equal a reference (the shown ones run to the end).
 public struct ExactMatchProbe: Sendable {
     public let questions: [[Int32]]
     /// Each sampled question's answers.
@@ -38,7 +39,12 @@ public struct ExactMatchProbe: Sendable {
 
     public func measure(_ model: Seq2SeqModel) -> Result {
         guard !questions.isEmpty else { return Result(exactMatch: 0, samples: []) }
-        let answers = BatchedGreedy.answers(model: model, questions: questions, maxLength: maxLength)
+        // An answer that is no longer the start of any reference cannot be right: it stops there,
+        // unless it is shown.
+        let whole = Set(shown)
+        let answers = BatchedGreedy.answers(model: model, questions: questions, maxLength: maxLength) { q, answer in
+            whole.contains(q) || references[q].contains { $0.starts(with: answer) }
+        }
         let right = zip(answers, references).filter { $1.contains($0) }.count
         return Result(exactMatch: Float(right) / Float(questions.count), samples: shown.map { (questions[$0], answers[$0]) })
     }

@@ -64,6 +64,29 @@ import Testing
         #expect(Array(logits[0..<V]) == Array(logits[V..<(2 * V)]))
     }
 
+    /// Batched greedy answers drop finished rows: the rows left go on as they would have.
+    @Test("reorder to fewer rows keeps the chosen rows' states and questions", arguments: shapes)
+    func reorderToFewerRows(layers: Int, attention: Bool) {
+        let model = Self.model(layers: layers, attention: attention)
+        let questions: [[Int32]] = [[4, 5, 6, 7], [8], [5, 4], [6, 6, 7]]
+        let V = model.config.vocabSize
+        let session = InferenceSession(model: model)
+        session.encode(questions: questions)
+        _ = session.step([2, 2, 2, 2])
+        let all = Array(session.step([7, 8, 4, 5]))
+        session.encode(questions: questions)
+        _ = session.step([2, 2, 2, 2])
+        session.reorder([1, 3])
+        #expect(session.rows == 2)
+        let kept = Array(session.step([8, 5]))
+        session.reorder([1])
+        #expect(session.rows == 1)
+        _ = session.step([6])  // one row on its own runs on too
+        for (r, old) in [1, 3].enumerated() {
+            for v in 0..<V { #expect(abs(kept[r * V + v] - all[old * V + v]) < 1e-5) }
+        }
+    }
+
     /// With several questions, a reordered row keeps attending to the question it came from.
     @Test func reorderCarriesTheRowsQuestion() {
         let model = Self.model(layers: 1, attention: true)
