@@ -67,7 +67,7 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
-        BLASInfo.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        ThreadPolicy.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         var corpusWorkload: CorpusWorkload?
         if workload == "corpus" || exportBatches != nil { corpusWorkload = try CorpusWorkload.load(corpus) }
         if let exportBatches {
@@ -76,7 +76,7 @@ struct Bench: ParsableCommand {
         }
         let workloads = workload == "all" ? BenchmarkWorkload.all
             : workload == "corpus" ? [corpusWorkload!.workload] : [BenchmarkWorkload.named(workload)!]
-        let threadCount = BLASInfo.threads
+        let threadCount = ThreadPolicy.threads
         let sgemm = Benchmark.sgemmGFLOPS()
         if json {
             emit(["measure": "sgemm", "size": 2048, "gflops": sgemm])

@@ -89,7 +89,7 @@ struct Train: ParsableCommand {
         if let other = resume.flatMap(TaskTraining.resumedTask) ?? task.flatMap(ModelTask.init(rawValue:)), other != .seq2seq {
             return try TaskTraining(train: self, task: other).run()
         }
-        BLASInfo.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        ThreadPolicy.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         var progressBar = ProgressBar(quiet: quiet)
 
         // What to train: from the flags, or from the run being resumed (locked before it is read).

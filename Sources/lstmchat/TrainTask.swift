@@ -53,7 +53,7 @@ struct TaskTraining {
     }
 
     func run() throws {
-        BLASInfo.threads = train.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        ThreadPolicy.threads = train.threads ?? ProcessInfo.processInfo.activeProcessorCount
         var recipe = Recipe(task: task, train: train)
         let name = URL(fileURLWithPath: recipe.data).deletingPathExtension().lastPathComponent
         let directory = CheckpointDirectory(URL(fileURLWithPath: train.resume ?? train.out ?? "checkpoints/\(name)-\(task.rawValue)"))

@@ -185,8 +185,8 @@ public enum Benchmark {
         settings.dropout = 0
         settings.clip = corpus == nil ? 0 : 5
         let trainer = Trainer(model: model, settings: settings)
-        let threads = BLASInfo.threads
-        defer { BLASInfo.threads = threads }  // the tuner may have changed it; the next measurement starts afresh
+        let threads = ThreadPolicy.threads
+        defer { ThreadPolicy.threads = threads }  // the tuner may have changed it; the next measurement starts afresh
         if adaptiveThreads { trainer.threadTuner = ThreadTuner() }
         var next = 0
         var tokens = 0, flops = 0.0
@@ -213,7 +213,7 @@ public enum Benchmark {
             parameterCount: model.parameters.values.count,
             meanSeconds: total / count, cpuSecondsPerStep: cpu / count,
             profile: profile ? StepProfile.seconds.map { ($0.phase, $0.seconds / count) } : [],
-            threadsAtEnd: BLASInfo.threads, threadSwitches: trainer.threadTuner?.switches ?? 0)
+            threadsAtEnd: ThreadPolicy.threads, threadSwitches: trainer.threadTuner?.switches ?? 0)
     }
 
     /// User plus system CPU time of this process so far, all threads.

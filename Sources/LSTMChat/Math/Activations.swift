@@ -84,10 +84,10 @@ func addColumnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into sums
     }
 }
 
-/// Runs `body(range)` over `count` items split into contiguous parts, one per BLAS thread, in
-/// parallel when the work is large enough to pay for it (BLAS is idle meanwhile, so the cores are).
+/// Runs `body(range)` over `count` items split into contiguous parts, one per thread, in
+/// parallel when the work is large enough to pay for it (the products are done meanwhile, so the cores are idle).
 func parallelChunks(_ count: Int, minimumPerThread: Int = 1 << 16, _ body: (Range<Int>) -> Void) {
-    let parts = min(BLASInfo.threads, count / max(minimumPerThread, 1))
+    let parts = min(ThreadPolicy.threads, count / max(minimumPerThread, 1))
     guard parts > 1 else { body(0..<count); return }
     DispatchQueue.concurrentPerform(iterations: parts) { p in
         body((count * p / parts)..<(count * (p + 1) / parts))

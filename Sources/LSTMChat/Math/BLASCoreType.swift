@@ -162,7 +162,9 @@ public enum BLASCoreType {
     /// One thread's sgemm GFLOP/s on a 768² product, the best of 8, timed by the thread's own
     /// CPU clock: time the thread spends descheduled on a busy machine does not count.
     static func calibrationGFLOPS(size n: Int = 768) -> Double {
-        BLASInfo.threads = 1
+        let threads = ThreadPolicy.threads
+        ThreadPolicy.threads = 1
+        defer { ThreadPolicy.threads = threads }
         let a = FloatBuffer(count: n * n), b = FloatBuffer(count: n * n), c = FloatBuffer(count: n * n)
         for i in 0..<(n * n) { a[i] = Float(i % 7) * 0.1; b[i] = Float(i % 5) * 0.1 }
         var best = Double.infinity
