@@ -42,10 +42,10 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("Write the corpus workload's batches as JSON for bench/peer_torch.py, and stop.", valueName: "file"))
     var exportBatches: String?
 
-    @Option(help: "Threads for BLAS and for lstmchat's own loops (default: one per CPU).")
+    @Option(help: "Threads for lstmchat's products and loops (default: one per CPU).")
     var threads: Int?
 
-    @Flag(help: "Choose between --threads threads and one by timing the training steps (ThreadTuner), as on a busy machine one thread can be faster; results then differ in the last bits from run to run.")
+    @Flag(help: "Choose between --threads threads and one by timing the training steps, as train does without --threads (on a busy machine one thread can be faster).")
     var adaptiveThreads = false
 
     @Option(help: "Timed steps (after the warm-up ones).")

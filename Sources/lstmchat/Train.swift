@@ -65,7 +65,7 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Distinct training questions whose greedy answers are checked after every epoch; 0 checks all.", valueName: "n"))
     var exactMatchSample = 500
 
-    @Option(help: "Threads for BLAS and for lstmchat's own loops (default: one per CPU).")
+    @Option(help: "Threads to train on (default: one per CPU, and one alone while that is faster: when another program keeps a core busy).")
     var threads: Int?
 
     @Flag(help: "Print nothing but errors.")
@@ -175,6 +175,7 @@ struct Train: ParsableCommand {
             \(resumed != nil ? ", resuming at epoch \(trainer.progress.epoch + 1) step \(trainer.progress.step)" : "")
             """)
 
+        trainer.threadTuner = makeThreadTuner()
         let trainingRun = TrainingRun(
             trainer: trainer,
             batches: { batcher.batches(epoch: $0) },
@@ -389,5 +390,14 @@ struct TrainingRecipe: Codable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+}
+
+extension Train {
+    /// Without --threads, training runs on every CPU with a `ThreadTuner`, which moves to one
+    /// thread while that trains faster (another program keeping a core busy) and back. The thread
+    /// count does not change what is computed (`Math/BLAS.swift`): the run is the same either way.
+    func makeThreadTuner() -> ThreadTuner? {
+        threads == nil && ThreadPolicy.threads > 1 ? ThreadTuner() : nil
     }
 }

@@ -99,6 +99,7 @@ struct TaskRunner<Model: TrainableModel> {
              checkpoint: @escaping () -> CheckpointFile, runInfo: [String: String], logColumns: [LossLog.ExtraColumn] = []) throws {
         let logWriter = try LossLogWriter(appendingTo: train.log.map { URL(fileURLWithPath: $0) } ?? directory.log,
                                           keepingStepsThrough: trainer.progress.step, adding: logColumns)
+        trainer.threadTuner = train.makeThreadTuner()
         let trainingRun = ModelTrainingRun(
             trainer: trainer, batches: batches, validate: validate,
             log: { row in

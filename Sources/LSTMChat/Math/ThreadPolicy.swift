@@ -59,9 +59,9 @@ public enum ThreadPolicy {
 /// which would charge a 1-thread step for the 2-thread one before it); the faster per token
 /// (mean of two steps) is kept, and every `recheckInterval` steps — or as soon as a step costs
 /// twice as much per token as when the choice was made — the two are tried again.
-/// Thread counts do change results in the last bits (OpenBLAS's sgemm gives other roundings on
-/// 1 and 2 threads, e.g. for 5×512×128 and 64×1024×256), so a tuned run is not repeatable bit
-/// for bit: the trainer uses a tuner only when asked (`bench --adaptive-threads`).
+/// The thread count does not change what a step computes (`gemm` splits products by whole row
+/// blocks, lstmchat's own kernels and loops split outputs, never sums), so a tuned run gives the
+/// same numbers as one on a fixed count: `train` tunes unless given --threads.
 public final class ThreadTuner {
     /// Steps between two trials of both settings.
     public var recheckInterval = 100

@@ -84,9 +84,8 @@ public final class ModelTrainer<Model: TrainableModel> {
     public let settings: TrainingSettings
     public let adam: Adam
     public var progress: TrainingProgress
-    /// Chooses each step's thread count by timing (`Math/ThreadPolicy.swift`). nil, the default,
-    /// keeps BLAS's count: OpenBLAS's sums round differently on 1 and 2 threads, so a choice made
-    /// by timing would make a run unrepeatable (and a resumed run differ from a straight one).
+    /// Chooses each step's thread count by timing (`Math/ThreadPolicy.swift`); nil keeps the count
+    /// set. Either way the numbers are the same: no product's sums depend on the thread count.
     public var threadTuner: ThreadTuner?
 
     public init(model: Model, settings: TrainingSettings, progress: TrainingProgress? = nil) {
