@@ -45,11 +45,10 @@ struct CalibrationSets {
         }
     }
 
-    /// Puts every question to `model` (greedy answers of at most `maxLength` tokens); of the
-    /// corpus, at most `corpusQuestions` distinct questions, evenly spread. With
+    /// Puts every question to `model` (greedy answers of at most `maxLength` tokens, all in
+    /// batches); of the corpus, at most `corpusQuestions` distinct questions, evenly spread. With
     /// `nearestQuestion`, also measures each question's distance to the corpus's in the encoder.
     func score(_ model: ChatModel, maxLength: Int = 60, corpusQuestions: Int? = nil, nearestQuestion: Bool = false) -> Scores {
-        let session = InferenceSession(model: model.network)
         var references: [[Int32]: [[String]]] = [:], order: [[Int32]] = []
         for pair in corpus {
             let question = model.encode(pair.question).ids, answer = model.tokenizer.tokenize(pair.answer)
@@ -57,22 +56,20 @@ struct CalibrationSets {
             if references[question] == nil { order.append(question) }
             references[question, default: []].append(answer)
         }
-        let memory = nearestQuestion ? QuestionMemory(questions: order, session: session) : nil
+        let memory = nearestQuestion ? QuestionMemory(questions: order, session: InferenceSession(model: model.network)) : nil
         if let corpusQuestions, order.count > corpusQuestions {
             order = (0..<corpusQuestions).map { order[$0 * order.count / corpusQuestions] }
         }
-        func measure(_ ids: [Int32]) -> (signals: ConfidenceSignals, answer: GeneratedAnswer) {
-            ConfidenceSignals.measure(ids, session: session, specials: model.specials, memory: memory, maxLength: maxLength)
-        }
+        let asked = unrelated.map { model.encode($0).ids } + reworded.map { model.encode($0.question).ids } + order
+        let measured = ConfidenceSignals.measure(asked, model: model.network, specials: model.specials, memory: memory, maxLength: maxLength)
+        let rewordedStart = unrelated.count, corpusStart = rewordedStart + reworded.count
         var scores = Scores()
-        scores.unrelated = unrelated.map { measure(model.encode($0).ids).signals }
-        scores.reworded = reworded.map { question in
-            let (signals, answer) = measure(model.encode(question.question).ids)
-            return (signals, question.isAnswered(by: model.text(of: answer)))
+        scores.unrelated = measured[..<rewordedStart].map(\.signals)
+        scores.reworded = zip(reworded, measured[rewordedStart..<corpusStart]).map { question, measured in
+            (measured.signals, question.isAnswered(by: model.text(of: measured.answer)))
         }
-        scores.corpus = order.map { question in
-            let (signals, answer) = measure(question)
-            return (signals, AnswerScore.exactMatch(model.tokens(of: answer), references: references[question]!))
+        scores.corpus = zip(order, measured[corpusStart...]).map { question, measured in
+            (measured.signals, AnswerScore.exactMatch(model.tokens(of: measured.answer), references: references[question]!))
         }
         return scores
     }

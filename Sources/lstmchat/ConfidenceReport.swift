@@ -29,8 +29,15 @@ enum ConfidenceReport {
     }
 
     /// The thresholds of the trade-off table, and the chosen one among them.
+    /// One row per threshold as printed: the model's and the one chosen again may differ only in
+    /// bits that are not shown (batched products round a little differently from one question's).
     static func thresholds(adding extra: [Float?]) -> [Float] {
-        Array(Set([0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 0.5] + extra.compactMap { $0 })).sorted()
+        var rows: [Float] = []
+        for t in Set([0, 0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.3, 0.5] + extra.compactMap { $0 }).sorted()
+        where rows.last.map(number) != number(t) {
+            rows.append(t)
+        }
+        return rows
     }
 
     static func table(_ scores: CalibrationSets.Scores, thresholds: [Float]) -> String {

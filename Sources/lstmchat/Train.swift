@@ -252,7 +252,8 @@ struct Train: ParsableCommand {
     }
 
     /// Chooses the confidence threshold from the calibration questions (at most 500 distinct
-    /// training questions, so it takes seconds) and stores it in the saved model.
+    /// training questions; all answered in batches, so it takes about a second) and stores it in
+    /// the saved model.
     private func storeConfidenceThreshold(_ sets: CalibrationSets?, directory: CheckpointDirectory, model: ChatModel,
                                           maxLength: Int, progressBar: inout ProgressBar) throws {
         guard let sets else {

@@ -42,9 +42,13 @@ public enum SafetensorsFile {
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(json)
         for t in tensors {
-            // Float32 bits in little-endian order: on little-endian machines, the array's own bytes.
-            let bits = t.values.map { $0.bitPattern.littleEndian }
-            bits.withUnsafeBytes { data.append(contentsOf: $0) }
+            // Float32 bits in little-endian order: on little-endian machines, the array's own bytes
+            // (a training state is tens of MB, written after every epoch: no copy on the way).
+            #if _endian(little)
+            t.values.withUnsafeBytes { data.append(contentsOf: $0) }
+            #else
+            t.values.map { $0.bitPattern.littleEndian }.withUnsafeBytes { data.append(contentsOf: $0) }
+            #endif
         }
         return data
     }

@@ -56,16 +56,24 @@ public enum AnswerConfidence {
         var token = specials.bos
         while chosen.count < count {
             let z = session.step([token]).baseAddress!
-            logProbabilities.withUnsafeMutableBufferPointer { out in
-                mask.withUnsafeBufferPointer { TokenDistribution.logSoftmax(z, mask: $0.baseAddress!, count: V, into: out.baseAddress!) }
-            }
-            var entropy: Float = 0
-            for logP in logProbabilities where logP > -.infinity { entropy -= exp(logP) * logP }
-            entropies.append(entropy)
             token = mask.withUnsafeBufferPointer { TokenDistribution.argmax(z, mask: $0.baseAddress!, count: V) }
-            chosen.append((token, logProbabilities[Int(token)]))
+            let (entropy, logP) = step(z, token: token, mask: mask, logProbabilities: &logProbabilities)
+            entropies.append(entropy)
+            chosen.append((token, logP))
             if token == specials.eos { break }
         }
         return (entropies, chosen)
+    }
+
+    /// The entropy (nats) of one step's next-token distribution over the allowed tokens, and the
+    /// log-probability of `token` in it. `logProbabilities` is scratch space of V floats.
+    static func step(_ logits: UnsafePointer<Float>, token: Int32, mask: [Float], logProbabilities: inout [Float]) -> (entropy: Float, logP: Float) {
+        let V = mask.count
+        logProbabilities.withUnsafeMutableBufferPointer { out in
+            mask.withUnsafeBufferPointer { TokenDistribution.logSoftmax(logits, mask: $0.baseAddress!, count: V, into: out.baseAddress!) }
+        }
+        var entropy: Float = 0
+        for logP in logProbabilities where logP > -.infinity { entropy -= exp(logP) * logP }
+        return (entropy, logProbabilities[Int(token)])
     }
 }

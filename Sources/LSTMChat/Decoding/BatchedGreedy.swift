@@ -8,12 +8,16 @@
 /// A row whose answer is finished leaves the batch (`InferenceSession.reorder`), so a batch
 /// costs the sum of its answers' lengths rather than its longest answer times its size.
 public enum BatchedGreedy {
+    /// - observe: shown every step of every answer: the question's index in `questions`, the
+    ///   logits the token was chosen from ([V], valid during the call) and the token (`<eos>` too),
+    ///   for measures of how sure the model was (`ConfidenceSignals`).
     /// - keepGoing: asked after every token with the question's index in `questions` and its
     ///   answer so far; when it says false, that answer stops there (a caller that only needs to
     ///   know whether an answer is right stops one that no longer can be). nil: every answer runs
     ///   to `<eos>` or `maxLength`.
     public static func answers(model: Seq2SeqModel, questions: [[Int32]], maxLength: Int, batchSize: Int = 128,
                                specials: SpecialTokenIDs = .standard,
+                               observe: ((_ question: Int, _ logits: UnsafePointer<Float>, _ token: Int32) -> Void)? = nil,
                                keepGoing: ((_ question: Int, _ answer: [Int32]) -> Bool)? = nil) -> [[Int32]] {
         precondition(maxLength > 0 && batchSize > 0)
         let session = InferenceSession(model: model)
@@ -34,6 +38,7 @@ public enum BatchedGreedy {
                 mask.withUnsafeBufferPointer { m in
                     for (r, q) in open.enumerated() {
                         let token = TokenDistribution.argmax(z + r * V, mask: m.baseAddress!, count: V)
+                        observe?(q, z + r * V, token)
                         guard token != specials.eos else { continue }
                         answers[q].append(token)
                         if let keepGoing, !keepGoing(q, answers[q]) { continue }

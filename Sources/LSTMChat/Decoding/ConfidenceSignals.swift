@@ -32,22 +32,44 @@ public struct ConfidenceSignals: Sendable {
         return list
     }
 
-    /// Measures the signals of `question` on the way to its greedy answer (at most `maxLength`
-    /// tokens), which it returns too.
-    public static func measure(_ question: [Int32], session: InferenceSession, specials: SpecialTokenIDs = .standard,
-                               memory: QuestionMemory? = nil, maxLength: Int = 60) -> (signals: ConfidenceSignals, answer: GeneratedAnswer) {
-        let (entropies, chosen) = AnswerConfidence.firstSteps(question, session: session, specials: specials, count: maxLength)
-        let nearest = memory.map { $0.nearestSimilarity(session.questionState()) }  // the encoder's state is the question's still
-        let finished = chosen.last?.token == specials.eos
-        let tokens = chosen.map(\.token).dropLast(finished ? 1 : 0)
-        let logP = chosen.reduce(0) { $0 + $1.logP }
-        let answer = GeneratedAnswer(tokens: Array(tokens), logProbability: logP, finished: finished)
-        let first = entropies.prefix(AnswerConfidence.steps)
-        let signals = ConfidenceSignals(
-            meanLogProbability: logP / Float(answer.length), leastLogProbability: chosen.map(\.logP).min() ?? 0,
-            firstStepCertainty: -entropies[0], firstStepsCertainty: -first.reduce(0, +) / Float(first.count),
-            knownWords: AnswerConfidence.knownWords(question, unknown: specials.unknown), nearestQuestion: nearest)
-        return (signals, answer)
+    /// Measures the signals of each question on the way to its greedy answer (at most
+    /// `maxLength` tokens), which it returns too: all the questions in batches (`BatchedGreedy`),
+    /// giving what one question at a time would. With `memory`, also each question's nearest
+    /// remembered question.
+    public static func measure(_ questions: [[Int32]], model: Seq2SeqModel, specials: SpecialTokenIDs = .standard,
+                               memory: QuestionMemory? = nil, maxLength: Int = 60) -> [(signals: ConfidenceSignals, answer: GeneratedAnswer)] {
+        let V = model.config.vocabSize, mask = AnswerConfidence.mask(vocabSize: V, specials: specials)
+        var logProbabilities = [Float](repeating: 0, count: V)
+        // Per question: the entropies of its first steps, and the log-probability of each chosen
+        // token, <eos> included.
+        var entropies = [[Float]](repeating: [], count: questions.count), chosen = entropies
+        let answers = BatchedGreedy.answers(model: model, questions: questions, maxLength: maxLength, specials: specials,
+                                            observe: { q, logits, token in
+            if entropies[q].count < AnswerConfidence.steps {
+                let (entropy, logP) = AnswerConfidence.step(logits, token: token, mask: mask, logProbabilities: &logProbabilities)
+                entropies[q].append(entropy)
+                chosen[q].append(logP)
+            } else {
+                let (largest, logSum) = mask.withUnsafeBufferPointer { TokenDistribution.normalizer(logits, mask: $0.baseAddress!, count: V) }
+                chosen[q].append(logits[Int(token)] - largest - logSum)
+            }
+        })
+        let session = memory.map { _ in InferenceSession(model: model) }
+        return questions.indices.map { q in
+            let finished = chosen[q].count > answers[q].count  // <eos> was chosen
+            let logP = chosen[q].reduce(0, +)
+            let answer = GeneratedAnswer(tokens: answers[q], logProbability: logP, finished: finished)
+            let first = entropies[q].prefix(AnswerConfidence.steps)
+            let nearest = memory.map { memory in
+                session!.encode(questions[q], rows: 1)
+                return memory.nearestSimilarity(session!.questionState())
+            }
+            let signals = ConfidenceSignals(
+                meanLogProbability: logP / Float(answer.length), leastLogProbability: chosen[q].min() ?? 0,
+                firstStepCertainty: -entropies[q][0], firstStepsCertainty: -first.reduce(0, +) / Float(first.count),
+                knownWords: AnswerConfidence.knownWords(questions[q], unknown: specials.unknown), nearestQuestion: nearest)
+            return (signals, answer)
+        }
     }
 }
 

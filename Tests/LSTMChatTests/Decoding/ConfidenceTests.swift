@@ -45,21 +45,32 @@ private let questions: [[Int32]] = [[4, 5, 6], [7], [8, 9, 10, 11, 4], [1, 5], [
         #expect(AnswerConfidence.of([], session: session) == 0)
     }
 
-    @Test(arguments: [false, true])
-    func theSignalsMeasureTheGreedyAnswerAndTheSameConfidence(attention: Bool) {
-        let model = randomModel(seed: 4, attention: attention)
+    /// The signals come from batches of questions; they are those of each question asked alone.
+    @Test(arguments: [(10, false), (10, true), (40, false), (40, true)])
+    func theSignalsMeasureTheGreedyAnswerAndTheSameConfidence(trainingSteps: Int, attention: Bool) throws {
+        let model = try partlyTrainedModel(steps: trainingSteps, attention: attention)
         var settings = DecodingSettings()
         settings.maxLength = 8
         let generator = AnswerGenerator(session: InferenceSession(model: model), settings: settings)
         let session = InferenceSession(model: model)
-        for question in questions {
-            let (signals, answer) = ConfidenceSignals.measure(question, session: session, maxLength: 8)
+        let asked = questions + smallCorpus.map(\.question)
+        let memory = QuestionMemory(questions: smallCorpus.map(\.question), session: session)
+        let measured = ConfidenceSignals.measure(asked, model: model, memory: memory, maxLength: 8)
+        #expect(measured.count == asked.count)
+        for (question, (signals, answer)) in zip(asked, measured) {
             let greedy = generator.generate(question)
             #expect(answer.tokens == greedy.tokens && answer.finished == greedy.finished)
             #expect(abs(answer.logProbability - greedy.logProbability) < 1e-4)
             #expect(abs(signals.meanLogProbability - greedy.logProbability / Float(greedy.length)) < 1e-4)
-            #expect(signals.confidence == AnswerConfidence.of(question, session: session))
+            #expect(abs(signals.confidence - AnswerConfidence.of(question, session: session)) < 1e-5)
+            let (entropies, chosen) = AnswerConfidence.firstSteps(question, session: session, specials: .standard, count: 8)
+            #expect(abs(signals.firstStepCertainty + entropies[0]) < 1e-5)
+            #expect(abs(signals.leastLogProbability - chosen.map(\.logP).min()!) < 1e-5)
+            session.encode(question, rows: 1)
+            #expect(abs(signals.nearestQuestion! - memory.nearestSimilarity(session.questionState())) < 1e-5)
         }
+        // Answers of several lengths: rows leave the batch at several steps.
+        #expect(Set(measured.map(\.answer.tokens.count)).count >= 2)
     }
 
     @Test func aTrainingQuestionIsItsOwnNearestNeighbour() {
