@@ -37,8 +37,8 @@ from text import BOS, EOS, Tokenizer, Vocabulary  # noqa: E402
 LOG_HEADER = "step,epoch,loss,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,elapsed_s,exact_match"
 # lstmchat's header before it measured the exact match per epoch: still read, its rows given the empty column.
 OLD_LOG_HEADER = "step,epoch,loss,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,elapsed_s"
-DEFAULTS = dict(embed=128, hidden=256, layers=1, tokenizer="word", min_count=1, max_vocab=20000, epochs=40,
-                lr=0.01, lr_decay=0.9, clip=5.0, dropout=0.0, batch_size=32, max_length=60, val_fraction=0.0, seed=1)
+DEFAULTS = dict(embed=64, hidden=128, layers=1, attention=True, tokenizer="word", min_count=1, max_vocab=20000, epochs=40,
+                lr=0.02, lr_decay=0.9, clip=5.0, dropout=0.0, batch_size=32, max_length=60, val_fraction=0.0, seed=1)
 
 
 class Failure(Exception):
@@ -59,17 +59,17 @@ def parse_arguments(argv):
                    "vocabulary and tokenizer; Adam starts afresh")
     p.add_argument("--log", metavar="FILE", help="loss log CSV (default: loss.csv in the checkpoint directory)")
     model = p.add_argument_group("model (default in brackets)")
-    model.add_argument("--embed", type=int, help="word vector size [128]")
-    model.add_argument("--hidden", type=int, help="LSTM hidden size [256]")
+    model.add_argument("--embed", type=int, help="word vector size [64]")
+    model.add_argument("--hidden", type=int, help="LSTM hidden size [128]")
     model.add_argument("--layers", type=int, help="LSTM layers in the encoder and in the decoder [1]")
-    model.add_argument("--attention", action="store_const", const=True,
-                       help="Luong attention: the decoder looks back at the question's words at every step [off]")
+    model.add_argument("--attention", action=argparse.BooleanOptionalAction, default=None,
+                       help="Luong attention: the decoder looks back at the question's words at every step [on]")
     model.add_argument("--tokenizer", choices=["word", "char"], help="tokenizer [word]")
     model.add_argument("--min-count", type=int, help="keep words seen at least this often [1]")
     model.add_argument("--max-vocab", type=int, help="vocabulary size limit, special tokens included [20000]")
     solver = p.add_argument_group("solver")
     solver.add_argument("--epochs", type=int, help="passes over the training data [40]")
-    solver.add_argument("--lr", type=float, help="Adam learning rate [0.01]")
+    solver.add_argument("--lr", type=float, help="Adam learning rate [0.02]")
     solver.add_argument("--lr-decay", type=float, help="learning-rate factor applied after every epoch [0.9]")
     solver.add_argument("--clip", type=float, help="clip the global gradient norm to this; 0 turns it off [5]")
     solver.add_argument("--dropout", type=float, help="dropout between layers and before the output layer [0]")
@@ -131,9 +131,8 @@ def new_recipe(args):
                     dropout=pick("dropout"), batchSize=pick("batch_size"), seed=pick("seed"))
     recipe = dict(source=source, tokenizer=pick("tokenizer"), embed=pick("embed"), hidden=pick("hidden"),
                   layers=pick("layers"), minCount=pick("min_count"), maxVocab=pick("max_vocab"),
-                  maxLength=pick("max_length"), validationFraction=pick("val_fraction"), settings=settings)
-    if args.attention:
-        recipe["attention"] = True
+                  maxLength=pick("max_length"), validationFraction=pick("val_fraction"), settings=settings,
+                  attention=pick("attention"))
     return recipe
 
 
@@ -262,8 +261,7 @@ def main(argv):
             normalizes_questions = saved["normalizes_questions"]
             recipe.update(tokenizer=tokenizer_kind, embed=config["embed_size"], hidden=config["hidden_size"],
                           layers=config["layers"], maxVocab=config["vocab_size"])
-            if config.get("attention"):
-                recipe["attention"] = True
+            recipe["attention"] = bool(config.get("attention"))
 
     # The data: read, split, tokenized, encoded, as lstmchat does.
     pairs = read_pairs(recipe["source"])

@@ -286,7 +286,7 @@ struct Train: ParsableCommand {
     func refuseChangesOnResume() throws {
         let given: [(String, Any?)] = [
             ("DATA", source.data), ("--questions", source.questions), ("--format", source.format), ("--out", out),
-            ("--embed", model.embed), ("--hidden", model.hidden), ("--layers", model.layers), ("--attention", model.attention ? true : nil),
+            ("--embed", model.embed), ("--hidden", model.hidden), ("--layers", model.layers), ("--attention", model.attention),
             ("--tokenizer", model.tokenizer),
             ("--min-count", model.minCount), ("--max-vocab", model.maxVocab), ("--lr", solver.lr), ("--lr-decay", solver.lrDecay),
             ("--clip", solver.clip), ("--dropout", solver.dropout), ("--word-dropout", solver.wordDropout), ("--batch-size", solver.batchSize),
@@ -300,11 +300,11 @@ struct Train: ParsableCommand {
 }
 
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Word vector size (default: 128).") var embed: Int?
-    @Option(help: "LSTM hidden size (default: 256).") var hidden: Int?
+    @Option(help: "Word vector size (default: 64; --task lm: 32).") var embed: Int?
+    @Option(help: "LSTM hidden size (default: 128; --task lm: 256).") var hidden: Int?
     @Option(help: "LSTM layers in the encoder and in the decoder (default: 1).") var layers: Int?
-    @Flag(help: "Luong attention: the decoder looks back at the question's words at every step (default: off).")
-    var attention = false
+    @Flag(inversion: .prefixedNo, help: "Luong attention: the decoder looks back at the question's words at every step (default: on).")
+    var attention: Bool?
     @Option(help: "Tokenizer: word or char (default: word).") var tokenizer: String?
     @Option(help: "Keep words seen at least this often (default: 1).") var minCount: Int?
     @Option(help: "Vocabulary size limit, special tokens included (default: 20000).") var maxVocab: Int?
@@ -320,7 +320,7 @@ struct ModelOptions: ParsableArguments {
 
 struct SolverOptions: ParsableArguments {
     @Option(help: "Passes over the training data (default: 40).") var epochs: Int?
-    @Option(help: "Adam learning rate (default: 0.01).") var lr: Float?
+    @Option(help: "Adam learning rate (default: 0.02; --task lm: 0.002, classify: 0.005).") var lr: Float?
     @Option(help: "Learning-rate factor applied after every epoch (default: 0.9).") var lrDecay: Float?
     @Option(help: "Clip the global gradient norm to this; 0 turns it off (default: 5).") var clip: Float?
     @Option(help: "Dropout between layers and before the output layer (default: 0).") var dropout: Float?
@@ -359,18 +359,18 @@ struct TrainingRecipe: Codable {
     init(source: DataSource, model: ModelOptions, solver: SolverOptions) {
         self.source = source
         tokenizer = model.tokenizer.flatMap(Tokenizer.Kind.init(rawValue:)) ?? .word
-        embed = model.embed ?? 128
-        hidden = model.hidden ?? 256
-        // The defaults: the recipe that learned the bundled corpus fastest (README, "Choosing the defaults").
+        // The defaults: the recipe that learned the bundled corpus fastest (README, "Learning quality").
+        embed = model.embed ?? 64
+        hidden = model.hidden ?? 128
         layers = model.layers ?? 1
-        attention = model.attention
+        attention = model.attention ?? true
         wordDropout = solver.wordDropout ?? 0
         minCount = model.minCount ?? 1
         maxVocab = model.maxVocab ?? 20_000
         maxLength = solver.maxLength ?? 60
         validationFraction = solver.valFraction ?? 0
         settings = TrainingSettings()
-        settings.learningRate = 0.01
+        settings.learningRate = 0.02
         settings.lrDecay = 0.9
         settings.dropout = 0
         if let v = solver.epochs { settings.epochs = v }

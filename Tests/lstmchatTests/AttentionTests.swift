@@ -6,7 +6,7 @@ import Testing
 /// resumes exactly, and models without it work as before.
 @Suite struct AttentionTests {
     static let small = TrainTests.small
-    static let quick = TrainTests.quick + ["--attention"]
+    static let quick = TrainTests.quick.filter { $0 != "--no-attention" } + ["--attention"]
 
     @Test func learnsTheSmallCorpusAndEveryCommandAnswersWithIt() throws {
         let dir = try TemporaryDirectory()

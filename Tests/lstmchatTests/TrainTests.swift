@@ -6,9 +6,21 @@ import Testing
 @Suite struct TrainTests {
     static let small = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../datasets/examples/small.tsv").standardized.path
-    /// A small model that learns the 40 pairs in a few seconds.
-    static let quick = ["--hidden", "64", "--embed", "32", "--layers", "1", "--batch-size", "8", "--lr", "0.01", "--lr-decay", "0.97",
-                        "--dropout", "0", "--quiet"]
+    /// A small model that learns the 40 pairs in a few seconds (without attention: `AttentionTests`
+    /// add it).
+    static let quick = ["--hidden", "64", "--embed", "32", "--layers", "1", "--no-attention", "--batch-size", "8", "--lr", "0.01",
+                        "--lr-decay", "0.97", "--dropout", "0", "--quiet"]
+
+    /// With no model flags, train builds the default model: 1×128 LSTM, words of 64, attention.
+    @Test(arguments: [([String](), true), (["--no-attention"], false)])
+    func theDefaultModelHasAttentionUnlessTurnedOff(flags: [String], attention: Bool) throws {
+        let dir = try TemporaryDirectory()
+        let out = dir.url.appendingPathComponent("run").path
+        let train = try LSTMChatBinary.run(["train", Self.small, "--out", out, "--epochs", "1", "--quiet"] + flags)
+        #expect(train.status == 0, "\(train.stderr)")
+        let config = try CheckpointFile.read(URL(fileURLWithPath: out).appendingPathComponent("model.safetensors")).config
+        #expect(config.attention == attention && config.embedSize == 64 && config.hiddenSize == 128 && config.layers == 1)
+    }
 
     @Test func learnsTheSmallCorpusByHeart() throws {
         let dir = try TemporaryDirectory()
