@@ -68,9 +68,9 @@ public struct BenchmarkWorkload: Sendable, Equatable {
     }
 }
 
-/// The `corpus` workload: the bundled model's shapes (`make model`: embed 64, hidden 256, one
-/// layer, batches of 32, at most 60 tokens a side) on the batches `train` makes of a corpus
-/// (epoch 0 of seed 1), real sentence lengths and token ids.
+/// The `corpus` workload: a model of the bundled corpus's size (embed 64, hidden 256, one layer,
+/// no attention, as the PyTorch peer has none; batches of 32, at most 60 tokens a side) on the
+/// batches `train` makes of a corpus (epoch 0 of seed 1), real sentence lengths and token ids.
 public struct CorpusWorkload {
     public let workload: BenchmarkWorkload
     public let batches: [Seq2SeqBatch]
