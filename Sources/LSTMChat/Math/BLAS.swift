@@ -30,7 +30,7 @@ func gemm(
     if m == 1 {  // c = op(B)ᵀ · a, a read with stride lda when A is transposed
         // With B transposed each output is a dot product with one row of B: split those rows.
         // (OpenBLAS's other sgemv sums a column block at a time, so it is not split.)
-        let parts = ThreadPolicy.parts(rows: transB ? n : 0, flops: 2 * n * k)
+        let parts = ThreadPolicy.parts(rows: transB ? n : 0, flops: 2 * n * k, oneRow: true)
         ThreadPolicy.forEachBlock(rows: n, parts: parts) { j0, j1 in
             cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? j1 - j0 : k), Int32(transB ? k : n),
                         alpha, b + j0 * ldb, Int32(ldb), a, transA ? Int32(lda) : 1, beta, c + j0, 1)

@@ -31,9 +31,11 @@ public enum ThreadPolicy {
         flops >= minimumFlopsToSplit ? threads : 1
     }
 
-    /// How many blocks of whole `rowUnit`s to split a product of `rows` rows into.
-    static func parts(rows: Int, flops: Int) -> Int {
-        max(1, min(threads(forFlops: flops), rows / rowUnit))
+    /// How many blocks of whole `rowUnit`s to split a product of `rows` rows into. A one-row
+    /// product (`oneRow`) reads each weight once for two flops, so memory, not arithmetic, sets
+    /// its time: it pays to split from a quarter of the flops.
+    static func parts(rows: Int, flops: Int, oneRow: Bool = false) -> Int {
+        max(1, min(threads(forFlops: oneRow ? 4 * flops : flops), rows / rowUnit))
     }
 
     /// Runs `body(first, end)` over `parts` row blocks of `rows` rows (block boundaries on
