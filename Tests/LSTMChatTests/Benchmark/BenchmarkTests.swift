@@ -2,73 +2,76 @@ import Foundation
 @testable import LSTMChat
 import Testing
 
-/// The benchmark's bookkeeping (never its timings: no test here depends on the machine's speed).
-@Suite struct BenchmarkTests {
-    /// The peer's formula, worked by hand for the anchor workload:
-    /// LSTM 2·(128+128)·4·128 = 262,144 per token, the projection 2·128·100 = 25,600;
-    /// 20 rows × (15 question tokens × 3·262,144 + 15 answer tokens × 3·287,744).
-    @Test func anchorFlopsMatchThePeersCount() {
-        let anchor = BenchmarkWorkload.named("anchor")!
-        #expect(anchor.flopsPerStep == 20 * (15 * 3 * 262_144 + 15 * 3 * 287_744))
-        #expect(anchor.tokensPerStep == 600)
-    }
+extension ThreadCountTests {
+    /// The benchmark's bookkeeping (never its timings: no test here depends on the machine's speed).
+    /// Among the suites that set the thread count: a training measurement restores it afterwards.
+    @Suite struct BenchmarkTests {
+        /// The peer's formula, worked by hand for the anchor workload:
+        /// LSTM 2·(128+128)·4·128 = 262,144 per token, the projection 2·128·100 = 25,600;
+        /// 20 rows × (15 question tokens × 3·262,144 + 15 answer tokens × 3·287,744).
+        @Test func anchorFlopsMatchThePeersCount() {
+            let anchor = BenchmarkWorkload.named("anchor")!
+            #expect(anchor.flopsPerStep == 20 * (15 * 3 * 262_144 + 15 * 3 * 287_744))
+            #expect(anchor.tokensPerStep == 600)
+        }
 
-    @Test(arguments: BenchmarkWorkload.all)
-    func workloadsHaveThePeersShapes(_ w: BenchmarkWorkload) {
-        let expected: [String: [Int]] = [
-            "anchor": [100, 128, 128, 1, 15, 15, 20], "medium": [4000, 256, 256, 2, 16, 16, 64],
-            "large": [16000, 512, 512, 2, 16, 16, 64],
-        ]
-        let c = w.config
-        #expect([c.vocabSize, c.embedSize, c.hiddenSize, c.layers, w.questionSteps, w.answerSteps, w.batchSize] == expected[w.name])
-    }
+        @Test(arguments: BenchmarkWorkload.all)
+        func workloadsHaveThePeersShapes(_ w: BenchmarkWorkload) {
+            let expected: [String: [Int]] = [
+                "anchor": [100, 128, 128, 1, 15, 15, 20], "medium": [4000, 256, 256, 2, 16, 16, 64],
+                "large": [16000, 512, 512, 2, 16, 16, 64],
+            ]
+            let c = w.config
+            #expect([c.vocabSize, c.embedSize, c.hiddenSize, c.layers, w.questionSteps, w.answerSteps, w.batchSize] == expected[w.name])
+        }
 
-    /// The products the floor times are the ones the FLOP count counts, no more, no fewer.
-    @Test(arguments: BenchmarkWorkload.all)
-    func matrixProductsAddUpToTheFlopCount(_ w: BenchmarkWorkload) {
-        let perLayer = 2 * 4 + 2 * w.questionSteps + 2 * w.answerSteps  // encoder and decoder
-        #expect(w.matrixProducts.count == w.config.layers * perLayer + 3)
-        #expect(w.matrixProducts.map(\.flops).reduce(0, +) == w.flopsPerStep)
-    }
+        /// The products the floor times are the ones the FLOP count counts, no more, no fewer.
+        @Test(arguments: BenchmarkWorkload.all)
+        func matrixProductsAddUpToTheFlopCount(_ w: BenchmarkWorkload) {
+            let perLayer = 2 * 4 + 2 * w.questionSteps + 2 * w.answerSteps  // encoder and decoder
+            #expect(w.matrixProducts.count == w.config.layers * perLayer + 3)
+            #expect(w.matrixProducts.map(\.flops).reduce(0, +) == w.flopsPerStep)
+        }
 
-    @Test func aTinyWorkloadTrainsAndGenerates() {
-        let tiny = BenchmarkWorkload(name: "tiny", vocab: 12, embed: 4, hidden: 5, layers: 2, questionSteps: 3, answerSteps: 4, batch: 2)
-        let train = Benchmark.training(tiny, steps: 3, warmup: 1)
-        #expect(train.parameterCount == Seq2SeqModel(config: tiny.config).parameters.values.count)
-        #expect(train.tokensPerSecond > 0 && train.tokensPerSecond.isFinite)
-        #expect(train.minSeconds <= train.medianSeconds)
-        let generate = Benchmark.generation(tiny, steps: 2, warmup: 0)
-        #expect(generate.tokensPerAnswer == 20)
-        #expect(generate.millisecondsPerAnswer > 0 && generate.millisecondsPerAnswer.isFinite)
-        let products = Benchmark.matrixProductSeconds(tiny, repeats: 1)
-        #expect(products > 0 && products.isFinite)
-    }
+        @Test func aTinyWorkloadTrainsAndGenerates() {
+            let tiny = BenchmarkWorkload(name: "tiny", vocab: 12, embed: 4, hidden: 5, layers: 2, questionSteps: 3, answerSteps: 4, batch: 2)
+            let train = Benchmark.training(tiny, steps: 3, warmup: 1)
+            #expect(train.parameterCount == Seq2SeqModel(config: tiny.config).parameters.values.count)
+            #expect(train.tokensPerSecond > 0 && train.tokensPerSecond.isFinite)
+            #expect(train.minSeconds <= train.medianSeconds)
+            let generate = Benchmark.generation(tiny, steps: 2, warmup: 0)
+            #expect(generate.tokensPerAnswer == 20)
+            #expect(generate.millisecondsPerAnswer > 0 && generate.millisecondsPerAnswer.isFinite)
+            let products = Benchmark.matrixProductSeconds(tiny, repeats: 1)
+            #expect(products > 0 && products.isFinite)
+        }
 
-    /// The corpus workload is the bundled model on `train`'s batches of the bundled corpus, and
-    /// the peer gets exactly those rows.
-    @Test func corpusWorkloadIsTheBundledModelOnTheCorpusBatches() throws {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("datasets/chatterbot-english").path
-        let corpus = try CorpusWorkload.load(path)
-        let c = corpus.workload.config
-        #expect(c.embedSize == 64 && c.hiddenSize == 256 && c.layers == 1)
-        #expect(corpus.batches.map(\.batchSize).reduce(0, +) > 2000)
-        #expect(corpus.batches.allSatisfy { $0.batchSize <= 32 && $0.sourceSteps <= 60 && $0.targetSteps <= 61 })
-        let json = try JSONSerialization.jsonObject(with: corpus.peerJSON()) as! [String: Any]
-        let batches = json["batches"] as! [[String: [[Int]]]]
-        #expect(batches.count == corpus.batches.count)
-        let first = corpus.batches[0], rows = batches[0]
-        #expect(rows["sources"]!.map(\.count) == first.sourceLengths.map { Int($0) })
-        #expect(rows["targets"]!.map(\.count).reduce(0, +) == first.targetTokenCount)
-        #expect(rows["decoder_inputs"]![0][0] == Int(Vocabulary.bos))
-        #expect(rows["targets"]![0][rows["targets"]![0].count - 1] == Int(Vocabulary.eos))
-        let train = Benchmark.training(corpus.workload, corpus: Array(corpus.batches.prefix(2)), steps: 1, warmup: 1, profile: true)
-        #expect(train.tokensPerSecond > 0 && !train.profile.isEmpty)
-    }
+        /// The corpus workload is the bundled model on `train`'s batches of the bundled corpus, and
+        /// the peer gets exactly those rows.
+        @Test func corpusWorkloadIsTheBundledModelOnTheCorpusBatches() throws {
+            let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("datasets/chatterbot-english").path
+            let corpus = try CorpusWorkload.load(path)
+            let c = corpus.workload.config
+            #expect(c.embedSize == 64 && c.hiddenSize == 256 && c.layers == 1)
+            #expect(corpus.batches.map(\.batchSize).reduce(0, +) > 2000)
+            #expect(corpus.batches.allSatisfy { $0.batchSize <= 32 && $0.sourceSteps <= 60 && $0.targetSteps <= 61 })
+            let json = try JSONSerialization.jsonObject(with: corpus.peerJSON()) as! [String: Any]
+            let batches = json["batches"] as! [[String: [[Int]]]]
+            #expect(batches.count == corpus.batches.count)
+            let first = corpus.batches[0], rows = batches[0]
+            #expect(rows["sources"]!.map(\.count) == first.sourceLengths.map { Int($0) })
+            #expect(rows["targets"]!.map(\.count).reduce(0, +) == first.targetTokenCount)
+            #expect(rows["decoder_inputs"]![0][0] == Int(Vocabulary.bos))
+            #expect(rows["targets"]![0][rows["targets"]![0].count - 1] == Int(Vocabulary.eos))
+            let train = Benchmark.training(corpus.workload, corpus: Array(corpus.batches.prefix(2)), steps: 1, warmup: 1, profile: true)
+            #expect(train.tokensPerSecond > 0 && !train.profile.isEmpty)
+        }
 
-    @Test func medianOfEvenAndOddCounts() {
-        #expect([3.0, 1, 2].median == 2)
-        #expect([4.0, 1, 3, 2].median == 2.5)
+        @Test func medianOfEvenAndOddCounts() {
+            #expect([3.0, 1, 2].median == 2)
+            #expect([4.0, 1, 3, 2].median == 2.5)
+        }
     }
 }
 
