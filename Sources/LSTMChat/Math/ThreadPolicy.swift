@@ -7,9 +7,9 @@ public enum ThreadPolicy {
     /// thread: `gemm` splits the products itself, by rows, so that results do not depend on this.
     public static var threads: Int {
         get { count }
-        set { count = max(1, newValue); BLASInfo.threads = 1 }
+        set { count = max(1, newValue) }
     }
-    private static var count: Int = {  // the first product or question asks: BLAS goes to one thread then
+    private static var count: Int = {  // run at the first use, read or write: BLAS goes to one thread then
         BLASInfo.threads = 1
         return ProcessInfo.processInfo.activeProcessorCount
     }()
@@ -57,8 +57,7 @@ public enum ThreadPolicy {
 /// the other program: measured on a 2-vCPU Zen 3 with `yes > /dev/null` running, medium trained
 /// slower on 2 threads than on 1. No fixed rule knows the load, so this measures it: after one
 /// warm-up step, three steps run on each setting, the other one first; the first of each three
-/// is not counted (OpenBLAS's worker threads keep spinning for a while after their last product,
-/// which would charge a 1-thread step for the 2-thread one before it); the faster per token
+/// is not counted (it pays for waking or parking the other threads); the faster per token
 /// (mean of two steps) is kept, and every `recheckInterval` steps — or as soon as a step costs
 /// twice as much per token as when the choice was made — the two are tried again.
 /// The thread count does not change what a step computes (`gemm` splits products by whole row
@@ -67,7 +66,7 @@ public enum ThreadPolicy {
 public final class ThreadTuner {
     /// Steps between two trials of both settings.
     public var recheckInterval = 100
-    /// The most threads (BLAS's count when the first step ran).
+    /// The most threads (the count set when the first step ran).
     public private(set) var maximum = 0
     /// The thread count chosen now.
     public var threads: Int { ThreadPolicy.threads }

@@ -52,6 +52,15 @@ extension ThreadCountTests {
             }
         }
 
+        /// lstmchat splits the products itself; BLAS's own threading would make results depend on
+        /// the thread count again.
+        @Test func blasItselfRunsOnOneThread() {
+            let saved = ThreadPolicy.threads
+            defer { ThreadPolicy.threads = saved }
+            ThreadPolicy.threads = 2
+            #expect(ThreadPolicy.threads == 2 && BLASInfo.threads == 1)
+        }
+
         @Test(arguments: [48, 95, 96, 97, 500, 3437])
         func blocksAreWholeUnitsAndCoverTheRows(rows: Int) {
             let lock = NSLock()
