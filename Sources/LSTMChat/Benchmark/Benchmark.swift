@@ -7,13 +7,18 @@ public struct BenchmarkWorkload: Sendable, Equatable {
     public let questionSteps: Int
     public let answerSteps: Int
     public let batchSize: Int
+    /// Answer positions whose target counts: the rows the output layer runs on (training leaves
+    /// out the padding after shorter answers). Every position, in the random-token workloads.
+    public let countedAnswerPositions: Int
 
-    public init(name: String, vocab: Int, embed: Int, hidden: Int, layers: Int, questionSteps: Int, answerSteps: Int, batch: Int) {
+    public init(name: String, vocab: Int, embed: Int, hidden: Int, layers: Int, questionSteps: Int, answerSteps: Int, batch: Int,
+                countedAnswerPositions: Int? = nil) {
         self.name = name
         config = ModelConfig(vocabSize: vocab, embedSize: embed, hiddenSize: hidden, layers: layers)
         self.questionSteps = questionSteps
         self.answerSteps = answerSteps
         batchSize = batch
+        self.countedAnswerPositions = countedAnswerPositions ?? answerSteps * batch
     }
 
     public static let all = [
@@ -28,17 +33,18 @@ public struct BenchmarkWorkload: Sendable, Equatable {
     public func withBatch(_ batch: Seq2SeqBatch) -> BenchmarkWorkload {
         BenchmarkWorkload(name: name, vocab: config.vocabSize, embed: config.embedSize, hidden: config.hiddenSize,
                           layers: config.layers, questionSteps: batch.sourceSteps, answerSteps: batch.targetSteps,
-                          batch: batch.batchSize)
+                          batch: batch.batchSize, countedAnswerPositions: batch.targetTokenCount)
     }
 
-    /// Floating-point operations of one training step, counted as the peer counts them:
-    /// 2 per multiply-add of every matrix product, forward plus backward ≈ 3× forward.
+    /// Floating-point operations of one training step's matrix products as lstmchat runs them
+    /// (the peer's count, where no answer is padded): 2 per multiply-add, forward plus
+    /// backward ≈ 3× forward.
     public var flopsPerStep: Double {
         let E = Double(config.embedSize), H = Double(config.hiddenSize), V = Double(config.vocabSize)
         var lstm = 0.0
         for l in 0..<config.layers { lstm += 2 * ((l == 0 ? E : H) + H) * 4 * H }
-        let source = 3 * lstm, target = 3 * (lstm + 2 * H * V)
-        return Double(batchSize) * (Double(questionSteps) * source + Double(answerSteps) * target)
+        let perStep = Double(batchSize) * Double(questionSteps + answerSteps) * 3 * lstm
+        return perStep + Double(countedAnswerPositions) * 3 * 2 * H * V
     }
 
     /// Tokens one training step reads: every question and answer position.
@@ -60,7 +66,7 @@ public struct BenchmarkWorkload: Sendable, Equatable {
                 products.append(MatrixProduct(m: T * B, n: input, k: G))                        // d input
             }
         }
-        let N = answerSteps * B
+        let N = countedAnswerPositions
         products.append(MatrixProduct(transB: true, m: N, n: V, k: H))  // logits
         products.append(MatrixProduct(m: N, n: H, k: V))                // d hidden
         products.append(MatrixProduct(transA: true, m: V, n: H, k: N))  // d weight

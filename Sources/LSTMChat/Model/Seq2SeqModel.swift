@@ -21,8 +21,10 @@ public final class Seq2SeqModel {
     private var sourceEmbedded = Workspace(), targetEmbedded = Workspace()  // [S|T, B, E]
     private var stateH = Workspace(), stateC = Workspace()                  // [L, B, H]: encoder → decoder
     private var dStateH = Workspace(), dStateC = Workspace()
-    private var logitsBuffer = Workspace(), dLogits = Workspace()           // [T, B, V]
+    private var logitsBuffer = Workspace(), dLogits = Workspace()           // [T, B, V] or [N, V]
     private var dTop = Workspace()                                          // [T, B, H]
+    private var countedTop = Workspace(), dCountedTop = Workspace()         // [N, H]: rows of counted targets
+    private var countedRows: [Int] = [], countedTargets: [Int32] = [], countedMask: [Float] = []
     private var keys = Workspace()                                          // [S, B, H]: attention keys
     private var topDropout = Dropout()
     private var topInput: UnsafePointer<Float>?  // what proj read in the last forward
@@ -47,8 +49,17 @@ public final class Seq2SeqModel {
     /// (on h~ with attention).
     @discardableResult
     public func forward(_ batch: Seq2SeqBatch, dropout: Float = 0, rng: inout Xoshiro256) -> UnsafeMutableBufferPointer<Float> {
+        let rows = batch.targetSteps * batch.batchSize, V = config.vocabSize
+        let top = forwardToTop(batch, dropout: dropout, rng: &rng)
+        let logits = logitsBuffer.reserve(rows * V)
+        StepProfile.measure(.outputLayer) { proj.forward(top, rows: rows, into: logits) }
+        return .init(start: logits, count: rows * V)
+    }
+
+    /// Everything up to the affine layer: what it reads, [T, B, H] (`topInput`).
+    private func forwardToTop(_ batch: Seq2SeqBatch, dropout: Float, rng: inout Xoshiro256) -> UnsafePointer<Float> {
         let B = batch.batchSize, S = batch.sourceSteps, T = batch.targetSteps
-        let E = config.embedSize, H = config.hiddenSize, L = config.layers, V = config.vocabSize
+        let E = config.embedSize, H = config.hiddenSize, L = config.layers
         dropoutUsed = dropout
 
         let src = sourceEmbedded.reserve(S * B * E)
@@ -72,31 +83,24 @@ public final class Seq2SeqModel {
         }
         if dropout > 0 { top = topDropout.forward(top, count: T * B * H, p: dropout, rng: &rng) }
         topInput = top
-
-        let logits = logitsBuffer.reserve(T * B * V)
-        StepProfile.measure(.outputLayer) { proj.forward(top, rows: T * B, into: logits) }
-        return .init(start: logits, count: T * B * V)
+        return top
     }
 
     /// Mean cross-entropy of a batch, without gradients.
     public func loss(_ batch: Seq2SeqBatch) -> Float {
         var rng = Xoshiro256(seed: 0)
-        let logits = forward(batch, rng: &rng)
-        return crossEntropy(batch, logits: logits, dLogits: nil)
+        return countedLoss(batch, top: forwardToTop(batch, dropout: 0, rng: &rng), dTop: nil)
     }
 
     /// Forward and backward: sets `parameters.gradients` to d loss / d parameters and
     /// returns the loss.
     public func lossAndGradients(_ batch: Seq2SeqBatch, dropout: Float = 0, rng: inout Xoshiro256) -> Float {
         let B = batch.batchSize, S = batch.sourceSteps, T = batch.targetSteps
-        let H = config.hiddenSize, L = config.layers, V = config.vocabSize
+        let H = config.hiddenSize, L = config.layers
         StepProfile.measure(.zeroGradients) { parameters.zeroGradients() }
-        let logits = forward(batch, dropout: dropout, rng: &rng)
-        let dz = dLogits.reserve(T * B * V)
-        let loss = StepProfile.measure(.softmaxCrossEntropy) { crossEntropy(batch, logits: logits, dLogits: dz) }
-
+        let top = forwardToTop(batch, dropout: dropout, rng: &rng)
         let dTop = self.dTop.reserve(T * B * H)
-        StepProfile.measure(.outputLayerBackward) { proj.backward(topInput!, dy: dz, rows: T * B, dx: dTop) }
+        let loss = countedLoss(batch, top: top, dTop: dTop)
         if dropoutUsed > 0 { topDropout.backward(dTop, count: T * B * H) }
         var dDecoderOutput = UnsafePointer(dTop), dEncoderOutput: UnsafePointer<Float>?
         if let attention {  // d h~ → d (decoder outputs) and d (encoder outputs)
@@ -115,14 +119,50 @@ public final class Seq2SeqModel {
         return loss
     }
 
-    private func crossEntropy(_ batch: Seq2SeqBatch, logits: UnsafeMutableBufferPointer<Float>, dLogits: UnsafeMutablePointer<Float>?) -> Float {
-        batch.targets.withUnsafeBufferPointer { targets in
-            batch.mask.withUnsafeBufferPointer { mask in
-                SoftmaxCrossEntropy.forward(
-                    logits: logits.baseAddress!, targets: targets.baseAddress!, mask: mask.baseAddress!,
-                    rows: batch.targetSteps * batch.batchSize, classes: config.vocabSize, dLogits: dLogits)
+    /// The affine layer, softmax and cross-entropy at the positions whose target counts (mask ≠ 0)
+    /// only, and with `dTop` their gradient: d loss / d top [T, B, H], zero at the other positions.
+    ///
+    /// Answers in a batch differ in length, and the affine layer and softmax over the vocabulary
+    /// are the largest part of a step: a quarter of the bundled corpus's [T, B] positions is
+    /// padding after an answer. A position that does not count has a zero loss gradient, so
+    /// leaving it out changes no gradient (only the order in which the weight gradient sums).
+    private func countedLoss(_ batch: Seq2SeqBatch, top: UnsafePointer<Float>, dTop: UnsafeMutablePointer<Float>?) -> Float {
+        let all = batch.targetSteps * batch.batchSize, H = config.hiddenSize, V = config.vocabSize
+        countedRows.removeAll(keepingCapacity: true)
+        countedTargets.removeAll(keepingCapacity: true)
+        countedMask.removeAll(keepingCapacity: true)
+        for r in 0..<all where batch.mask[r] != 0 {
+            countedRows.append(r)
+            countedTargets.append(batch.targets[r])
+            countedMask.append(batch.mask[r])
+        }
+        let n = countedRows.count, gathered = n < all
+        var x = top
+        if gathered {
+            let rows = countedTop.reserve(n * H)
+            for (i, r) in countedRows.enumerated() { (rows + i * H).update(from: top + r * H, count: H) }
+            x = UnsafePointer(rows)
+        }
+        let logits = logitsBuffer.reserve(n * V)
+        StepProfile.measure(.outputLayer) { proj.forward(x, rows: n, into: logits) }
+        let dz = dTop.map { _ in dLogits.reserve(n * V) }
+        let loss = StepProfile.measure(.softmaxCrossEntropy) {
+            countedTargets.withUnsafeBufferPointer { targets in
+                countedMask.withUnsafeBufferPointer { mask in
+                    SoftmaxCrossEntropy.forward(logits: logits, targets: targets.baseAddress!, mask: mask.baseAddress!,
+                                                rows: n, classes: V, dLogits: dz)
+                }
             }
         }
+        guard let dTop, let dz else { return loss }
+        StepProfile.measure(.outputLayerBackward) {
+            guard gathered else { proj.backward(x, dy: dz, rows: n, dx: dTop); return }
+            let dRows = dCountedTop.reserve(n * H)
+            proj.backward(x, dy: dz, rows: n, dx: dRows)
+            dTop.update(repeating: 0, count: all * H)
+            for (i, r) in countedRows.enumerated() { (dTop + r * H).update(from: dRows + i * H, count: H) }
+        }
+        return loss
     }
 
     /// The encoder's final hidden and cell states of the last forward, [L, B, H] each.

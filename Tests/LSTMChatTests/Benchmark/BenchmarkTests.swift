@@ -33,6 +33,19 @@ extension ThreadCountTests {
             #expect(w.matrixProducts.map(\.flops).reduce(0, +) == w.flopsPerStep)
         }
 
+        /// A batch's output-layer products run on the answer positions whose target counts, as
+        /// training does: the padding after shorter answers is left out of the products and the count.
+        @Test func aBatchsOutputProductsRunOnCountedPositionsOnly() {
+            let anchor = BenchmarkWorkload.named("anchor")!
+            let batch = Seq2SeqBatch(questions: [[5, 6, 7], [8]], answers: [[9, 10, 11, 12], [13]], bos: 1, eos: 2)
+            let w = anchor.withBatch(batch)
+            #expect(w.answerSteps == 5 && w.batchSize == 2 && w.countedAnswerPositions == 7)  // 4 + eos, 1 + eos
+            let logits = w.matrixProducts[w.matrixProducts.count - 3]
+            #expect(logits.m == 7 && logits.n == 100)
+            #expect(w.matrixProducts.map(\.flops).reduce(0, +) == w.flopsPerStep)
+            #expect(anchor.countedAnswerPositions == 15 * 20)
+        }
+
         @Test func aTinyWorkloadTrainsAndGenerates() {
             let tiny = BenchmarkWorkload(name: "tiny", vocab: 12, embed: 4, hidden: 5, layers: 2, questionSteps: 3, answerSteps: 4, batch: 2)
             let train = Benchmark.training(tiny, steps: 3, warmup: 1)
