@@ -89,7 +89,7 @@ func addColumnSums(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into sums
 func parallelChunks(_ count: Int, minimumPerThread: Int = 1 << 16, _ body: (Range<Int>) -> Void) {
     let parts = min(ThreadPolicy.threads, count / max(minimumPerThread, 1))
     guard parts > 1 else { body(0..<count); return }
-    DispatchQueue.concurrentPerform(iterations: parts) { p in
+    ThreadPolicy.parallel(parts) { p in
         body((count * p / parts)..<(count * (p + 1) / parts))
     }
 }

@@ -1,5 +1,4 @@
 import CKernels
-import Dispatch
 
 /// A weight matrix packed once for many small products against it: the LSTM's recurrent step,
 /// T products of [B × H] by the same [H × 4H] matrix. BLAS packs that matrix again at every
@@ -28,7 +27,7 @@ struct PackedMatrix {
             lstmchat_gemm_packed(m32, 0, n32, n32, k32, a, lda, packed, c, ldc)
             return
         }
-        DispatchQueue.concurrentPerform(iterations: parts) { p in
+        ThreadPolicy.parallel(parts) { p in
             let first = Int32(16 * (panels * p / parts)), last = Int32(min(n, 16 * (panels * (p + 1) / parts)))
             lstmchat_gemm_packed(m32, first, last, n32, k32, a, lda, packed, c, ldc)
         }

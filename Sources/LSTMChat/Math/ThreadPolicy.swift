@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 import Foundation
 
@@ -15,8 +16,10 @@ public enum ThreadPolicy {
     }()
 
     /// Below this many floating-point operations a product runs on one thread: handing half of
-    /// it to another thread and waiting for it costs more than it saves.
-    static var minimumFlopsToSplit = 4 << 20
+    /// it to another thread and waiting for it costs more than it saves. (The anchor workload's
+    /// recurrent product, 20×128 by 128×512, is 2.6 million: split, it trained 15–25% faster on
+    /// 2 threads of a Zen 3.)
+    static var minimumFlopsToSplit = 1 << 20
 
     /// Rows of C in a block of a product split over threads: a multiple of the column unroll of
     /// every x86 OpenBLAS sgemm kernel (4, 8, 12 or 16; a row-major row is a column to BLAS),
@@ -44,8 +47,25 @@ public enum ThreadPolicy {
     static func forEachBlock(rows: Int, parts: Int, _ body: (Int, Int) -> Void) {
         guard parts > 1 else { body(0, rows); return }
         let units = (rows + rowUnit - 1) / rowUnit
-        DispatchQueue.concurrentPerform(iterations: parts) { p in
+        parallel(parts) { p in
             body(rowUnit * (units * p / parts), min(rows, rowUnit * (units * (p + 1) / parts)))
+        }
+    }
+
+    /// The worker threads started so far (they start at the first job that needs them).
+    static var workerThreadCount: Int { Int(lstmchat_worker_count()) }
+
+    /// Runs `body(part)` for every part in 0..<parts, on the calling thread and lstmchat's worker
+    /// threads (`Sources/CKernels/workers.c`: they spin a while between jobs, so that handing
+    /// over one of a step's small products costs microseconds, not a wake-up).
+    static func parallel(_ parts: Int, _ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            var body = body
+            withUnsafeMutablePointer(to: &body) { context in
+                lstmchat_parallel_for(Int32(parts), { context, part in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(part))
+                }, context)
+            }
         }
     }
 }
