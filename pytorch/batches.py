@@ -107,6 +107,7 @@ class Batcher:
             chunk = order[start:start + chunk_size]
             by_length = [i for _, _, i in sorted((length(i), k, i) for k, i in enumerate(chunk))]
             for b in range(0, len(by_length), self.batch_size):
-                rows.append(by_length[b:b + self.batch_size])
+                # Inside a batch, the longest question first (sorted is stable: ties keep their order).
+                rows.append(sorted(by_length[b:b + self.batch_size], key=lambda i: -len(self.pairs[i][0])))
         shuffle(rows, generator)
         return rows

@@ -4,7 +4,9 @@
 /// sees the same batches; then chunks of `batchesPerChunk` batches are sorted by question +
 /// answer length and cut into batches, so rows of a batch are of similar length and little of
 /// it is padding; then the batch order is shuffled so that lengths do not rise through the epoch.
-/// Every pair is in exactly one batch per epoch.
+/// Inside a batch, rows are ordered by question length, longest first, so the encoder's steps
+/// run over fewer rows as questions end (`LSTMLayer.rowsRunning`, PyTorch's
+/// `pack_padded_sequence`). Every pair is in exactly one batch per epoch.
 ///
 /// With `wordDropout` > 0, each question word of each epoch's batches is replaced by `<unk>`
 /// with that probability (seeded by seed and epoch, so resuming sees the same batches): the
@@ -66,7 +68,7 @@ public struct Batcher: Sendable {
                 .sorted { (length(of: $0.element), $0.offset) < (length(of: $1.element), $1.offset) }
                 .map(\.element)
             for batchStart in stride(from: 0, to: byLength.count, by: batchSize) {
-                rows.append(Array(byLength[batchStart..<min(batchStart + batchSize, byLength.count)]))
+                rows.append(longestQuestionFirst(byLength[batchStart..<min(batchStart + batchSize, byLength.count)]))
             }
         }
         rows.deterministicShuffle(using: &generator)
@@ -79,6 +81,15 @@ public struct Batcher: Sendable {
     }
 
     private func length(of index: Int) -> Int { pairs[index].question.count + pairs[index].answer.count }
+
+    /// A batch's rows by question length, longest first; ties keep their order (a total order
+    /// again, so the same everywhere).
+    private func longestQuestionFirst(_ rows: ArraySlice<Int>) -> [Int] {
+        let length = { (row: Int) in pairs[row].question.count }
+        return rows.enumerated()
+            .sorted { (-length($0.element), $0.offset) < (-length($1.element), $1.offset) }
+            .map(\.element)
+    }
 
     /// Cuts questions and answers longer than `maxLength` tokens (`<bos>` and `<eos>` not counted)
     /// to their first `maxLength` tokens; `truncatedCount` is the number of pairs cut.

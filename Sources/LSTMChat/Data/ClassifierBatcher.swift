@@ -1,5 +1,7 @@
 /// Cuts encoded labelled texts into batches, a new order every epoch from a shuffle seeded by
-/// (seed, epoch) alone, so a run stopped and resumed at an epoch sees the same batches.
+/// (seed, epoch) alone, so a run stopped and resumed at an epoch sees the same batches. Inside
+/// a batch, rows are ordered by length, longest first (ties keep their order), so the LSTM's
+/// steps run over fewer rows as texts end (`LSTMLayer.rowsRunning`).
 public struct ClassifierBatcher: Sendable {
     public typealias Row = (ids: [Int32], label: Int32)
 
@@ -20,7 +22,9 @@ public struct ClassifierBatcher: Sendable {
         var order = Array(rows.indices)
         order.deterministicShuffle(using: &generator)
         return stride(from: 0, to: order.count, by: batchSize).map { start in
-            let part = order[start..<min(start + batchSize, order.count)]
+            let part = order[start..<min(start + batchSize, order.count)].enumerated()
+                .sorted { (-rows[$0.element].ids.count, $0.offset) < (-rows[$1.element].ids.count, $1.offset) }
+                .map(\.element)
             return ClassifierBatch(texts: part.map { rows[$0].ids }, labels: part.map { rows[$0].label })
         }
     }

@@ -15,8 +15,9 @@ import Foundation
 /// so the final state of every row is the one after its own last real token.
 ///
 /// The input projection of all T steps is one GEMM; each step adds one recurrent GEMM and
-/// one pass of the gate nonlinearities. Workspaces grow to the largest batch seen and are
-/// reused, so no step allocates.
+/// one pass of the gate nonlinearities, both over the rows that still have tokens to read
+/// (`rowsRunning`). Workspaces grow to the largest batch seen and are reused, so no step
+/// allocates.
 final class LSTMLayer {
     let inputSize: Int
     let hiddenSize: Int
@@ -42,6 +43,9 @@ final class LSTMLayer {
     private var packedForward = PackedMatrix(), packedBackward = PackedMatrix()
     /// d loss / d h_0 after `backward`, [B, H] (one of the two buffers `dh`, `dhNext`).
     private(set) var dh0: UnsafeMutablePointer<Float>
+    /// False runs every row through every step, the full computation that `rowsRunning` cuts
+    /// short: the reference tests compare against.
+    var skipsRowsPastTheirLength = true
 
     init(inputSize: Int, hiddenSize: Int, parameters: Parameters, prefix: String, layer: Int) {
         self.inputSize = inputSize
@@ -93,17 +97,22 @@ final class LSTMLayer {
             let a = gates + t * B * G
             let hPrev = hidden + t * B * H, cPrev = cell + t * B * H
             let hNext = hPrev + B * H, cNext = cPrev + B * H, tc = tanhCell + t * B * H
+            // Rows from m on are past their length (`rowsRunning`): they carry h and c, as the
+            // kernel would, and skip the product and the kernel.
+            let m = rowsRunning(at: t)
+            (hNext + m * H).update(from: hPrev + m * H, count: (B - m) * H)
+            (cNext + m * H).update(from: cPrev + m * H, count: (B - m) * H)
             // Recurrent part: a += h_{t−1}·W_hhᵀ, the four gates side by side.
             StepProfile.measure(.recurrentProducts) {
                 if packed {
-                    packedForward.multiplyAdd(m: B, a: hPrev, lda: H, c: a, ldc: G)
+                    packedForward.multiplyAdd(m: m, a: hPrev, lda: H, c: a, ldc: G)
                 } else {
-                    gemm(transB: true, m: B, n: G, k: H, a: hPrev, lda: H, b: weightHH, ldb: H, beta: 1, c: a, ldc: G)
+                    gemm(transB: true, m: m, n: G, k: H, a: hPrev, lda: H, b: weightHH, ldb: H, beta: 1, c: a, ldc: G)
                 }
             }
             // The gate nonlinearities and the state update (Sources/CKernels/elementwise.c).
             StepProfile.measure(.gateKernels) {
-                lstmchat_lstm_gates_forward(Int32(B), Int32(H), a, cPrev, cNext, tc, hPrev, hNext, lengths, Int32(t))
+                lstmchat_lstm_gates_forward(Int32(m), Int32(H), a, cPrev, cNext, tc, hPrev, hNext, lengths, Int32(t))
             }
         }
     }
@@ -111,6 +120,19 @@ final class LSTMLayer {
     /// Whether the recurrent products go through `PackedMatrix`: packing pays for itself over
     /// several steps of several rows.
     private func usesPackedKernel(steps: Int, batch: Int) -> Bool { steps >= 2 && batch >= 2 }
+
+    /// The rows that run step t: 1 + the last row b with lengths[b] > t (0 when none, B when
+    /// every row runs T steps). Every row from there on is past its length, only carrying its
+    /// state, so the step's recurrent product and gate kernels are run on these rows alone; a
+    /// batch whose rows are ordered longest first (`Batcher`) pays for its real tokens only, as
+    /// PyTorch's `pack_padded_sequence` does. Rows before m that are past their length are left
+    /// to the kernels, which carry them row by row.
+    private func rowsRunning(at t: Int) -> Int {
+        guard let lengths, skipsRowsPastTheirLength else { return batch }
+        var m = batch
+        while m > 0, Int(lengths[m - 1]) <= t { m -= 1 }
+        return m
+    }
 
     /// Back-propagates through the T steps of the last forward.
     ///
@@ -138,21 +160,31 @@ final class LSTMLayer {
         for t in stride(from: T - 1, through: 0, by: -1) {
             let act = gates + t * B * G, dA = dGates + t * B * G
             let cPrev = cell + t * B * H, tc = tanhCell + t * B * H
+            // Rows from m on only carried their state at step t (`rowsRunning`): their d a is 0
+            // (the weight and input gradients below run over all rows), their d h gets the
+            // step's output gradient (h_t is h_{t−1} there) and passes on, with d c, unchanged.
+            let m = rowsRunning(at: t)
+            (dA + m * G).update(repeating: 0, count: (B - m) * G)
+            if let dOutput {
+                let dOut = dOutput + t * B * H
+                for k in (m * H)..<(B * H) { dh[k] += dOut[k] }
+            }
             StepProfile.measure(.backwardGateKernels) {
-                lstmchat_lstm_gates_backward(Int32(B), Int32(H), act, dA, cPrev, tc, dh, dOutput.map { $0 + t * B * H },
+                lstmchat_lstm_gates_backward(Int32(m), Int32(H), act, dA, cPrev, tc, dh, dOutput.map { $0 + t * B * H },
                                              dc, lengths, Int32(t))
             }
             // d h_{t−1} = d a · W_hh; rows in padding pass their gradient through unchanged.
             StepProfile.measure(.backwardRecurrentProducts) {
                 if packed {
-                    dhNext.update(repeating: 0, count: B * H)
-                    packedBackward.multiplyAdd(m: B, a: dA, lda: G, c: dhNext, ldc: H)
+                    dhNext.update(repeating: 0, count: m * H)
+                    packedBackward.multiplyAdd(m: m, a: dA, lda: G, c: dhNext, ldc: H)
                 } else {
-                    gemm(m: B, n: H, k: G, a: dA, lda: G, b: weightHH, ldb: H, c: dhNext, ldc: H)
+                    gemm(m: m, n: H, k: G, a: dA, lda: G, b: weightHH, ldb: H, c: dhNext, ldc: H)
                 }
             }
+            (dhNext + m * H).update(from: dh + m * H, count: (B - m) * H)
             if let lengths {
-                for b in 0..<B where t >= Int(lengths[b]) { (dhNext + b * H).update(from: dh + b * H, count: H) }
+                for b in 0..<m where t >= Int(lengths[b]) { (dhNext + b * H).update(from: dh + b * H, count: H) }
             }
             swap(&dh, &dhNext)
         }

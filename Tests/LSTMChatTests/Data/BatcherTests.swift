@@ -66,6 +66,36 @@ import Testing
         #expect(firstLengths != firstLengths.sorted())
     }
 
+    /// Rows of a batch come longest question first, so the encoder runs each step over a prefix
+    /// of them (`LSTMLayer`); ties keep the order of the length sort: shorter answer first.
+    @Test func rowsOfABatchComeLongestQuestionFirst() {
+        let pairs = Self.pairs(2000)
+        let batcher = Batcher(pairs: pairs, batchSize: 20, seed: 3)
+        for rows in batcher.batchRows(epoch: 1) {
+            for (row, next) in zip(rows, rows.dropFirst()) {
+                let (question, nextQuestion) = (pairs[row].question.count, pairs[next].question.count)
+                #expect(question > nextQuestion || (question == nextQuestion && pairs[row].answer.count <= pairs[next].answer.count))
+            }
+        }
+        #expect(batcher.batches(epoch: 1).allSatisfy { $0.sourceLengths == $0.sourceLengths.sorted(by: >) })
+    }
+
+    /// Ordering the rows inside a batch changed nothing else: each batch holds the pairs it held
+    /// before (lstmchat e72a497), the batches come in the same order. pytorch/batches.py gives
+    /// the same rows (`make interop` checks the two agree).
+    @Test func batchesHoldTheSamePairsInTheSameOrderAsBeforeTheRowOrder() {
+        let pairs = Self.pairs(40)
+        let rows = Batcher(pairs: pairs, batchSize: 8, seed: 42).batchRows(epoch: 0)
+        #expect(rows.map { $0.sorted() } == [
+            [3, 4, 9, 13, 15, 28, 36, 39], [8, 10, 12, 14, 21, 22, 30, 35], [5, 17, 24, 25, 26, 27, 32, 38],
+            [0, 7, 11, 18, 20, 33, 34, 37], [1, 2, 6, 16, 19, 23, 29, 31],
+        ])
+        #expect(rows == [
+            [4, 39, 36, 9, 28, 15, 3, 13], [12, 22, 21, 8, 14, 10, 30, 35], [17, 38, 24, 27, 25, 5, 32, 26],
+            [33, 20, 0, 11, 37, 7, 18, 34], [2, 31, 6, 19, 29, 16, 1, 23],
+        ])
+    }
+
     @Test(arguments: [Float(0.1), 0.3])
     func wordDropoutReplacesQuestionWordsByUnknownOnly(p: Float) {
         let pairs = Self.pairs(1000)
@@ -101,6 +131,29 @@ import Testing
         #expect(result.truncatedCount == truncatedCount)
         #expect(result.pairs.map(\.question) == pairs.map { Array($0.question.prefix(maxLength)) })
         #expect(result.pairs.map(\.answer) == pairs.map { Array($0.answer.prefix(maxLength)) })
+    }
+}
+
+@Suite struct ClassifierBatcherTests {
+    /// Every text is in one batch with its label, and rows of a batch come longest first, so the
+    /// LSTM runs each step over a prefix of them.
+    @Test func rowsOfABatchComeLongestFirstWithTheirLabels() {
+        var generator = Xoshiro256(seed: 11)
+        let rows: [ClassifierBatcher.Row] = (0..<100).map { index in
+            ([Int32(index + 10)] + Array(repeating: 5, count: generator.index(below: 12)), Int32(index % 3))
+        }
+        let batches = ClassifierBatcher(rows: rows, batchSize: 16, seed: 4).batches(epoch: 0)
+        var seen: [Int] = []
+        for batch in batches {
+            #expect(batch.lengths == batch.lengths.sorted(by: >))
+            for b in 0..<batch.batchSize {
+                let index = Int(batch.source[b]) - 10  // the first token of the text
+                #expect(batch.lengths[b] == Int32(rows[index].ids.count) && batch.labels[b] == rows[index].label)
+                seen.append(index)
+            }
+        }
+        #expect(seen.sorted() == Array(0..<100))
+        #expect(batches.contains { Set($0.lengths).count > 2 })  // the order was something to check
     }
 }
 
