@@ -10,15 +10,21 @@ public struct BenchmarkWorkload: Sendable, Equatable {
     /// Answer positions whose target counts: the rows the output layer runs on (training leaves
     /// out the padding after shorter answers). Every position, in the random-token workloads.
     public let countedAnswerPositions: Int
+    /// The rows the encoder runs at each question step: those with question tokens left
+    /// (`LSTMLayer` skips the rest, a prefix once `Batcher` puts the longest question first).
+    /// Every row at every step, in the random-token workloads.
+    public let questionRowsPerStep: [Int]
 
     public init(name: String, vocab: Int, embed: Int, hidden: Int, layers: Int, questionSteps: Int, answerSteps: Int, batch: Int,
-                countedAnswerPositions: Int? = nil) {
+                countedAnswerPositions: Int? = nil, questionRowsPerStep: [Int]? = nil) {
         self.name = name
         config = ModelConfig(vocabSize: vocab, embedSize: embed, hiddenSize: hidden, layers: layers)
         self.questionSteps = questionSteps
         self.answerSteps = answerSteps
         batchSize = batch
         self.countedAnswerPositions = countedAnswerPositions ?? answerSteps * batch
+        self.questionRowsPerStep = questionRowsPerStep ?? Array(repeating: batch, count: questionSteps)
+        precondition(self.questionRowsPerStep.count == questionSteps)
     }
 
     public static let all = [
@@ -33,18 +39,27 @@ public struct BenchmarkWorkload: Sendable, Equatable {
     public func withBatch(_ batch: Seq2SeqBatch) -> BenchmarkWorkload {
         BenchmarkWorkload(name: name, vocab: config.vocabSize, embed: config.embedSize, hidden: config.hiddenSize,
                           layers: config.layers, questionSteps: batch.sourceSteps, answerSteps: batch.targetSteps,
-                          batch: batch.batchSize, countedAnswerPositions: batch.targetTokenCount)
+                          batch: batch.batchSize, countedAnswerPositions: batch.targetTokenCount,
+                          questionRowsPerStep: (0..<batch.sourceSteps).map { t in
+                              (batch.sourceLengths.lastIndex { Int($0) > t } ?? -1) + 1
+                          })
     }
 
     /// Floating-point operations of one training step's matrix products as lstmchat runs them
     /// (the peer's count, where no answer is padded): 2 per multiply-add, forward plus
     /// backward ≈ 3× forward.
     public var flopsPerStep: Double {
-        let E = Double(config.embedSize), H = Double(config.hiddenSize), V = Double(config.vocabSize)
-        var lstm = 0.0
-        for l in 0..<config.layers { lstm += 2 * ((l == 0 ? E : H) + H) * 4 * H }
-        let perStep = Double(batchSize) * Double(questionSteps + answerSteps) * 3 * lstm
-        return perStep + Double(countedAnswerPositions) * 3 * 2 * H * V
+        let E = Double(config.embedSize), H = Double(config.hiddenSize), V = Double(config.vocabSize), G = 4 * H
+        let positions = Double(batchSize * (questionSteps + answerSteps))
+        let running = Double(questionRowsPerStep.reduce(0, +) + batchSize * answerSteps)
+        var flops = 0.0
+        for l in 0..<config.layers {
+            let input = l == 0 ? E : H
+            // Input projection, its two gradients and d W_hh over every position; h·W_hhᵀ and
+            // d h over the rows that run each step.
+            flops += positions * 2 * G * (3 * input + H) + running * 2 * 2 * H * G
+        }
+        return flops + Double(countedAnswerPositions) * 3 * 2 * H * V
     }
 
     /// Tokens one training step reads: every question and answer position.
@@ -55,12 +70,13 @@ public struct BenchmarkWorkload: Sendable, Equatable {
     public var matrixProducts: [MatrixProduct] {
         let B = batchSize, E = config.embedSize, H = config.hiddenSize, G = 4 * H, V = config.vocabSize
         var products: [MatrixProduct] = []
-        for T in [questionSteps, answerSteps] {
+        for rowsPerStep in [questionRowsPerStep, Array(repeating: B, count: answerSteps)] {
+            let T = rowsPerStep.count
             for l in 0..<config.layers {
                 let input = l == 0 ? E : H
                 products.append(MatrixProduct(transB: true, m: T * B, n: G, k: input))          // input projection
-                products += repeatElement(MatrixProduct(transB: true, m: B, n: G, k: H), count: T)  // h·W_hhᵀ per step
-                products += repeatElement(MatrixProduct(m: B, n: H, k: G), count: T)            // dh per step
+                products += rowsPerStep.map { MatrixProduct(transB: true, m: $0, n: G, k: H) }  // h·W_hhᵀ per step
+                products += rowsPerStep.map { MatrixProduct(m: $0, n: H, k: G) }                // dh per step
                 products.append(MatrixProduct(transA: true, m: G, n: input, k: T * B))          // dW_ih
                 products.append(MatrixProduct(transA: true, m: G, n: H, k: T * B))              // dW_hh
                 products.append(MatrixProduct(m: T * B, n: input, k: G))                        // d input

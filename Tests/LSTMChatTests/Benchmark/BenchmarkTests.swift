@@ -46,6 +46,22 @@ extension ThreadCountTests {
             #expect(anchor.countedAnswerPositions == 15 * 20)
         }
 
+        /// A batch's encoder runs each question step's recurrent products on the rows with
+        /// question tokens left (`LSTMLayer`), as the count does; the decoder on every row.
+        @Test func aBatchsRecurrentProductsRunOnTheRowsWithTokensLeft() {
+            let small = BenchmarkWorkload(name: "small", vocab: 20, embed: 6, hidden: 8, layers: 1, questionSteps: 4, answerSteps: 2, batch: 3)
+            #expect(small.questionRowsPerStep == [3, 3, 3, 3])
+            let batch = Seq2SeqBatch(questions: [[5, 6, 7], [8], [9, 10]], answers: [[9], [13], [11]], bos: 1, eos: 2)
+            let w = small.withBatch(batch)
+            #expect(w.questionRowsPerStep == [3, 3, 1])
+            // h·W_hhᵀ ([rows, 8] by [8, 32]) and d h ([rows, 32] by [32, 8]): 3 question steps, then 2 answer steps.
+            #expect(w.matrixProducts.filter { $0.transB && $0.k == 8 && $0.n == 32 }.map(\.m) == [3, 3, 1, 3, 3])
+            #expect(w.matrixProducts.filter { !$0.transA && !$0.transB && $0.n == 8 && $0.k == 32 }.map(\.m) == [3, 3, 1, 3, 3])
+            #expect(w.matrixProducts.map(\.flops).reduce(0, +) == w.flopsPerStep)
+            let unsorted = small.withBatch(Seq2SeqBatch(questions: [[8], [5, 6, 7]], answers: [[9], [9]], bos: 1, eos: 2))
+            #expect(unsorted.questionRowsPerStep == [2, 2, 2])
+        }
+
         @Test func aTinyWorkloadTrainsAndGenerates() {
             let tiny = BenchmarkWorkload(name: "tiny", vocab: 12, embed: 4, hidden: 5, layers: 2, questionSteps: 3, answerSteps: 4, batch: 2)
             let train = Benchmark.training(tiny, steps: 3, warmup: 1)
