@@ -75,16 +75,17 @@ public struct BenchmarkWorkload: Sendable, Equatable {
             for l in 0..<config.layers {
                 let input = l == 0 ? E : H
                 products.append(MatrixProduct(transB: true, m: T * B, n: G, k: input))          // input projection
-                products += rowsPerStep.map { MatrixProduct(transB: true, m: $0, n: G, k: H) }  // h·W_hhᵀ per step
-                products += rowsPerStep.map { MatrixProduct(m: $0, n: H, k: G) }                // dh per step
+                let packed = LSTMLayer.usesPackedKernel(steps: T, batch: B)
+                products += rowsPerStep.map { MatrixProduct(transB: true, m: $0, n: G, k: H, packed: packed) }  // h·W_hhᵀ per step
+                products += rowsPerStep.map { MatrixProduct(m: $0, n: H, k: G, beta: 0, packed: packed) }       // dh per step
                 products.append(MatrixProduct(transA: true, m: G, n: input, k: T * B))          // dW_ih
                 products.append(MatrixProduct(transA: true, m: G, n: H, k: T * B))              // dW_hh
-                products.append(MatrixProduct(m: T * B, n: input, k: G))                        // d input
+                products.append(MatrixProduct(m: T * B, n: input, k: G, beta: 0))               // d input
             }
         }
         let N = countedAnswerPositions
-        products.append(MatrixProduct(transB: true, m: N, n: V, k: H))  // logits
-        products.append(MatrixProduct(m: N, n: H, k: V))                // d hidden
+        products.append(MatrixProduct(transB: true, m: N, n: V, k: H, beta: 0))  // logits
+        products.append(MatrixProduct(m: N, n: H, k: V, beta: 0))                // d hidden
         products.append(MatrixProduct(transA: true, m: V, n: H, k: N))  // d weight
         return products
     }
@@ -146,6 +147,11 @@ public struct CorpusWorkload {
 public struct MatrixProduct: Sendable, Equatable {
     public var transA = false, transB = false
     public var m: Int, n: Int, k: Int
+    /// 1: C += op(A)·op(B), as gradients and the gates (on their biases) are summed; 0: C is written.
+    public var beta: Float = 1
+    /// One of the LSTM's recurrent products, run as `LSTMLayer` runs them: through `PackedMatrix`,
+    /// B packed once for the run of steps it starts.
+    public var packed = false
     public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
 }
 
@@ -283,7 +289,8 @@ public enum Benchmark {
     }
 
     /// The time of a training step's matrix products alone (the best of a few runs): what a
-    /// step would take if everything else were free, through this BLAS.
+    /// step would take if everything else were free, through this BLAS and, for the recurrent
+    /// products, lstmchat's own kernel, as the model runs them.
     public static func matrixProductSeconds(_ workload: BenchmarkWorkload, repeats: Int = 3) -> Double {
         let products = workload.matrixProducts
         let a = FloatBuffer(count: products.map { $0.m * $0.k }.max()!)
@@ -292,11 +299,20 @@ public enum Benchmark {
         var rng = Xoshiro256(seed: 1)
         for i in 0..<a.count { a[i] = rng.nextFloat() - 0.5 }
         for i in 0..<b.count { b[i] = rng.nextFloat() - 0.5 }
+        var packedB = PackedMatrix()
         let times = timed(steps: repeats, warmup: 1) {
-            for p in products {
-                gemm(transA: p.transA, transB: p.transB, m: p.m, n: p.n, k: p.k,
-                     a: a.pointer, lda: p.transA ? p.m : p.k, b: b.pointer, ldb: p.transB ? p.k : p.n,
-                     beta: 1, c: c.pointer, ldc: p.n)
+            for (i, p) in products.enumerated() {
+                guard p.packed else {
+                    gemm(transA: p.transA, transB: p.transB, m: p.m, n: p.n, k: p.k,
+                         a: a.pointer, lda: p.transA ? p.m : p.k, b: b.pointer, ldb: p.transB ? p.k : p.n,
+                         beta: p.beta, c: c.pointer, ldc: p.n)
+                    continue
+                }
+                let previous = i > 0 ? products[i - 1] : nil
+                if previous?.packed != true || previous?.n != p.n || previous?.k != p.k {  // a new run of steps
+                    packedB.pack(b.pointer, k: p.k, n: p.n, strideK: p.transB ? 1 : p.n, strideN: p.transB ? p.k : 1)
+                }
+                packedB.multiplyAdd(m: p.m, a: a.pointer, lda: p.k, c: c.pointer, ldc: p.n)
             }
         }
         return times.min()!

@@ -90,7 +90,7 @@ final class LSTMLayer {
                  a: x, lda: inputSize, b: weightIH, ldb: inputSize, beta: 1, c: gates, ldc: G)
         }
         // One step alone (generation) or one row: BLAS, which reads W_hh once and packs nothing.
-        let packed = usesPackedKernel(steps: T, batch: B)
+        let packed = Self.usesPackedKernel(steps: T, batch: B)
         if packed { StepProfile.measure(.recurrentProducts) { packedForward.pack(weightHH, k: H, n: G, strideK: 1, strideN: H) } }
 
         for t in 0..<T {
@@ -119,7 +119,7 @@ final class LSTMLayer {
 
     /// Whether the recurrent products go through `PackedMatrix`: packing pays for itself over
     /// several steps of several rows.
-    private func usesPackedKernel(steps: Int, batch: Int) -> Bool { steps >= 2 && batch >= 2 }
+    static func usesPackedKernel(steps: Int, batch: Int) -> Bool { steps >= 2 && batch >= 2 }
 
     /// The rows that run step t: 1 + the last row b with lengths[b] > t (0 when none, B when
     /// every row runs T steps). Every row from there on is past its length, only carrying its
@@ -153,7 +153,7 @@ final class LSTMLayer {
         if let dhFinal { dh.update(from: dhFinal, count: B * H) } else { dh.update(repeating: 0, count: B * H) }
         if let dcFinal { dc.update(from: dcFinal, count: B * H) } else { dc.update(repeating: 0, count: B * H) }
 
-        let packed = usesPackedKernel(steps: T, batch: B)
+        let packed = Self.usesPackedKernel(steps: T, batch: B)
         if packed {
             StepProfile.measure(.backwardRecurrentProducts) { packedBackward.pack(weightHH, k: G, n: H, strideK: H, strideN: 1) }
         }

@@ -62,6 +62,17 @@ extension ThreadCountTests {
             #expect(unsorted.questionRowsPerStep == [2, 2, 2])
         }
 
+        /// The floor times the recurrent products through lstmchat's packed kernel where the LSTM
+        /// uses it (several steps of several rows), and writes C where the model writes it.
+        @Test func theFloorRunsEachProductAsTheModelDoes() {
+            let anchor = BenchmarkWorkload.named("anchor")!
+            #expect(anchor.matrixProducts.filter(\.packed).count == 2 * (15 + 15))
+            // Written, not added into: d h of every step (15 + 15), d input of both sides, the logits and d hidden.
+            #expect(anchor.matrixProducts.filter { $0.beta == 0 }.count == (15 + 15) + 2 + 2)
+            let oneRow = BenchmarkWorkload(name: "one row", vocab: 12, embed: 4, hidden: 5, layers: 1, questionSteps: 3, answerSteps: 4, batch: 1)
+            #expect(oneRow.matrixProducts.allSatisfy { !$0.packed })
+        }
+
         @Test func aTinyWorkloadTrainsAndGenerates() {
             let tiny = BenchmarkWorkload(name: "tiny", vocab: 12, embed: 4, hidden: 5, layers: 2, questionSteps: 3, answerSteps: 4, batch: 2)
             let train = Benchmark.training(tiny, steps: 3, warmup: 1)
