@@ -27,7 +27,6 @@ public final class Seq2SeqModel {
     private var countedRows: [Int] = [], countedTargets: [Int32] = [], countedMask: [Float] = []
     private var keys = Workspace()                                          // [S, B, H]: attention keys
     private var topDropout = Dropout()
-    private var topInput: UnsafePointer<Float>?  // what proj read in the last forward
     private var dropoutUsed: Float = 0
 
     public init(config: ModelConfig, parameters: Parameters? = nil) {
@@ -56,7 +55,7 @@ public final class Seq2SeqModel {
         return .init(start: logits, count: rows * V)
     }
 
-    /// Everything up to the affine layer: what it reads, [T, B, H] (`topInput`).
+    /// Everything up to the affine layer: what it reads, [T, B, H].
     private func forwardToTop(_ batch: Seq2SeqBatch, dropout: Float, rng: inout Xoshiro256) -> UnsafePointer<Float> {
         let B = batch.batchSize, S = batch.sourceSteps, T = batch.targetSteps
         let E = config.embedSize, H = config.hiddenSize, L = config.layers
@@ -82,7 +81,6 @@ public final class Seq2SeqModel {
             }
         }
         if dropout > 0 { top = topDropout.forward(top, count: T * B * H, p: dropout, rng: &rng) }
-        topInput = top
         return top
     }
 
