@@ -9,10 +9,12 @@ import Testing
 
 extension ThreadCountTests {
     @Suite struct ThreadTunerTests {
-        /// Runs `steps` steps of 1 ms per unit of `slowdown` for the thread count in use.
+        /// Runs `steps` steps of 5 ms per unit of `slowdown` for the thread count in use (long
+        /// enough that a sleep overshooting by a few milliseconds on a loaded machine does not
+        /// turn the choice: at 1 ms a unit it once did).
         static func run(_ tuner: ThreadTuner, steps: Int, slowdown: @escaping (Int) -> Double) {
             for _ in 0..<steps {
-                tuner.measure(work: 10) { usleep(UInt32(1000 * slowdown(ThreadPolicy.threads))) }
+                tuner.measure(work: 10) { usleep(UInt32(5000 * slowdown(ThreadPolicy.threads))) }
             }
         }
 
