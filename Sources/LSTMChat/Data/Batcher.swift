@@ -64,9 +64,7 @@ public struct Batcher: Sendable {
         for chunkStart in stride(from: 0, to: order.count, by: chunkSize) {
             let chunk = order[chunkStart..<min(chunkStart + chunkSize, order.count)]
             // Ties keep their shuffled order: a total order, so the sort is the same everywhere.
-            let byLength = chunk.enumerated()
-                .sorted { (length(of: $0.element), $0.offset) < (length(of: $1.element), $1.offset) }
-                .map(\.element)
+            let byLength = chunk.stablySorted { length(of: $0) }
             for batchStart in stride(from: 0, to: byLength.count, by: batchSize) {
                 rows.append(longestQuestionFirst(byLength[batchStart..<min(batchStart + batchSize, byLength.count)]))
             }
@@ -82,13 +80,9 @@ public struct Batcher: Sendable {
 
     private func length(of index: Int) -> Int { pairs[index].question.count + pairs[index].answer.count }
 
-    /// A batch's rows by question length, longest first; ties keep their order (a total order
-    /// again, so the same everywhere).
+    /// A batch's rows by question length, longest first, ties in their order.
     private func longestQuestionFirst(_ rows: ArraySlice<Int>) -> [Int] {
-        let length = { (row: Int) in pairs[row].question.count }
-        return rows.enumerated()
-            .sorted { (-length($0.element), $0.offset) < (-length($1.element), $1.offset) }
-            .map(\.element)
+        rows.stablySorted { -pairs[$0].question.count }
     }
 
     /// Cuts questions and answers longer than `maxLength` tokens (`<bos>` and `<eos>` not counted)

@@ -22,9 +22,7 @@ public struct ClassifierBatcher: Sendable {
         var order = Array(rows.indices)
         order.deterministicShuffle(using: &generator)
         return stride(from: 0, to: order.count, by: batchSize).map { start in
-            let part = order[start..<min(start + batchSize, order.count)].enumerated()
-                .sorted { (-rows[$0.element].ids.count, $0.offset) < (-rows[$1.element].ids.count, $1.offset) }
-                .map(\.element)
+            let part = order[start..<min(start + batchSize, order.count)].stablySorted { -rows[$0].ids.count }
             return ClassifierBatch(texts: part.map { rows[$0].ids }, labels: part.map { rows[$0].label })
         }
     }

@@ -25,6 +25,14 @@ extension Array {
     }
 }
 
+extension Collection {
+    /// The elements ordered by `key`, ties in their order here: a total order, so the same on
+    /// every platform and Swift version (the standard `sorted` does not promise stability).
+    func stablySorted<Key: Comparable>(by key: (Element) -> Key) -> [Element] {
+        enumerated().sorted { (key($0.element), $0.offset) < (key($1.element), $1.offset) }.map(\.element)
+    }
+}
+
 /// Splits `items` into a training and a validation set: a seeded shuffle picks
 /// `fraction` of them (rounded, at least 1 when `fraction > 0` and there are 2 or more items,
 /// and never all of them) for validation. Both sets keep the items' original order.
