@@ -40,8 +40,8 @@ public struct BenchmarkWorkload: Sendable, Equatable {
         BenchmarkWorkload(name: name, vocab: config.vocabSize, embed: config.embedSize, hidden: config.hiddenSize,
                           layers: config.layers, questionSteps: batch.sourceSteps, answerSteps: batch.targetSteps,
                           batch: batch.batchSize, countedAnswerPositions: batch.targetTokenCount,
-                          questionRowsPerStep: (0..<batch.sourceSteps).map { t in
-                              (batch.sourceLengths.lastIndex { Int($0) > t } ?? -1) + 1
+                          questionRowsPerStep: batch.sourceLengths.withUnsafeBufferPointer { lengths in
+                              (0..<batch.sourceSteps).map { LSTMLayer.rowsRunning(at: $0, lengths: lengths) }
                           })
     }
 

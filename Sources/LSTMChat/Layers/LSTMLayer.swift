@@ -129,7 +129,12 @@ final class LSTMLayer {
     /// to the kernels, which carry them row by row.
     private func rowsRunning(at t: Int) -> Int {
         guard let lengths, skipsRowsPastTheirLength else { return batch }
-        var m = batch
+        return Self.rowsRunning(at: t, lengths: UnsafeBufferPointer(start: lengths, count: batch))
+    }
+
+    /// The rows of a batch with these row lengths that run step t (`bench` counts them too).
+    static func rowsRunning(at t: Int, lengths: UnsafeBufferPointer<Int32>) -> Int {
+        var m = lengths.count
         while m > 0, Int(lengths[m - 1]) <= t { m -= 1 }
         return m
     }
