@@ -89,9 +89,9 @@ def main():
           f"lstmchat (OpenBLAS, core {core}) vs PyTorch {version}; "
           + ", ".join(f"sgemm 2048² {g:.0f} GFLOP/s at {t} thread{'s' if t > 1 else ''}" for t, g in sgemm.items()))
     print()
-    print("| workload | threads | train tokens/s: ours | PyTorch | ratio | ceiling | GFLOP/s (% of sgemm) "
-          "| generate ms/token: ours | PyTorch | ratio | max RSS MB: ours | PyTorch | ratio |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| workload | threads | train tokens/s: ours | PyTorch | ratio | ceiling | GFLOP/s: step (% of sgemm) "
+          "| products alone (% of sgemm) | generate ms/token: ours | PyTorch | ratio | max RSS MB: ours | PyTorch | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for workload, threads, ours, our_rss, peer, peer_rss in rows:
         ot, pt = pick(ours, "train"), pick(peer, "train")
         og, pg = pick(ours, "generate"), pick(peer, "generate")
@@ -100,13 +100,15 @@ def main():
               f"| **{ot['tokens_per_s'] / pt['tokens_per_s']:.2f}×** "
               f"| {peer_step / ot['products_ms']:.2f}× "
               f"| {ot['gflops']:.1f} ({100 * ot['gflops'] / sgemm[threads]:.0f}%) "
+              f"| {ot['products_gflops']:.1f} ({100 * ot['products_gflops'] / sgemm[threads]:.0f}%) "
               f"| {og['ms_per_token']:.3f} | {pg['ms_per_token']:.3f} "
               f"| **{pg['ms_per_token'] / og['ms_per_token']:.2f}×** "
               f"| {our_rss:,.0f} | {peer_rss:,.0f} | {our_rss / peer_rss:.2f} |")
     print()
     print("Ratios: tokens/s ours ÷ PyTorch and ms/token PyTorch ÷ ours (above 1: lstmchat is faster); "
           "memory ours ÷ PyTorch (below 1: lstmchat uses less). Ceiling: PyTorch's step time ÷ the time "
-          "of our step's matrix products alone, the training ratio if everything else took no time.")
+          "of our step's matrix products alone, the training ratio if everything else took no time. "
+          "GFLOP/s: the step's flops over the whole step's time, and over the time of its products alone.")
     if loaded:
         unloaded = {(w, t): (pick(o, "train"), pick(p, "train")) for w, t, o, _, p, _ in rows}
         print()

@@ -9,7 +9,7 @@ struct Bench: ParsableCommand {
             Trains the seq2seq model of bench/peer_torch.py (the PyTorch peer) on random token \
             ids and reports training tokens per second (median step after warm-up), the step \
             time, the time of the step's matrix products alone (the step's floor through this \
-            BLAS), the GFLOP/s it achieves, greedy generation time per token (a 10-token question, \
+            BLAS), the GFLOP/s the step and its products alone achieve, greedy generation time per token (a 10-token question, \
             20 answer tokens, batch of one) and the peak resident memory. The first line gives \
             the BLAS, its core type and threads, and its single-precision GFLOP/s on a 2048² \
             product: the ceiling to compare the workloads with.
@@ -82,7 +82,7 @@ struct Bench: ParsableCommand {
             emit(["measure": "sgemm", "size": 2048, "gflops": sgemm])
         } else {
             print("BLAS: OpenBLAS, core \(BLASInfo.coreName), \(threadCount) threads; sgemm 2048² \(format(sgemm, 1)) GFLOP/s; own kernels \(KernelInfo.instructionSet)")
-            print("workload   tokens/s  step ms  products ms   GFLOP/s (of sgemm)   ms/token (gen)   max RSS")
+            print("workload   tokens/s  step ms  products ms   GFLOP/s: step (of sgemm)  products (of sgemm)   ms/token (gen)   max RSS")
         }
         for w in workloads {
             let batches = w.name == "corpus" ? corpusWorkload?.batches : nil
@@ -102,16 +102,19 @@ struct Bench: ParsableCommand {
                       "tokens_per_s": train.tokensPerSecond, "step_ms_median": train.medianSeconds * 1e3,
                       "step_ms_min": train.minSeconds * 1e3, "step_ms_mean": train.meanSeconds * 1e3,
                       "cpu_ms_per_step": train.cpuSecondsPerStep * 1e3, "products_ms": products * 1e3, "gflops": train.gflops,
+                      "products_gflops": train.flopsPerStep / products / 1e9,
                       "params": train.parameterCount, "max_rss_mb": rss,
                       "threads_at_end": train.threadsAtEnd, "thread_switches": train.threadSwitches])
                 emit(["measure": "generate", "workload": w.name, "threads": threadCount,
                       "ms_per_answer": generate.millisecondsPerAnswer, "ms_per_token": generate.millisecondsPerToken])
             } else {
-                let share = "(\(format(100 * train.gflops / sgemm, 0))%)"
+                let productsGFLOPS = train.flopsPerStep / products / 1e9
+                func share(_ gflops: Double) -> String { "(\(format(100 * gflops / sgemm, 0))%)" }
                 print(w.name.padding(toLength: 8, withPad: " ", startingAt: 0),
                       pad(format(train.tokensPerSecond, 0), 10), pad(format(train.medianSeconds * 1e3, 1), 8),
                       pad(format(products * 1e3, 1), 12),
-                      pad(format(train.gflops, 1), 9), pad(share, 6),
+                      pad(format(train.gflops, 1), 15), pad(share(train.gflops), 6),
+                      pad(format(productsGFLOPS, 1), 10), pad(share(productsGFLOPS), 6),
                       pad(format(generate.millisecondsPerToken, 3), 16), pad(format(rss, 0) + " MB", 9))
                 if threadCount > 1 && adaptiveThreads {
                     print("  training chose \(train.threadsAtEnd) of \(threadCount) threads by timing its steps"

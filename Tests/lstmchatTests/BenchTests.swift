@@ -10,7 +10,7 @@ import Testing
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
         #expect(lines.map { $0["measure"] as? String } == ["sgemm", "train", "generate"])
-        for key in ["tokens_per_s", "step_ms_median", "step_ms_min", "products_ms", "gflops", "params", "max_rss_mb"] {
+        for key in ["tokens_per_s", "step_ms_median", "step_ms_min", "products_ms", "gflops", "products_gflops", "params", "max_rss_mb"] {
             #expect(lines[1][key] is Double || lines[1][key] is Int, "train has \(key)")
         }
         #expect(lines[1]["params"] as? Int == 289_892)  // the peer's count for anchor

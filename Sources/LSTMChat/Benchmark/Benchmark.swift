@@ -162,6 +162,9 @@ public enum Benchmark {
         public var minSeconds: Double
         public var tokensPerSecond: Double
         public var gflops: Double
+        /// The mean flops of a timed step's matrix products: with the time of those products
+        /// alone, their own GFLOP/s.
+        public var flopsPerStep: Double
         public var parameterCount: Int
         /// Mean step time and process CPU time per step (all threads): on a busy machine the CPU
         /// time still says how much work a step is.
@@ -237,7 +240,7 @@ public enum Benchmark {
         return Training(
             medianSeconds: median, minSeconds: times.min()!,
             tokensPerSecond: Double(tokens) / total,
-            gflops: flops / total / 1e9,
+            gflops: flops / total / 1e9, flopsPerStep: flops / count,
             parameterCount: model.parameters.values.count,
             meanSeconds: total / count, cpuSecondsPerStep: cpu / count,
             profile: profile ? StepProfile.seconds.map { ($0.phase, $0.seconds / count) } : [],
