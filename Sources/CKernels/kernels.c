@@ -48,6 +48,12 @@ __attribute__((target("avx2,fma"))) static inline __attribute__((always_inline))
     const int rows, int cols, int k, const float *a, long lda, const float *panel, float *c, long ldc) {
     __m256 acc0[MR], acc1[MR];
     for (int r = 0; r < MR; r++) { acc0[r] = _mm256_setzero_ps(); acc1[r] = _mm256_setzero_ps(); }
+    // C of a step was written long before (the input projection of all steps) and is out of
+    // cache: fetch its lines now, so that the adds after the k loop do not wait for them.
+    for (int r = 0; r < rows; r++) {
+        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * ldc + NR - 1), _MM_HINT_T0);
+    }
     for (int kk = 0; kk < k; kk++) {
         __m256 b0 = _mm256_loadu_ps(panel + (size_t)kk * NR), b1 = _mm256_loadu_ps(panel + (size_t)kk * NR + 8);
         for (int r = 0; r < MR; r++) {
