@@ -9,8 +9,9 @@ struct Bench: ParsableCommand {
             Trains the seq2seq model of bench/peer_torch.py (the PyTorch peer) on random token \
             ids and reports training tokens per second (median step after warm-up), the step \
             time, the time of the step's matrix products alone (the step's floor through this \
-            BLAS), the GFLOP/s the step and its products alone achieve, greedy generation time per token (a 10-token question, \
-            20 answer tokens, batch of one) and the peak resident memory. The first line gives \
+            BLAS), the GFLOP/s the step and its products alone achieve, greedy generation time \
+            per token (a 10-token question, 20 answer tokens, batch of one) and the peak resident \
+            memory. The first line gives \
             the BLAS, its core type and threads, and its single-precision GFLOP/s on a 2048² \
             product: the ceiling to compare the workloads with.
 
@@ -97,18 +98,18 @@ struct Bench: ParsableCommand {
             }
             let generate = Benchmark.generation(w, steps: steps, warmup: warmup)
             let rss = Double(Benchmark.peakMemoryBytes) / 1_048_576
+            let productsGFLOPS = train.flopsPerStep / products / 1e9  // the products' own rate
             if json {
                 emit(["measure": "train", "workload": w.name, "threads": threadCount,
                       "tokens_per_s": train.tokensPerSecond, "step_ms_median": train.medianSeconds * 1e3,
                       "step_ms_min": train.minSeconds * 1e3, "step_ms_mean": train.meanSeconds * 1e3,
                       "cpu_ms_per_step": train.cpuSecondsPerStep * 1e3, "products_ms": products * 1e3, "gflops": train.gflops,
-                      "products_gflops": train.flopsPerStep / products / 1e9,
+                      "products_gflops": productsGFLOPS,
                       "params": train.parameterCount, "max_rss_mb": rss,
                       "threads_at_end": train.threadsAtEnd, "thread_switches": train.threadSwitches])
                 emit(["measure": "generate", "workload": w.name, "threads": threadCount,
                       "ms_per_answer": generate.millisecondsPerAnswer, "ms_per_token": generate.millisecondsPerToken])
             } else {
-                let productsGFLOPS = train.flopsPerStep / products / 1e9
                 func share(_ gflops: Double) -> String { "(\(format(100 * gflops / sgemm, 0))%)" }
                 print(w.name.padding(toLength: 8, withPad: " ", startingAt: 0),
                       pad(format(train.tokensPerSecond, 0), 10), pad(format(train.medianSeconds * 1e3, 1), 8),
