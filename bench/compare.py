@@ -4,18 +4,27 @@ Each measurement runs in its own process, ours and the peer's alternately, at th
 count; peak memory is each process's max resident set size as the kernel reports it (wait4).
 
     python3 bench/compare.py --lstmchat .build/release/lstmchat --python .build/bench-venv/bin/python
+
+Besides the table it prints, each run is kept as one JSON record,
+bench/results/<UTC date and time>-bench.json (`--results DIR` elsewhere, `--results ''` not at
+all): the date, the CPU, the BLAS core, the versions of lstmchat, torch and Python, and every
+figure of the tables. bench/quality.py writes its runs the same way, with `write_record` below.
 """
 import argparse
 import datetime
 import json
 import os
 import platform
+import re
 import subprocess
+import sys
 import tempfile
 
 WORKLOADS = ["anchor", "medium", "large", "corpus"]
 CORPUS_STEPS = 73  # one epoch of the bundled corpus's batches
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+RESULTS = os.path.join(ROOT, "bench", "results")
 
 
 def run(command):
@@ -42,6 +51,126 @@ def cpu_model():
     return platform.processor()
 
 
+# --- The JSON record of a run (bench/results/), shared with bench/quality.py ---
+
+def lstmchat_version(binary):
+    """`lstmchat --version`: its first line (version, BLAS, core, threads) and the second (why that
+    core), or None when the binary cannot say."""
+    try:
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=300).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.strip() or None
+
+
+def python_versions(python):
+    """The Python and torch versions of the peer's interpreter (None for what it cannot give)."""
+    code = "import sys; print(sys.version.split()[0]); import torch; print(torch.__version__)"
+    try:
+        out = subprocess.run([python, "-W", "ignore", "-c", code], capture_output=True, text=True,
+                             timeout=300).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        out = []
+    return {"python": out[0] if out else None, "torch": out[1] if len(out) > 1 else None}
+
+
+def git_state():
+    """The commit measured, and whether tracked files differed from it."""
+    def git(*args):
+        return subprocess.run(["git", "-C", ROOT, *args], capture_output=True, text=True, timeout=60).stdout.strip()
+    try:
+        commit = git("rev-parse", "HEAD")
+        return {"commit": commit or None, "modified": bool(git("status", "--porcelain", "--untracked-files=no"))}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "modified": None}
+
+
+def rounded(value, digits):
+    return None if value is None else round(value, digits)
+
+
+def write_record(kind, started, figures, lstmchat, python, blas_core=None, directory=RESULTS, source=None):
+    """Writes one run as bench/results/<UTC date and time>-<kind>.json and returns its path.
+
+    kind: "bench" (compare.py) or "quality" (quality.py); started: the run's start, an aware
+    datetime; figures: what the script printed, as numbers. The BLAS core is taken from
+    `lstmchat --version` when not given. The file is written whole and renamed into place."""
+    started = started.astimezone(datetime.timezone.utc)
+    version = lstmchat_version(lstmchat)
+    lines = version.splitlines() if version else []
+    if blas_core is None and lines:
+        match = re.search(r"core ([^,)\s]+)", lines[0])
+        blas_core = match.group(1) if match else None
+    record = {
+        "date": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "kind": kind,
+        "source": source or f"bench/{'compare' if kind == 'bench' else kind}.py",
+        "command": [os.path.basename(sys.argv[0]), *sys.argv[1:]],
+        "cpu": {"model": cpu_model(), "count": os.cpu_count()},
+        "blas": {"library": "OpenBLAS", "core": blas_core, "detail": lines[1] if len(lines) > 1 else None},
+        "versions": {"lstmchat": lines[0] if lines else None, **python_versions(python)},
+        "git": git_state(),
+        "figures": figures,
+    }
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, f"{started.strftime('%Y%m%dT%H%M%SZ')}-{kind}.json")
+    temporary = path + ".tmp"
+    with open(temporary, "w") as f:
+        json.dump(record, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    os.replace(temporary, path)
+    return path
+
+
+def bench_figures(rows, loaded, sgemm, args):
+    """The figures of compare.py's tables, as numbers (ratios as printed: above 1, lstmchat ahead;
+    memory below 1, lstmchat uses less)."""
+    table = []
+    unloaded = {}
+    for workload, threads, ours, our_rss, peer, peer_rss in rows:
+        ot, pt = pick(ours, "train"), pick(peer, "train")
+        og, pg = pick(ours, "generate"), pick(peer, "generate")
+        peer_step = pt.get("step_ms_mean", pt["step_ms_median"]) if workload == "corpus" else pt["step_ms_median"]
+        unloaded[(workload, threads)] = (ot["tokens_per_s"], pt["tokens_per_s"])
+        table.append({
+            "workload": workload, "threads": threads,
+            "train_tokens_per_s": {"lstmchat": rounded(ot["tokens_per_s"], 1), "pytorch": rounded(pt["tokens_per_s"], 1)},
+            "train_ratio": rounded(ot["tokens_per_s"] / pt["tokens_per_s"], 3),
+            "step_ms": {"lstmchat": rounded(ot["step_ms_median"], 3), "pytorch": rounded(peer_step, 3)},
+            "products_ms": rounded(ot["products_ms"], 3),
+            "ceiling": rounded(peer_step / ot["products_ms"], 3),
+            "step_gflops": rounded(ot["gflops"], 2),
+            "step_share_of_sgemm": rounded(ot["gflops"] / sgemm[threads], 3),
+            "products_gflops": rounded(ot["products_gflops"], 2),
+            "products_share_of_sgemm": rounded(ot["products_gflops"] / sgemm[threads], 3),
+            "generate_ms_per_token": {"lstmchat": rounded(og["ms_per_token"], 4), "pytorch": rounded(pg["ms_per_token"], 4)},
+            "generate_ratio": rounded(pg["ms_per_token"] / og["ms_per_token"], 3),
+            "max_rss_mb": {"lstmchat": rounded(our_rss, 1), "pytorch": rounded(peer_rss, 1)},
+            "memory_ratio": rounded(our_rss / peer_rss, 3),
+        })
+    busy = []
+    for workload, ours, peer, adaptive in loaded:
+        ot, pt, ft = pick(ours, "train"), pick(peer, "train"), pick(adaptive, "train")
+        base = unloaded.get((workload, 2))
+        busy.append({
+            "workload": workload, "threads": 2,
+            "train_tokens_per_s": {"lstmchat": rounded(ot["tokens_per_s"], 1), "pytorch": rounded(pt["tokens_per_s"], 1),
+                                   "lstmchat_tuned": rounded(ft["tokens_per_s"], 1)},
+            "train_ratio": rounded(ot["tokens_per_s"] / pt["tokens_per_s"], 3),
+            "tuned_ratio": rounded(ft["tokens_per_s"] / pt["tokens_per_s"], 3),
+            "lstmchat_of_unloaded": rounded(ot["tokens_per_s"] / base[0], 3) if base else None,
+            "pytorch_of_unloaded": rounded(pt["tokens_per_s"] / base[1], 3) if base else None,
+            "tuned_of_unloaded": rounded(ft["tokens_per_s"] / base[0], 3) if base else None,
+            "tuned_threads_chosen": ft.get("threads_at_end"),
+        })
+    return {
+        "steps": args.steps, "corpus_steps": CORPUS_STEPS,
+        "sgemm_2048_gflops": {str(t): rounded(g, 1) for t, g in sgemm.items()},
+        "workloads": table,
+        "busy_core": busy,
+    }
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--lstmchat", required=True)
@@ -51,7 +180,10 @@ def main():
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--loaded", "--busy-core", dest="loaded", action="store_true",
                    help="also run each workload at 2 threads with one core kept busy (yes > /dev/null)")
+    p.add_argument("--results", default=RESULTS, metavar="DIR",
+                   help="where the run's JSON record goes (default: bench/results; '' writes none)")
     args = p.parse_args()
+    started = datetime.datetime.now(datetime.timezone.utc)
 
     batches = os.path.join(tempfile.mkdtemp(prefix="lstmchat-bench-"), "corpus.json")
     subprocess.run([args.lstmchat, "bench", "--export-batches", batches], check=True)
@@ -130,6 +262,10 @@ def main():
         print()
         print("Tuned: `bench --adaptive-threads`, which trains as `train` does without --threads, choosing "
               "between 2 threads and 1 by timing its first steps and again every 100 (`ThreadTuner`).")
+    if args.results:
+        path = write_record("bench", started, bench_figures(rows, loaded, sgemm, args), args.lstmchat, args.python,
+                            blas_core=core, directory=args.results)
+        print(f"compare.py: this run's record: {os.path.relpath(path)}", file=sys.stderr)
 
 if __name__ == "__main__":
     main()

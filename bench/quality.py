@@ -8,10 +8,16 @@ length). Prints, for each: epochs and wall seconds to the target, and the share 
 questions answered.
 
     python3 bench/quality.py --lstmchat .build/release/lstmchat --python .build/bench-venv/bin/python
+
+Each run is also kept as one JSON record, bench/results/<UTC date and time>-quality.json
+(`--results DIR` elsewhere, `--results ''` not at all), written by compare.py's `write_record`.
 """
-import argparse, csv, json, os, re, subprocess, sys, tempfile, time
+import argparse, csv, datetime, json, os, re, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+sys.dont_write_bytecode = True  # no __pycache__ left in bench/ by the import below
+from compare import RESULTS, rounded, write_record  # noqa: E402
 
 
 def run_lstmchat(binary, corpus, reworded, target, max_epochs, extra):
@@ -53,8 +59,11 @@ def main():
     p.add_argument("--max-length", type=int, default=60, help="lstmchat's default --max-length; the peer's --maxlen")
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--skip-peer", action="store_true")
+    p.add_argument("--results", default=RESULTS, metavar="DIR",
+                   help="where the run's JSON record goes (default: bench/results; '' writes none)")
     p.add_argument("lstmchat_flags", nargs="*", help="extra flags for lstmchat train (after --)")
     a = p.parse_args()
+    started = datetime.datetime.now(datetime.timezone.utc)
     results = []
     for i in range(a.repeat):
         results.append(("lstmchat", run_lstmchat(a.lstmchat, a.corpus, a.reworded, a.target, a.max_epochs, a.lstmchat_flags)))
@@ -73,6 +82,16 @@ def main():
     if by("lstmchat") and by("pytorch"):
         print(f"\nwall time to {100 * a.target:.0f}% exact match, lstmchat / PyTorch: "
               f"{sum(by('lstmchat')) / sum(by('pytorch')):.2f}")
+    if a.results:
+        figures = {
+            "target": a.target, "max_epochs": a.max_epochs, "max_length": a.max_length, "repeat": a.repeat,
+            "lstmchat_flags": a.lstmchat_flags,
+            "runs": [{"run": name, **{k: rounded(v, 4) if isinstance(v, float) else v for k, v in r.items()}}
+                     for name, r in results],
+            "wall_ratio": rounded(sum(by("lstmchat")) / sum(by("pytorch")), 4) if by("lstmchat") and by("pytorch") else None,
+        }
+        path = write_record("quality", started, figures, a.lstmchat, a.python, directory=a.results)
+        print(f"quality.py: this run's record: {os.path.relpath(path)}", file=sys.stderr)
 
 
 if __name__ == "__main__":
