@@ -9,28 +9,42 @@
      loss falls, and `lstmchat ask` on its checkpoint gives PyTorch's greedy answers.
   4. `lstmchat train --resume` continues the PyTorch-written run (and the PyTorch trainer continues
      an lstmchat-written one, and fine-tunes the bundled model).
+  5. --word-dropout replaces the same question words in both: an lstmchat run with word dropout,
+     continued by each trainer, gives the same losses step by step; --until-accuracy stops the
+     PyTorch trainer at the exact match `lstmchat eval` measures on its model.
+
+The trainer runs as `python -m lstmchat_torch.train` (and under `torchrun -m`), from this folder's
+lstmchat_torch (put first on PYTHONPATH), so that the source is checked, installed or not.
 
 Run from the repository's root: python pytorch/interop.py --lstmchat .build/release/lstmchat
 """
+
+from __future__ import annotations
 
 import argparse
 import csv
 import json
 import os
+import random
+import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Sequence
 
 import torch
-from safetensors.torch import load_file
 from safetensors import safe_open
+from safetensors.torch import load_file
+
+from lstmchat_torch import corpus
+from lstmchat_torch.ask import ChatModel
+from lstmchat_torch.model import make_batch
+from lstmchat_torch.text import Tokenizer, Vocabulary
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import corpus  # noqa: E402
-from ask import ChatModel  # noqa: E402
-from model import make_batch  # noqa: E402
-from text import Tokenizer, Vocabulary  # noqa: E402
+# Child processes import lstmchat_torch from here too (this script does: Python puts its folder first).
+ENVIRONMENT = dict(os.environ, PYTHONPATH=os.pathsep.join([HERE, *filter(None, [os.environ.get("PYTHONPATH")])]))
+TRAIN = ["-m", "lstmchat_torch.train"]
 
 CORPORA = ["datasets/chatterbot-english", "datasets/examples/small.tsv", "datasets/examples/parallel"]
 BUNDLED = "checkpoints/default/model.safetensors"
@@ -60,47 +74,48 @@ POOL = list("aZ9_'-.,:’ \t\"#") + ["\u0301", "\u0308", "\u200d", "\u200c", "\u
     "\x7f", "\U000E0041", "\u034f", "\u2019", "\u00c9", "\u0d4e", "\U0001D7E0", "\u4e00"]
 
 
-def random_strings(count, seed=1):
-    import random
+def random_strings(count: int, seed: int = 1) -> list[str]:
     generator = random.Random(seed)
     return ["".join(generator.choice(POOL) for _ in range(generator.randint(1, 24))) for _ in range(count)]
 
 
 class Check:
-    def __init__(self, number, name):
-        self.number, self.name, self.lines, self.passed = number, name, [], True
+    def __init__(self, number: int, name: str) -> None:
+        self.number, self.name, self.passed = number, name, True
+        self.lines: list[str] = []
 
-    def note(self, text):
+    def note(self, text: str) -> None:
         self.lines.append(text)
 
-    def expect(self, condition, failure):
+    def expect(self, condition: bool, failure: str) -> bool:
         if not condition:
             self.passed = False
             self.lines.append("FAIL: " + failure)
         return condition
 
-    def report(self):
+    def report(self) -> None:
         print(f"{self.number}. {self.name}: {'ok' if self.passed else 'FAILED'}")
         for line in self.lines:
             print("   " + line)
         sys.stdout.flush()
 
 
-def run(command, stdin=None, check=True):
-    result = subprocess.run(command, input=stdin, capture_output=True, text=True)
+def run(command: Sequence[str], stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(command, input=stdin, capture_output=True, text=True, env=ENVIRONMENT)
     if check and result.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}): {result.stderr.strip()}")
     return result
 
 
-def swift_tokens(lstmchat, kind, texts):
+def swift_tokens(lstmchat: str, kind: str, texts: Sequence[str]) -> list[list[str]]:
     stdin = "".join(json.dumps(t) + "\n" for t in texts)
     return [json.loads(line) for line in run([lstmchat, "tokenize", "--tokenizer", kind], stdin).stdout.splitlines()]
 
 
-def check_tokenizer(lstmchat):
+def check_tokenizer(lstmchat: str) -> Check:
     check = Check(1, "tokenizer, readers and vocabulary")
-    texts, pair_counts = [], {}
+    texts: list[str] = []
+    pair_counts: dict[str, int] = {}
     for path in CORPORA:
         pairs = corpus.read(path)
         pair_counts[path] = len(pairs)
@@ -127,14 +142,14 @@ def check_tokenizer(lstmchat):
     return check
 
 
-def answers_of_lstmchat(lstmchat, checkpoint, questions):
+def answers_of_lstmchat(lstmchat: str, checkpoint: str, questions: Sequence[str]) -> list[str]:
     # --min-confidence 0: the model's answer always, never the fallback for a question it is unsure of.
     # --no-match: the models are compared, not chat's matching of questions to known ones.
     return run([lstmchat, "ask", "--checkpoint", checkpoint, "--min-confidence", "0", "--no-match"],
                "".join(q + "\n" for q in questions)).stdout.splitlines()
 
 
-def compare_with_lstmchat(check, lstmchat, checkpoint, pairs, scratch):
+def compare_with_lstmchat(check: Check, lstmchat: str, checkpoint: str, pairs: Sequence[corpus.Pair], scratch: str) -> None:
     """Logits of one batch of pairs, and greedy answers to their questions, from lstmchat and here."""
     model = ChatModel(checkpoint)
     encoded = [(model.encode(p.question)[:60], model.encode(p.answer)[:60]) for p in pairs]
@@ -159,7 +174,7 @@ def compare_with_lstmchat(check, lstmchat, checkpoint, pairs, scratch):
     check.note(f"greedy answers: {same} of {len(questions)} the same")
 
 
-def check_bundled_model(lstmchat, scratch):
+def check_bundled_model(lstmchat: str, scratch: str) -> Check:
     check = Check(2, "lstmchat models in PyTorch")
     check.note(f"the bundled model ({BUNDLED}):")
     pairs = corpus.read("datasets/chatterbot-english")[::97] + corpus.read("datasets/examples/small.tsv")
@@ -173,19 +188,19 @@ def check_bundled_model(lstmchat, scratch):
     return check
 
 
-def log_rows(path):
+def log_rows(path: str) -> list[dict[str, str]]:
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
 
 
-def check_torchrun(lstmchat, python, scratch):
+def check_torchrun(lstmchat: str, python: str, scratch: str) -> Check:
     check = Check(3, "torchrun, 2 processes on the CPU")
     out = os.path.join(scratch, "torchrun")
     torchrun = os.path.join(os.path.dirname(python), "torchrun")
     # No dropout, so that one process must give the same numbers as two.
     flags = ["datasets/examples/small.tsv", "--embed", "32", "--hidden", "64", "--layers", "2", "--batch-size", "8",
              "--lr", "0.01", "--dropout", "0", "--val-fraction", "0.1"]
-    result = run([torchrun, "--standalone", "--nproc_per_node", "2", os.path.join(HERE, "train.py"), *flags,
+    result = run([torchrun, "--standalone", "--nproc_per_node", "2", *TRAIN, *flags,
                   "--out", out, "--epochs", "12"], check=False)
     if not check.expect(result.returncode == 0, f"torchrun failed ({result.returncode}): {result.stderr.strip()[-600:]}"):
         return check
@@ -193,12 +208,12 @@ def check_torchrun(lstmchat, python, scratch):
     rows = log_rows(os.path.join(out, "loss.csv"))
     # The same run on one process, for its first 2 epochs: each step's loss and gradient norm must agree.
     single = os.path.join(scratch, "one-process")
-    run([python, os.path.join(HERE, "train.py"), *flags, "--out", single, "--epochs", "2", "--quiet"])
+    run([python, *TRAIN, *flags, "--out", single, "--epochs", "2", "--quiet"])
     one = log_rows(os.path.join(single, "loss.csv"))
     worst = max(abs(float(a[k]) - float(b[k])) / abs(float(a[k])) for a, b in zip(one, rows) for k in ("loss", "grad_norm"))
     check.expect(worst <= 1e-5, f"1 and 2 processes differ by {worst:.1e} (relative) in loss or gradient norm")
     check.note(f"1 process and 2 agree on the loss and gradient norm of the first {len(one)} steps to {worst:.1e} (relative)")
-    by_epoch = {}
+    by_epoch: dict[int, list[float]] = {}
     for row in rows:
         by_epoch.setdefault(int(row["epoch"]), []).append(float(row["loss"]))
     first, last = sum(by_epoch[1]) / len(by_epoch[1]), sum(by_epoch[12]) / len(by_epoch[12])
@@ -218,7 +233,7 @@ def check_torchrun(lstmchat, python, scratch):
     return check
 
 
-def check_resume(lstmchat, python, scratch):
+def check_resume(lstmchat: str, python: str, scratch: str) -> Check:
     check = Check(4, "resuming across the two")
     out = os.path.join(scratch, "torchrun")  # the run of check 3: 12 epochs
     steps_before = len(log_rows(os.path.join(out, "loss.csv")))
@@ -238,7 +253,7 @@ def check_resume(lstmchat, python, scratch):
     run([lstmchat, "train", "datasets/examples/small.tsv", "--out", swift_run, "--epochs", "2", "--embed", "16",
          "--hidden", "32", "--layers", "1", "--attention", "--batch-size", "8", "--quiet"])
     steps_before = len(log_rows(os.path.join(swift_run, "loss.csv")))
-    result = run([python, os.path.join(HERE, "train.py"), "--resume", swift_run, "--epochs", "4", "--quiet"], check=False)
+    result = run([python, *TRAIN, "--resume", swift_run, "--epochs", "4", "--quiet"], check=False)
     if check.expect(result.returncode == 0, f"train.py --resume failed: {result.stderr.strip()[-400:]}"):
         rows = log_rows(os.path.join(swift_run, "loss.csv"))
         check.expect([int(r["step"]) for r in rows] == list(range(1, len(rows) + 1)), "steps not continuous")
@@ -249,7 +264,7 @@ def check_resume(lstmchat, python, scratch):
 
     # Fine-tuning the bundled model.
     tuned = os.path.join(scratch, "tuned")
-    result = run([python, os.path.join(HERE, "train.py"), "datasets/examples/small.tsv", "--init", BUNDLED, "--out", tuned,
+    result = run([python, *TRAIN, "datasets/examples/small.tsv", "--init", BUNDLED, "--out", tuned,
                   "--epochs", "2", "--lr", "0.001", "--val-fraction", "0", "--quiet"], check=False)
     if check.expect(result.returncode == 0, f"train.py --init failed: {result.stderr.strip()[-400:]}"):
         rows = log_rows(os.path.join(tuned, "loss.csv"))
@@ -260,22 +275,74 @@ def check_resume(lstmchat, python, scratch):
     return check
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def check_word_dropout(lstmchat: str, python: str, scratch: str) -> Check:
+    check = Check(5, "--word-dropout and --until-accuracy")
+    # An lstmchat run with word dropout (no dropout, whose random numbers the two draw differently),
+    # one epoch; then a copy of it continued by each trainer: every step of the next epochs sees the
+    # same questions with the same words replaced by <unk> only if both choose the same words.
+    data = "datasets/examples/small.tsv"
+    start = os.path.join(scratch, "word-dropout")
+    run([lstmchat, "train", data, "--out", start, "--word-dropout", "0.3", "--dropout", "0", "--epochs", "1",
+         "--embed", "32", "--hidden", "48", "--layers", "2", "--batch-size", "8", "--lr", "0.01", "--quiet"])
+    steps_before = len(log_rows(os.path.join(start, "loss.csv")))
+    runs = {name: os.path.join(scratch, f"word-dropout-{name}") for name in ("lstmchat", "pytorch")}
+    for directory in runs.values():
+        shutil.copytree(start, directory)
+    run([lstmchat, "train", "--resume", runs["lstmchat"], "--epochs", "4", "--quiet"])
+    result = run([python, *TRAIN, "--resume", runs["pytorch"], "--epochs", "4", "--quiet"], check=False)
+    if check.expect(result.returncode == 0, f"train.py --resume of a run with word dropout failed: {result.stderr.strip()[-400:]}"):
+        swift, here = (log_rows(os.path.join(d, "loss.csv"))[steps_before:] for d in (runs["lstmchat"], runs["pytorch"]))
+        check.expect(len(swift) == len(here) > 0, f"the two logged {len(swift)} and {len(here)} steps after epoch 1")
+        worst = max((abs(float(a["loss"]) - float(b["loss"])) / abs(float(a["loss"])) for a, b in zip(swift, here)), default=0.0)
+        check.expect(worst <= 1e-4, f"the losses of the two continuations differ by {worst:.1e} (relative; limit 1e-4)")
+        check.note(f"an lstmchat run with --word-dropout 0.3, continued by each for epochs 2-4: the losses of "
+                   f"{len(here)} steps agree to {worst:.1e} (relative)")
+
+    # --until-accuracy: the PyTorch trainer stops when its exact match reaches the share asked for,
+    # and its figure is lstmchat's for the model it saved.
+    until = os.path.join(scratch, "until-accuracy")
+    result = run([python, *TRAIN, data, "--out", until, "--until-accuracy", "0.5", "--epochs", "40", "--embed", "32",
+                  "--hidden", "64", "--batch-size", "8", "--lr", "0.01"], check=False)
+    if check.expect(result.returncode == 0, f"train.py --until-accuracy failed: {result.stderr.strip()[-400:]}"):
+        rows = log_rows(os.path.join(until, "loss.csv"))
+        measured = [(int(r["epoch"]), float(r["exact_match"])) for r in rows if r["exact_match"]]
+        epoch, exact = measured[-1]
+        check.expect(exact >= 0.5 and all(e < 0.5 for _, e in measured[:-1]) and epoch < 40,
+                     f"the exact match by epoch is {measured}; expected a stop at the first epoch with 0.5 or more")
+        check.expect(any(line.startswith("reached ") for line in result.stderr.splitlines()), "no \"reached\" line")
+        check.expect("lstmchat calibrate --checkpoint" in result.stderr, "no line pointing to lstmchat calibrate")
+        report = run([lstmchat, "eval", "--checkpoint", until, data]).stdout
+        line = next((l for l in report.splitlines() if "exact match" in l.lower()), "")
+        check.expect(f"{100 * exact:.1f}%" in line, f"lstmchat eval says {line.strip()!r}; PyTorch measured {100 * exact:.1f}%")
+        check.note(f"--until-accuracy 0.5 stopped after epoch {epoch} of 40 at {100 * exact:.1f}% exact match; "
+                   f"lstmchat eval on the model: {line.strip()}")
+    return check
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     p.add_argument("--lstmchat", default=".build/release/lstmchat")
+    p.add_argument("--only", type=int, action="append", metavar="N", help="run only check N (repeatable)")
     args = p.parse_args()
     lstmchat = os.path.abspath(args.lstmchat)
     python = sys.executable
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    makers: list[tuple[int, Callable[[str], Check]]] = [
+        (1, lambda scratch: check_tokenizer(lstmchat)), (2, lambda scratch: check_bundled_model(lstmchat, scratch)),
+        (3, lambda scratch: check_torchrun(lstmchat, python, scratch)),
+        (4, lambda scratch: check_resume(lstmchat, python, scratch)),  # continues check 3's run
+        (5, lambda scratch: check_word_dropout(lstmchat, python, scratch))]
+    if args.only:
+        wanted = set(args.only) | ({3} if 4 in args.only else set())
+        makers = [(n, make) for n, make in makers if n in wanted]
     with tempfile.TemporaryDirectory(prefix="lstmchat-interop-") as scratch:
         checks = []
-        for make in (lambda: check_tokenizer(lstmchat), lambda: check_bundled_model(lstmchat, scratch),
-                     lambda: check_torchrun(lstmchat, python, scratch), lambda: check_resume(lstmchat, python, scratch)):
-            check = make()
+        for _, make in makers:
+            check = make(scratch)
             check.report()
             checks.append(check)
     failed = [c.number for c in checks if not c.passed]
-    print("interop: all 4 checks passed" if not failed else f"interop: checks {failed} FAILED")
+    print(f"interop: all {len(checks)} checks passed" if not failed else f"interop: checks {failed} FAILED")
     return 1 if failed else 0
 
 

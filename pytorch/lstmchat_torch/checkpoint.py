@@ -9,28 +9,36 @@ training.safetensors  the weights again, Adam's moments as exp_avg.<name> and ex
 Files are written beside their destination and renamed over it, so a crash leaves the old one.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import tempfile
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import torch
-from safetensors.torch import load_file, save_file
 from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+
+if TYPE_CHECKING:
+    from .model import Seq2Seq
+    from .text import Vocabulary
 
 MODEL_FORMAT = "lstmchat-seq2seq/1"
 STATE_FORMAT = "lstmchat-training/1"
 
 
 class CheckpointError(Exception):
-    def __init__(self, file, problem):
+    def __init__(self, file: str, problem: str) -> None:
         super().__init__(f"{file}: {problem}")
 
 
-def _json(value):
+def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def parameter_names(config):
+def parameter_names(config: dict[str, Any]) -> list[str]:
     """The model's tensors in lstmchat's layout order (ModelConfig.seq2seqLayout)."""
     names = ["embedding.weight"]
     for side in ("encoder", "decoder"):
@@ -41,7 +49,7 @@ def parameter_names(config):
     return names + ["proj.weight", "proj.bias"]
 
 
-def _atomic_save(tensors, metadata, path):
+def _atomic_save(tensors: dict[str, torch.Tensor], metadata: dict[str, str], path: str) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     fd, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".tmp-", dir=directory)
     os.close(fd)
@@ -58,12 +66,13 @@ def _atomic_save(tensors, metadata, path):
         raise
 
 
-def _metadata(path):
+def _metadata(path: str) -> dict[str, str]:
     with safe_open(path, framework="pt") as f:
         return f.metadata() or {}
 
 
-def write_model(path, model, vocabulary, tokenizer, training, normalizes_questions=False, known_questions=()):
+def write_model(path: str, model: Seq2Seq, vocabulary: Vocabulary, tokenizer: str, training: dict[str, Any],
+                normalizes_questions: bool = False, known_questions: Sequence[Sequence[int]] = ()) -> None:
     """model.safetensors that `lstmchat chat` reads as its own. known_questions: the distinct
     training questions as token-id lists, which chat matches questions in other words to."""
     state = model.state_dict()
@@ -82,7 +91,16 @@ def write_model(path, model, vocabulary, tokenizer, training, normalizes_questio
     _atomic_save(tensors, metadata, path)
 
 
-def read_model(path):
+def model_format(path: str) -> str | None:
+    """The format metadata of a model file ("lstmchat-seq2seq/1", "lstmchat-lm/1",
+    "lstmchat-classifier/1"), or None when there is no such file or it is not a safetensors file."""
+    try:
+        return _metadata(path).get("format")
+    except Exception:
+        return None
+
+
+def read_model(path: str) -> tuple[dict[str, Any], dict[str, torch.Tensor], list[str], str, dict[str, Any]]:
     """(config dict, {name: tensor}, vocabulary tokens, tokenizer kind, training dict) of an lstmchat model."""
     if not os.path.isfile(path):
         raise CheckpointError(path, "no such file")
@@ -105,7 +123,8 @@ def read_model(path):
     return config, tensors, vocabulary, metadata["tokenizer"], training
 
 
-def write_state(path, model, optimizer, settings, progress, run):
+def write_state(path: str, model: Seq2Seq, optimizer: torch.optim.Optimizer, settings: dict[str, Any],
+                progress: dict[str, Any], run: dict[str, str]) -> None:
     """training.safetensors that `lstmchat train --resume` continues (Adam's moments under PyTorch's names)."""
     weights = dict(model.named_parameters())
     tensors, step = {}, 0
@@ -123,7 +142,7 @@ def write_state(path, model, optimizer, settings, progress, run):
     _atomic_save(tensors, metadata, path)
 
 
-def read_state(path):
+def read_state(path: str) -> tuple[dict[str, torch.Tensor], dict[str, Any], dict[str, Any], int, dict[str, str]]:
     """(tensors, settings, progress, adam step, run) of a training.safetensors."""
     if not os.path.isfile(path):
         raise CheckpointError(path, "no training run to resume here (no training.safetensors)")

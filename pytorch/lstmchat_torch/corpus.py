@@ -2,8 +2,12 @@
 TextFile.swift, ChatterBotCorpus.swift): TSV files, parallel questions.txt + answers.txt, ChatterBot
 YAML, and directories of them; the same pairs in the same order, and the same one-line errors."""
 
+from __future__ import annotations
+
 import os
 import unicodedata
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import regex
 import yaml
@@ -16,7 +20,7 @@ _YAML_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 class DataError(Exception):
     """FILE:LINE: problem, or FILE: problem."""
 
-    def __init__(self, file, problem, line=None):
+    def __init__(self, file: str, problem: str, line: int | None = None) -> None:
         self.file, self.line = file, line
         self.problem = " ".join(problem.splitlines())
         super().__init__(f"{file}:{line}: {self.problem}" if line is not None else f"{file}: {self.problem}")
@@ -25,21 +29,21 @@ class DataError(Exception):
 class Pair:
     __slots__ = ("question", "answer", "file", "line")
 
-    def __init__(self, question, answer, file, line):
+    def __init__(self, question: str, answer: str, file: str, line: int) -> None:
         self.question, self.answer, self.file, self.line = question, answer, file, line
 
 
 # Foundation's CharacterSet.whitespaces (Zs and tab) and .whitespacesAndNewlines (also U+000A–U+000D,
 # U+0085, U+2028, U+2029), trimmed code point by code point as Foundation does.
-def _is_space(c):
+def _is_space(c: str) -> bool:
     return c == "\t" or unicodedata.category(c) == "Zs"
 
 
-def _is_space_or_newline(c):
+def _is_space_or_newline(c: str) -> bool:
     return _is_space(c) or c in "\n\x0b\x0c\r\x85\u2028\u2029"
 
 
-def _trim(text, test=_is_space):
+def _trim(text: str, test: Callable[[str], bool] = _is_space) -> str:
     start, end = 0, len(text)
     while start < end and test(text[start]):
         start += 1
@@ -48,7 +52,7 @@ def _trim(text, test=_is_space):
     return text[start:end]
 
 
-def text_lines(path):
+def text_lines(path: str) -> list[str]:
     """The lines of a UTF-8 file without their ends: BOM dropped, CRLF as LF, bad bytes refused."""
     if not os.path.exists(path):
         raise DataError(path, "no such file")
@@ -68,7 +72,7 @@ def text_lines(path):
     raw_lines = data.split(b"\n")
     if raw_lines[-1] == b"":
         raw_lines.pop()
-    lines = []
+    lines: list[str] = []
     for number, raw in enumerate(raw_lines, 1):
         if raw.endswith(b"\r"):
             raw = raw[:-1]
@@ -81,13 +85,13 @@ def text_lines(path):
     return lines
 
 
-def _first_character(text):
+def _first_character(text: str) -> str:
     match = regex.match(r"\X", text)
     return match.group() if match else ""
 
 
-def read_tsv(path):
-    pairs = []
+def read_tsv(path: str) -> list[Pair]:
+    pairs: list[Pair] = []
     for number, line in enumerate(text_lines(path), 1):
         trimmed = _trim(line)
         # Swift's hasPrefix compares Characters: "#" with a combining mark is not a comment.
@@ -106,12 +110,12 @@ def read_tsv(path):
     return pairs
 
 
-def read_parallel(questions, answers):
+def read_parallel(questions: str, answers: str) -> list[Pair]:
     question_lines, answer_lines = text_lines(questions), text_lines(answers)
     if len(question_lines) != len(answer_lines):
         raise DataError(answers, f"has {len(answer_lines)} lines but {questions} has {len(question_lines)}; "
                         "line N of one must answer line N of the other")
-    pairs = []
+    pairs: list[Pair] = []
     for number, (question, answer) in enumerate(zip(question_lines, answer_lines), 1):
         question, answer = _trim(question), _trim(answer)
         if not question:
@@ -124,7 +128,7 @@ def read_parallel(questions, answers):
     return pairs
 
 
-def read_chatterbot(path):
+def read_chatterbot(path: str) -> list[Pair]:
     """A ChatterBot corpus: conversations [a, b, c] give (a, b) and (b, c); every scalar is its text."""
     text = "\n".join(text_lines(path))
     try:
@@ -140,14 +144,14 @@ def read_chatterbot(path):
         mark = error.problem_mark
         raise DataError(path, f"not valid YAML: {error.problem}", mark.line + 1 if mark else None)
 
-    def not_a_corpus(problem, node=None):
+    def not_a_corpus(problem: str, node: Any = None) -> DataError:
         return DataError(path, f"not a ChatterBot corpus: {problem}", node.start_mark.line + 1 if node else None)
 
     if root is None:
         raise not_a_corpus("no YAML document in it")
     if not isinstance(root, yaml.MappingNode):
         raise not_a_corpus("the top level is not a mapping", root)
-    conversations = None
+    conversations: list[Any] | None = None
     for key, value in root.value:
         if key.value == "categories":
             if not isinstance(value, yaml.SequenceNode) or not all(isinstance(v, yaml.ScalarNode) for v in value.value):
@@ -161,7 +165,7 @@ def read_chatterbot(path):
     if conversations is None:
         raise not_a_corpus("no conversations list")
 
-    pairs = []
+    pairs: list[Pair] = []
     for conversation in conversations:
         # A lone message is a conversation of one, which gives no pair.
         if isinstance(conversation, yaml.ScalarNode):
@@ -170,7 +174,7 @@ def read_chatterbot(path):
             messages = conversation.value
         else:
             raise not_a_corpus("a conversation is not a list of messages", conversation)
-        previous = None
+        previous: tuple[str, int] | None = None
         for message in messages:
             line = message.start_mark.line + 1
             if not isinstance(message, yaml.ScalarNode):
@@ -184,7 +188,7 @@ def read_chatterbot(path):
     return pairs
 
 
-def format_from_extension(path):
+def format_from_extension(path: str) -> str:
     extension = os.path.splitext(path)[1][1:].lower()
     if extension == "tsv":
         return "tsv"
@@ -193,7 +197,7 @@ def format_from_extension(path):
     raise DataError(path, f"cannot tell the format of {path}; use --format tsv|parallel|yaml")
 
 
-def read_file(path, format):
+def read_file(path: str, format: str) -> list[Pair]:
     if format == "tsv":
         pairs = read_tsv(path)
     elif format == "yaml":
@@ -206,13 +210,15 @@ def read_file(path, format):
     return pairs
 
 
-def read_directory(directory, format):
+def read_directory(directory: str, format: str | None) -> list[Pair]:
     try:
         names = sorted(os.listdir(directory))
     except OSError as error:
         raise DataError(directory, f"cannot be listed: {error.strerror}")
-    path = lambda name: os.path.join(directory, name)
-    pairs, read_any = [], False
+    def path(name: str) -> str:
+        return os.path.join(directory, name)
+    pairs: list[Pair] = []
+    read_any = False
     for name in names:
         if name.startswith(".") or not os.path.isfile(path(name)):
             continue
@@ -237,10 +243,13 @@ def read_directory(directory, format):
     return pairs
 
 
-def read(data=None, questions=None, answers=None, format=None):
+def read(data: str | None = None, questions: str | None = None, answers: str | None = None,
+         format: str | None = None) -> list[Pair]:
     """The pairs of DATA (a file or directory), or of --questions with --answers."""
     if questions is not None and answers is not None:
         return read_parallel(questions, answers)
+    if data is None:
+        raise ValueError("give DATA, or --questions with --answers")
     if not os.path.exists(data):
         raise DataError(data, "no such file or directory")
     pairs = (read_directory(data, format) if os.path.isdir(data)
@@ -250,7 +259,7 @@ def read(data=None, questions=None, answers=None, format=None):
     return pairs
 
 
-def fingerprint(pairs):
+def fingerprint(pairs: Sequence[Pair]) -> str:
     """64-bit FNV-1a of the pairs' text, as lstmchat records it to tell whether the data changed."""
     h = 0xCBF29CE484222325
     for pair in pairs:

@@ -15,18 +15,28 @@ looks at the encoder's top-layer outputs e_s of its question's real tokens,
 (attn.weight W_a [H, H], attn_combine.weight W_c [H, 2H], attn_combine.bias b_c), and proj reads h~_t.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Optional
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from text import BOS, EOS, PAD, UNKNOWN
+from .text import BOS, EOS, PAD, UNKNOWN
+
+State = tuple[torch.Tensor, torch.Tensor]
+# What attention reads: the encoder's top-layer outputs [S, B, H], their keys W_a e_s, the mask [S, B] of real tokens.
+Memory = Optional[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
 
 
 class Seq2Seq(nn.Module):
-    def __init__(self, vocab_size, embed_size, hidden_size, layers, dropout=0.0, attention=False):
+    def __init__(self, vocab_size: int, embed_size: int, hidden_size: int, layers: int, dropout: float = 0.0,
+                 attention: bool = False) -> None:
         super().__init__()
-        self.config = dict(vocab_size=vocab_size, embed_size=embed_size, hidden_size=hidden_size, layers=layers)
+        self.config: dict[str, Any] = dict(vocab_size=vocab_size, embed_size=embed_size, hidden_size=hidden_size, layers=layers)
         if attention:
             self.config["attention"] = True  # written only when on, as lstmchat does
         self.embedding = nn.Embedding(vocab_size, embed_size)
@@ -39,10 +49,10 @@ class Seq2Seq(nn.Module):
         self.proj = nn.Linear(hidden_size, vocab_size)
 
     @property
-    def has_attention(self):
+    def has_attention(self) -> bool:
         return "attention" in self.config
 
-    def encode(self, source, lengths):
+    def encode(self, source: torch.Tensor, lengths: torch.Tensor) -> tuple[State, Memory]:
         """source [S, B] padded, lengths [B] (each ≥ 1): the encoder's final (h, c), [L, B, H] each,
         and what attention reads: the top layer's outputs [S, B, H] with their keys, and the mask
         [S, B] of real tokens (None without attention)."""
@@ -54,7 +64,7 @@ class Seq2Seq(nn.Module):
         real = torch.arange(source.shape[0], device=source.device).unsqueeze(1) < lengths.to(source.device).unsqueeze(0)
         return state, (memory, self.attn(memory), real)
 
-    def attend(self, top, memory):
+    def attend(self, top: torch.Tensor, memory: Memory) -> torch.Tensor:
         """h~ [T, B, H] from the decoder outputs top [T, B, H] (h itself without attention)."""
         if memory is None:
             return top
@@ -64,14 +74,15 @@ class Seq2Seq(nn.Module):
         context = torch.einsum("bts,sbh->tbh", weights, outputs)
         return torch.tanh(self.attn_combine(torch.cat([context, top], dim=2)))
 
-    def forward(self, source, lengths, decoder_inputs):
+    def forward(self, source: torch.Tensor, lengths: torch.Tensor, decoder_inputs: torch.Tensor) -> torch.Tensor:
         """Logits [T, B, V] of the decoder reading decoder_inputs [T, B] after the question."""
         state, memory = self.encode(source, lengths)
         top, _ = self.decoder(self.embedding(decoder_inputs), state)
         return self.proj(self.output_dropout(self.attend(top, memory)))
 
 
-def make_batch(questions, answers, device=None):
+def make_batch(questions: Sequence[Sequence[int]], answers: Sequence[Sequence[int]], device: torch.device | str | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Time-major tensors as lstmchat's Seq2SeqBatch: source [S, B], lengths [B], decoder inputs
     [T, B] (<bos> + answer), targets [T, B] (answer + <eos>), mask [T, B]."""
     B = len(questions)
@@ -83,15 +94,17 @@ def make_batch(questions, answers, device=None):
     mask = torch.zeros((T, B))
     for b, (q, a) in enumerate(zip(questions, answers)):
         source[:len(q), b] = torch.tensor(q, dtype=torch.long)
-        inputs[:len(a) + 1, b] = torch.tensor([BOS] + a, dtype=torch.long)
-        targets[:len(a) + 1, b] = torch.tensor(a + [EOS], dtype=torch.long)
+        inputs[:len(a) + 1, b] = torch.tensor([BOS, *a], dtype=torch.long)
+        targets[:len(a) + 1, b] = torch.tensor([*a, EOS], dtype=torch.long)
         mask[:len(a) + 1, b] = 1
     lengths = torch.tensor([len(q) for q in questions], dtype=torch.long)
-    to = (lambda t: t.to(device)) if device is not None else (lambda t: t)
+
+    def to(t: torch.Tensor) -> torch.Tensor:
+        return t.to(device) if device is not None else t
     return to(source), lengths, to(inputs), to(targets), to(mask)
 
 
-def summed_cross_entropy(logits, targets, mask):
+def summed_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Σ over counted target tokens of −log p(target): lstmchat's loss before dividing by the count."""
     V = logits.shape[-1]
     losses = F.cross_entropy(logits.reshape(-1, V).float(), targets.reshape(-1), reduction="none")
@@ -99,12 +112,18 @@ def summed_cross_entropy(logits, targets, mask):
 
 
 @torch.no_grad()
-def greedy_answer(model, question_ids, max_length=60, allow_unknown=False):
+def greedy_answer(model: Seq2Seq, question_ids: Sequence[int], max_length: int = 60, allow_unknown: bool = False,
+                  keep_going: Callable[[list[int]], bool] | None = None) -> tuple[list[int], float, bool]:
     """lstmchat's greedy decoding: the most likely token each step, never <pad>, <bos> (or <unk>),
-    until <eos> or max_length tokens. Returns (token ids, log-probability, finished)."""
+    until <eos> or max_length tokens. Returns (token ids, log-probability, finished).
+
+    keep_going: asked after every token with the answer so far; when it says false, the answer stops
+    there, unfinished (as lstmchat's BatchedGreedy, for a measure that only needs to know whether
+    an answer can still be right)."""
     device = model.proj.weight.device
     # A question with no tokens leaves the encoder's state at zero, as in lstmchat.
-    state, memory = None, None
+    state: State | None = None
+    memory: Memory = None
     if not question_ids and model.has_attention:  # nothing to look at: a zero context
         H = model.config["hidden_size"]
         zeros = torch.zeros(1, 1, H, device=device)
@@ -113,7 +132,8 @@ def greedy_answer(model, question_ids, max_length=60, allow_unknown=False):
         source = torch.tensor(question_ids, dtype=torch.long, device=device).view(-1, 1)
         state, memory = model.encode(source, torch.tensor([len(question_ids)]))
     forbidden = [PAD, BOS] + ([] if allow_unknown else [UNKNOWN])
-    token, tokens, log_p = BOS, [], 0.0
+    token, log_p = BOS, 0.0
+    tokens: list[int] = []
     while len(tokens) < max_length:
         top, state = model.decoder(model.embedding(torch.tensor([[token]], device=device)), state)
         logits = model.proj(model.attend(top, memory))[0, 0].float()
@@ -123,4 +143,6 @@ def greedy_answer(model, question_ids, max_length=60, allow_unknown=False):
         if token == EOS:
             return tokens, log_p, True
         tokens.append(token)
+        if keep_going is not None and not keep_going(tokens):
+            return tokens, log_p, False
     return tokens, log_p, False

@@ -8,9 +8,12 @@ strings by canonical equivalence. The `regex` module gives the clusters (\\X) an
 properties; NFC gives the equivalence.
 """
 
+from __future__ import annotations
+
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 
 import regex
 
@@ -23,7 +26,7 @@ _NOT_A_NUMBER = regex.compile(r"\p{Numeric_Type=None}")
 _WHITESPACE = regex.compile(r"\p{White_Space}")
 
 
-def _lowercased(text):
+def _lowercased(text: str) -> str:
     # Code point by code point: str.lower() on the whole string would turn a final Σ into ς, Swift does not.
     return "".join(c.lower() for c in text)
 
@@ -35,12 +38,12 @@ _APOSTROPHE = regex.compile(r"\u2019(?!\p{Grapheme_Cluster_Break=Extend})")
 _PREPEND = regex.compile(r"\p{Grapheme_Cluster_Break=Prepend}")
 
 
-def _clusters(text):
+def _clusters(text: str) -> list[str]:
     """Extended grapheme clusters. The regex module joins a virama and the consonant after it even
     with no consonant before the virama; UAX #29's rule GB9c (which Swift follows) joins them only
     in a conjunct, consonant (extend|linker)* linker (extend|linker)* × consonant. Such clusters
     are split again here before the consonant."""
-    clusters = []
+    clusters: list[str] = []
     for cluster in _CLUSTER.findall(text):
         start = 0
         for k in range(1, len(cluster)):
@@ -58,17 +61,17 @@ def _clusters(text):
 
 
 @functools.lru_cache(maxsize=65536)
-def _is_whitespace(cluster):
+def _is_whitespace(cluster: str) -> bool:
     return bool(_WHITESPACE.match(cluster[0]))
 
 
 @functools.lru_cache(maxsize=65536)
-def _is_number(cluster):
+def _is_number(cluster: str) -> bool:
     return not _NOT_A_NUMBER.match(cluster[0])
 
 
 @functools.lru_cache(maxsize=65536)
-def _is_word_character(cluster):
+def _is_word_character(cluster: str) -> bool:
     return bool(_LETTER.match(cluster[0])) or _is_number(cluster) or cluster == "_"
 
 
@@ -78,14 +81,14 @@ def _is_word_character(cluster):
 _ASCII_TOKEN = re.compile(r"\w+(?:(?:['-]|(?<=[0-9])[.,:](?=[0-9]))\w+)*|\S", re.ASCII)
 
 
-def words(text):
+def words(text: str) -> list[str]:
     """Lowercased words, numbers and marks: "Don't stop, it's 3.14!" → don't stop , it's 3.14 !"""
     if text.isascii():
         return _ASCII_TOKEN.findall(text.lower())
     # The typographic apostrophe is common in pasted text: one spelling keeps "don’t" and "don't" one word.
     # Foundation replaces it only where no extending mark follows it ("’" + U+0301 stays as it is).
     characters = _clusters(_APOSTROPHE.sub("'", _lowercased(text)))
-    tokens = []
+    tokens: list[str] = []
     i, n = 0, len(characters)
     while i < n:
         c = characters[i]
@@ -115,9 +118,9 @@ def words(text):
     return tokens
 
 
-def characters(text):
+def characters(text: str) -> list[str]:
     """Lowercased characters, each run of whitespace one " " token, none at either end."""
-    tokens = []
+    tokens: list[str] = []
     for c in _clusters(_lowercased(text)):
         if _is_whitespace(c):
             if tokens and tokens[-1] != " ":
@@ -133,7 +136,7 @@ NO_SPACE_BEFORE = {",", ".", "!", "?", ";", ":", ")", "]", "}", "'", "%", "…",
 NO_SPACE_AFTER = {"(", "[", "{", "¿", "¡", "«"}
 
 
-def join_words(tokens):
+def join_words(tokens: Iterable[str]) -> str:
     text = ""
     space_allowed = False
     inside_quotes = False
@@ -162,16 +165,16 @@ class Tokenizer:
     """normalizes_questions: questions lose the ?, . and ! they end with (lstmchat records it in the
     checkpoint's metadata as questions = "final-punctuation-dropped"; older models lack it)."""
 
-    def __init__(self, kind, normalizes_questions=True):
+    def __init__(self, kind: str, normalizes_questions: bool = True) -> None:
         if kind not in ("word", "char"):
             raise ValueError(f"unknown tokenizer {kind!r} (expected word or char)")
         self.kind = kind
         self.normalizes_questions = normalizes_questions
 
-    def tokenize(self, text):
+    def tokenize(self, text: str) -> list[str]:
         return words(text) if self.kind == "word" else characters(text)
 
-    def tokenize_question(self, text):
+    def tokenize_question(self, text: str) -> list[str]:
         """tokenize, then without the final ?, . and ! (unless they are all the question holds)."""
         tokens = self.tokenize(text)
         if not self.normalizes_questions:
@@ -181,11 +184,11 @@ class Tokenizer:
             end -= 1
         return tokens[:end] if end > 0 else tokens
 
-    def detokenize(self, tokens):
+    def detokenize(self, tokens: Sequence[str]) -> str:
         return join_words(tokens) if self.kind == "word" else "".join(tokens)
 
 
-def _key(token):
+def _key(token: str) -> str:
     # Swift's String equality and hashing are canonical equivalence: é and e + ◌́ are one token.
     return unicodedata.normalize("NFC", token)
 
@@ -193,11 +196,11 @@ def _key(token):
 class Vocabulary:
     """The special tokens, then the corpus's tokens from most to least frequent, ties in code point order."""
 
-    def __init__(self, tokens):
+    def __init__(self, tokens: Sequence[str]) -> None:
         if tokens[:4] != SPECIAL_TOKENS:
             raise ValueError("a vocabulary starts with " + " ".join(SPECIAL_TOKENS) + ", not " + " ".join(tokens[:4]))
         self.tokens = list(tokens)
-        self.ids = {}
+        self.ids: dict[str, int] = {}
         for index, token in enumerate(self.tokens):
             if token == "":
                 raise ValueError(f"token {index} of the vocabulary is empty")
@@ -206,9 +209,9 @@ class Vocabulary:
             self.ids[_key(token)] = index
 
     @classmethod
-    def counting(cls, sequences, min_count=1, max_size=None):
-        counts = {}     # key → count
-        spelling = {}   # key → the first spelling seen, which Swift's dictionary keeps
+    def counting(cls, sequences: Iterable[Sequence[str]], min_count: int = 1, max_size: int | None = None) -> Vocabulary:
+        counts: dict[str, int] = {}    # key → count
+        spelling: dict[str, str] = {}  # key → the first spelling seen, which Swift's dictionary keeps
         for sequence in sequences:
             for token in sequence:
                 key = _key(token)
@@ -224,15 +227,15 @@ class Vocabulary:
             kept = kept[:max_size - len(SPECIAL_TOKENS)]
         return cls(SPECIAL_TOKENS + kept)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.tokens)
 
-    def id(self, token):
+    def id(self, token: str) -> int:
         return self.ids.get(_key(token), UNKNOWN)
 
-    def encode(self, tokens):
+    def encode(self, tokens: Iterable[str]) -> list[int]:
         return [self.id(t) for t in tokens]
 
-    def decode(self, ids):
+    def decode(self, ids: Iterable[int]) -> list[str]:
         """The tokens of ids, leaving out the special tokens."""
         return [self.tokens[i] for i in ids if i >= len(SPECIAL_TOKENS)]

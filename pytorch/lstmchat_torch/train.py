@@ -1,19 +1,28 @@
 """Train lstmchat's model with PyTorch, on one process or many (torchrun), CPUs or GPUs.
 
 Reads the data formats lstmchat reads, with its tokenizer, vocabulary, validation split and batch
-order; trains with the same Adam, per-epoch learning-rate decay, clipping and loss; writes the
-files `lstmchat train` writes (model.safetensors, training.safetensors, loss.csv), so that
-`lstmchat chat`, `ask`, `eval` and `train --resume` take the result as their own.
+order (and --word-dropout's choice of words); trains with the same Adam, per-epoch learning-rate
+decay, clipping and loss; writes the files `lstmchat train` writes (model.safetensors,
+training.safetensors, loss.csv), so that `lstmchat chat`, `ask`, `eval` and `train --resume` take
+the result as their own.
 
 Each step takes one of lstmchat's batches and splits its rows over the processes; every process
 weighs its summed loss by the whole batch's token count, so the gradients DistributedDataParallel
 averages are those of the whole batch, as if one process had taken it.
 
-    python pytorch/train.py datasets/examples/small.tsv --out checkpoints/small
-    torchrun --nproc_per_node 4 pytorch/train.py datasets/chatterbot-english --out checkpoints/big
-    python pytorch/train.py --resume checkpoints/big --epochs 60
-    python pytorch/train.py more.tsv --init checkpoints/default --out checkpoints/tuned --lr 0.001
+The flags are `lstmchat train`'s, with its defaults (lstmchat_torch/defaults.json), plus --init
+and --device. Not here: --task lm and classify (lstmchat trains those), and the confidence
+threshold `lstmchat train` chooses at the end (--unrelated, --keywords): a model trained here
+answers every question until `lstmchat calibrate --checkpoint DIR` stores one in it.
+
+    lstmchat-torch-train datasets/examples/small.tsv --out checkpoints/small
+    torchrun --nproc_per_node 4 -m lstmchat_torch.train datasets/chatterbot-english --out checkpoints/big
+    lstmchat-torch-train --resume checkpoints/big --epochs 60
+    lstmchat-torch-train more.tsv --init checkpoints/default --out checkpoints/tuned --lr 0.001
+    lstmchat calibrate --checkpoint checkpoints/big --unrelated unrelated.txt
 """
+
+from __future__ import annotations
 
 import argparse
 import json
@@ -22,64 +31,128 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
 
 import numpy as np
 import torch
 import torch.distributed as dist
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import batches  # noqa: E402
-import checkpoint as files  # noqa: E402
-import corpus  # noqa: E402
-from model import Seq2Seq, greedy_answer, make_batch, summed_cross_entropy  # noqa: E402
-from text import BOS, EOS, Tokenizer, Vocabulary  # noqa: E402
+from . import batches
+from . import checkpoint as files
+from . import corpus
+from . import defaults
+from .model import Seq2Seq, greedy_answer, make_batch, summed_cross_entropy
+from .text import Tokenizer, Vocabulary
 
 LOG_HEADER = "step,epoch,loss,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,elapsed_s,exact_match"
 # lstmchat's header before it measured the exact match per epoch: still read, its rows given the empty column.
 OLD_LOG_HEADER = "step,epoch,loss,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,elapsed_s"
-DEFAULTS = dict(embed=64, hidden=128, layers=1, attention=True, tokenizer="word", min_count=1, max_vocab=20000, epochs=40,
-                lr=0.02, lr_decay=0.9, clip=5.0, dropout=0.0, batch_size=32, max_length=60, val_fraction=0.0, seed=1)
+# The model formats of lstmchat's other tasks, which it trains itself.
+OTHER_TASKS = {"lstmchat-lm/1": "lm", "lstmchat-classifier/1": "classify"}
+
+Pair = tuple[list[int], list[int]]
 
 
 class Failure(Exception):
     """One line for the user, printed as `train.py: <line>` with status 1."""
 
 
-def parse_arguments(argv):
-    p = argparse.ArgumentParser(prog="train.py", description=__doc__.split("\n\n")[0],
+def program() -> str:
+    """The name errors start with: train.py, or lstmchat-torch-train as the console script."""
+    return os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "train.py"
+
+
+def invocation() -> str:
+    """How this trainer was started, for the line that says how to resume."""
+    script = sys.argv[0] if sys.argv else ""
+    if os.path.basename(script) == "train.py":
+        if os.path.basename(os.path.dirname(os.path.abspath(script))) == "lstmchat_torch":
+            return "python -m lstmchat_torch.train"
+        return f"python {script}"
+    return os.path.basename(script) or "lstmchat-torch-train"
+
+
+def build_parser(defaults_of_task: dict[str, Any]) -> argparse.ArgumentParser:
+    d = {key: defaults.shown(value) for key, value in defaults_of_task.items()}
+    doc = __doc__ or ""
+    p = argparse.ArgumentParser(prog=program(), description=doc.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+                                epilog="\n\n".join(doc.split("\n\n")[1:]))
     p.add_argument("data", nargs="?", help="a .tsv or .yml file, or a directory of them")
     p.add_argument("--questions", metavar="FILE", help="questions file, one per line (with --answers)")
     p.add_argument("--answers", metavar="FILE", help="answers file, one per line, parallel to --questions")
     p.add_argument("--format", choices=["tsv", "parallel", "yaml"], help="data format when the extension does not say")
+    p.add_argument("--task", metavar="TASK", help="what to train: only seq2seq here; lstmchat train trains lm and classify "
+                   "(default: seq2seq)")
+    p.add_argument("--seq-length", type=int, metavar="N", help="lm only, which is lstmchat's (refused here)")
     p.add_argument("--out", metavar="DIR", help="checkpoint directory (default: checkpoints/<data name>)")
     p.add_argument("--resume", metavar="DIR", help="continue the run saved in this directory (lstmchat's or this trainer's)")
     p.add_argument("--init", metavar="PATH", help="start from this lstmchat model (fine-tuning): its weights, "
                    "vocabulary and tokenizer; Adam starts afresh")
     p.add_argument("--log", metavar="FILE", help="loss log CSV (default: loss.csv in the checkpoint directory)")
-    model = p.add_argument_group("model (default in brackets)")
-    model.add_argument("--embed", type=int, help="word vector size [64]")
-    model.add_argument("--hidden", type=int, help="LSTM hidden size [128]")
-    model.add_argument("--layers", type=int, help="LSTM layers in the encoder and in the decoder [1]")
+    model = p.add_argument_group("model")
+    model.add_argument("--embed", type=int, help=f"word vector size (default: {d['embed']})")
+    model.add_argument("--hidden", type=int, help=f"LSTM hidden size (default: {d['hidden']})")
+    model.add_argument("--layers", type=int, help=f"LSTM layers in the encoder and in the decoder (default: {d['layers']})")
     model.add_argument("--attention", action=argparse.BooleanOptionalAction, default=None,
-                       help="Luong attention: the decoder looks back at the question's words at every step [on]")
-    model.add_argument("--tokenizer", choices=["word", "char"], help="tokenizer [word]")
-    model.add_argument("--min-count", type=int, help="keep words seen at least this often [1]")
-    model.add_argument("--max-vocab", type=int, help="vocabulary size limit, special tokens included [20000]")
+                       help="Luong attention: the decoder looks back at the question's words at every step "
+                       f"(default: {d['attention']})")
+    model.add_argument("--tokenizer", choices=["word", "char"], help=f"tokenizer (default: {d['tokenizer']})")
+    model.add_argument("--min-count", type=int, help=f"keep words seen at least this often (default: {d['min_count']})")
+    model.add_argument("--max-vocab", type=int,
+                       help=f"vocabulary size limit, special tokens included (default: {d['max_vocab']})")
     solver = p.add_argument_group("solver")
-    solver.add_argument("--epochs", type=int, help="passes over the training data [40]")
-    solver.add_argument("--lr", type=float, help="Adam learning rate [0.02]")
-    solver.add_argument("--lr-decay", type=float, help="learning-rate factor applied after every epoch [0.9]")
-    solver.add_argument("--clip", type=float, help="clip the global gradient norm to this; 0 turns it off [5]")
-    solver.add_argument("--dropout", type=float, help="dropout between layers and before the output layer [0]")
-    solver.add_argument("--batch-size", type=int, help="pairs per batch, over all processes [32]")
-    solver.add_argument("--max-length", type=int, help="longest question or answer in tokens; longer ones are cut [60]")
-    solver.add_argument("--val-fraction", type=float, help="share of pairs held out for validation [0: a chatbot learns all its pairs]")
-    solver.add_argument("--seed", type=int, help="random seed for the split, the batches and the first weights [1]")
+    solver.add_argument("--epochs", type=int, help=f"passes over the training data (default: {d['epochs']})")
+    solver.add_argument("--lr", type=float, help=f"Adam learning rate (default: {d['lr']})")
+    solver.add_argument("--lr-decay", type=float,
+                        help=f"learning-rate factor applied after every epoch (default: {d['lr_decay']})")
+    solver.add_argument("--clip", type=float,
+                        help=f"clip the global gradient norm to this; 0 turns it off (default: {d['clip']})")
+    solver.add_argument("--dropout", type=float,
+                        help=f"dropout between layers and before the output layer (default: {d['dropout']})")
+    solver.add_argument("--word-dropout", type=float, help="share of question words replaced by <unk> in training, so "
+                        f"that no one word decides the answer; the same words as lstmchat's (default: {d['word_dropout']})")
+    solver.add_argument("--batch-size", type=int, help=f"pairs per batch, over all processes (default: {d['batch_size']})")
+    solver.add_argument("--max-length", type=int,
+                        help=f"longest question or answer in tokens; longer ones are cut (default: {d['max_length']})")
+    solver.add_argument("--val-fraction", type=float,
+                        help=f"share of pairs held out for validation (default: {d['val_fraction']})")
+    solver.add_argument("--seed", type=int,
+                        help=f"random seed for the split, the batches and the first weights (default: {d['seed']})")
+    p.add_argument("--unrelated", metavar="FILE", help="lstmchat train's, for the confidence threshold: refused here "
+                   "(run lstmchat calibrate after training)")
+    p.add_argument("--keywords", metavar="FILE", help="lstmchat train's, for the confidence threshold: refused here "
+                   "(run lstmchat calibrate after training)")
+    p.add_argument("--until-accuracy", type=float, metavar="SHARE",
+                   help="stop once the greedy exact match on the training questions reaches this share (0 to 1), "
+                   "measured after every epoch; the model is saved")
+    p.add_argument("--exact-match-sample", type=int, metavar="N",
+                   help="distinct training questions whose greedy answers --until-accuracy checks after every epoch; "
+                   "0 checks all (default: 500)")
+    p.add_argument("--threads", type=int, help="threads of each process on the CPU (default: the CPUs shared out "
+                   "among the processes on this machine)")
     p.add_argument("--device", help="cpu, cuda, or cuda:N (default: each process's GPU when there are GPUs, else cpu)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    return p
+
+
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    p = build_parser(defaults.task_defaults("seq2seq"))
     args = p.parse_args(argv)
+
+    # lstmchat's other tasks and its confidence threshold: refused in one line, pointing to lstmchat.
+    if args.task is not None and args.task not in defaults.TASKS:
+        p.error("--task must be seq2seq, lm or classify")
+    if args.task in ("lm", "classify"):
+        raise Failure(f"--task {args.task} is not supported by the PyTorch trainer; use lstmchat train --task {args.task}")
+    if args.seq_length is not None:
+        raise Failure("--seq-length is for --task lm, which is not supported by the PyTorch trainer; "
+                      "use lstmchat train --task lm")
+    for flag in ("unrelated", "keywords"):
+        if getattr(args, flag) is not None:
+            raise Failure(f"--{flag} is not supported by the PyTorch trainer, which chooses no confidence threshold; "
+                          f"after training, run lstmchat calibrate --checkpoint DIR --{flag} {getattr(args, flag)}")
 
     if args.resume is None and args.data is None and args.questions is None:
         p.error("give the training data: a file or directory, or --questions and --answers")
@@ -89,7 +162,7 @@ def parse_arguments(argv):
         p.error("give DATA or --questions/--answers, not both")
     if args.resume is not None:
         fixed = [f for f in ("data", "questions", "format", "out", "init", "embed", "hidden", "layers", "attention", "tokenizer",
-                             "min_count", "max_vocab", "lr", "lr_decay", "clip", "dropout", "batch_size",
+                             "min_count", "max_vocab", "lr", "lr_decay", "clip", "dropout", "word_dropout", "batch_size",
                              "max_length", "val_fraction", "seed") if getattr(args, f) is not None]
         if fixed:
             name = "DATA" if fixed[0] == "data" else "--" + fixed[0].replace("_", "-")
@@ -98,20 +171,27 @@ def parse_arguments(argv):
                                                                             "tokenizer", "min_count", "max_vocab")):
         p.error("--init takes the model's shape, vocabulary and tokenizer from the checkpoint; --embed, --hidden, "
                 "--layers, --attention, --tokenizer, --min-count and --max-vocab do not apply")
-    checks = [("--epochs", args.epochs, lambda v: v >= 1, "must be at least 1"),
-              ("--embed", args.embed, lambda v: v >= 1, "must be at least 1"),
-              ("--hidden", args.hidden, lambda v: v >= 1, "must be at least 1"),
-              ("--layers", args.layers, lambda v: v >= 1, "must be at least 1"),
-              ("--min-count", args.min_count, lambda v: v >= 1, "must be at least 1"),
-              ("--max-vocab", args.max_vocab, lambda v: v >= 5, "must be at least 5 (4 special tokens and a word)"),
-              ("--lr", args.lr, lambda v: v > 0, "must be greater than 0"),
-              ("--lr-decay", args.lr_decay, lambda v: 0 < v <= 1, "must be in (0, 1]"),
-              ("--clip", args.clip, lambda v: v >= 0, "must be 0 or more"),
-              ("--dropout", args.dropout, lambda v: 0 <= v < 1, "must be in [0, 1)"),
-              ("--batch-size", args.batch_size, lambda v: v >= 1, "must be at least 1"),
-              ("--max-length", args.max_length, lambda v: v >= 1, "must be at least 1"),
-              ("--val-fraction", args.val_fraction, lambda v: 0 <= v < 1, "must be in [0, 1)"),
-              ("--seed", args.seed, lambda v: 0 <= v < 2 ** 64, "must be a whole number from 0 to 2^64 - 1")]
+    Check = tuple[str, Any, Callable[[Any], bool], str]
+    checks: list[Check] = [
+        ("--epochs", args.epochs, lambda v: v >= 1, "must be at least 1"),
+        ("--embed", args.embed, lambda v: v >= 1, "must be at least 1"),
+        ("--hidden", args.hidden, lambda v: v >= 1, "must be at least 1"),
+        ("--layers", args.layers, lambda v: v >= 1, "must be at least 1"),
+        ("--min-count", args.min_count, lambda v: v >= 1, "must be at least 1"),
+        ("--max-vocab", args.max_vocab, lambda v: v >= 5, "must be at least 5 (4 special tokens and a word)"),
+        ("--lr", args.lr, lambda v: v > 0, "must be greater than 0"),
+        ("--lr-decay", args.lr_decay, lambda v: 0 < v <= 1, "must be in (0, 1]"),
+        ("--clip", args.clip, lambda v: v >= 0, "must be 0 or more"),
+        ("--dropout", args.dropout, lambda v: 0 <= v < 1, "must be in [0, 1)"),
+        ("--word-dropout", args.word_dropout, lambda v: 0 <= v < 1, "must be in [0, 1)"),
+        ("--batch-size", args.batch_size, lambda v: v >= 1, "must be at least 1"),
+        ("--max-length", args.max_length, lambda v: v >= 1, "must be at least 1"),
+        ("--val-fraction", args.val_fraction, lambda v: 0 <= v < 1, "must be in [0, 1)"),
+        ("--seed", args.seed, lambda v: 0 <= v < 2 ** 64, "must be a whole number from 0 to 2^64 - 1"),
+        ("--until-accuracy", args.until_accuracy, lambda v: 0 < v <= 1, "must be in (0, 1]"),
+        ("--exact-match-sample", args.exact_match_sample, lambda v: v >= 0, "must be 0 or more"),
+        ("--threads", args.threads, lambda v: v >= 1, "must be at least 1"),
+    ]
     for flag, value, ok, problem in checks:
         if value is not None and not ok(value):
             p.error(f"{flag} {problem}")
@@ -121,10 +201,12 @@ def parse_arguments(argv):
 # ---------------------------------------------------------------------------------------------
 # What to train: lstmchat's TrainingRecipe, as JSON in the run's state so --resume needs no flags.
 
-def new_recipe(args):
-    def pick(name):
+def new_recipe(args: argparse.Namespace) -> dict[str, Any]:
+    default = defaults.task_defaults("seq2seq")
+
+    def pick(name: str) -> Any:
         value = getattr(args, name)
-        return DEFAULTS[name] if value is None else value
+        return default[name] if value is None else value
     source = {k: v for k, v in dict(data=args.data, questions=args.questions, answers=args.answers,
                                      format=args.format).items() if v is not None}
     settings = dict(epochs=pick("epochs"), learningRate=pick("lr"), lrDecay=pick("lr_decay"), clip=pick("clip"),
@@ -132,25 +214,25 @@ def new_recipe(args):
     recipe = dict(source=source, tokenizer=pick("tokenizer"), embed=pick("embed"), hidden=pick("hidden"),
                   layers=pick("layers"), minCount=pick("min_count"), maxVocab=pick("max_vocab"),
                   maxLength=pick("max_length"), validationFraction=pick("val_fraction"), settings=settings,
-                  attention=pick("attention"))
+                  attention=pick("attention"), wordDropout=pick("word_dropout"))
     return recipe
 
 
-def data_name(source):
+def data_name(source: dict[str, str]) -> str:
     path = source.get("data") or source.get("questions") or "run"
     return os.path.splitext(os.path.basename(os.path.normpath(path)))[0]
 
 
-def read_pairs(source):
+def read_pairs(source: dict[str, str]) -> list[corpus.Pair]:
     return corpus.read(source.get("data"), source.get("questions"), source.get("answers"), source.get("format"))
 
 
-def learning_rate(settings, epoch):
+def learning_rate(settings: dict[str, Any], epoch: int) -> float:
     """lr · decay^epoch in Float32, as lstmchat computes it."""
     return float(np.float32(settings["learningRate"]) * np.float32(settings["lrDecay"]) ** np.float32(epoch))
 
 
-def f32(value):
+def f32(value: float | None) -> str:
     """A Float written as lstmchat writes one: the shortest text that reads back to the same Float32."""
     return "" if value is None else str(np.float32(value))
 
@@ -158,7 +240,7 @@ def f32(value):
 class LossLog:
     """Appends rows to loss.csv; on resume, rows after the saved step (a crashed run's) are dropped."""
 
-    def __init__(self, path, keep_through):
+    def __init__(self, path: str, keep_through: int) -> None:
         lines = []
         if os.path.exists(path) and os.path.getsize(path) > 0:
             with open(path, encoding="utf-8") as f:
@@ -168,25 +250,30 @@ class LossLog:
             if header not in (LOG_HEADER, OLD_LOG_HEADER):
                 raise Failure(f"{path}:1: expected the header {LOG_HEADER}, found {lines[0]!r}")
             complete = lines[1:-1]  # the last piece is "" or a line half-written by a crash
-            kept = [l.rstrip("\r") + ("," if header == OLD_LOG_HEADER else "") for l in complete
-                    if l.split(",")[0].isdigit() and int(l.split(",")[0]) <= keep_through]
-            lines = [LOG_HEADER] + kept
+            kept = [line.rstrip("\r") + ("," if header == OLD_LOG_HEADER else "") for line in complete
+                    if line.split(",")[0].isdigit() and int(line.split(",")[0]) <= keep_through]
+            lines = [LOG_HEADER, *kept]
         else:
             lines = [LOG_HEADER]
         temporary = path + ".tmp"
         with open(temporary, "w", encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")
         os.replace(temporary, path)
-        self.file = open(path, "a", encoding="utf-8", buffering=1)
+        self.file: TextIO = open(path, "a", encoding="utf-8", buffering=1)
 
-    def append(self, step, epoch, loss, lr, norm, tokens_per_s, elapsed, val_loss=None, val_accuracy=None):
+    def append(self, step: int, epoch: int, loss: float, lr: float, norm: float, tokens_per_s: float, elapsed: float,
+               val_loss: float | None = None, val_accuracy: float | None = None, exact_match: float | None = None) -> None:
         self.file.write(",".join([str(step), str(epoch), f32(loss), f32(lr), f32(norm), f32(tokens_per_s),
-                                  f32(val_loss), f32(val_accuracy), f"{elapsed:.3f}", ""]) + "\n")  # no exact match measured here
+                                  f32(val_loss), f32(val_accuracy), f"{elapsed:.3f}", f32(exact_match)]) + "\n")
+
+    def close(self) -> None:
+        self.file.close()
 
 
 # ---------------------------------------------------------------------------------------------
 
-def evaluate(model, pairs, answer_tokens, vocabulary, max_length, device, batch_size=64):
+def evaluate(model: Seq2Seq, pairs: Sequence[Pair], answer_tokens: Sequence[list[str]], vocabulary: Vocabulary,
+             max_length: int, device: torch.device, batch_size: int = 64) -> tuple[float, float]:
     """lstmchat's validation: mean token loss, and the share of distinct questions whose greedy
     answer equals one of their reference answers."""
     model.eval()
@@ -197,7 +284,8 @@ def evaluate(model, pairs, answer_tokens, vocabulary, max_length, device, batch_
             source, lengths, inputs, targets, mask = make_batch([q for q, _ in rows], [a for _, a in rows], device)
             loss_sum += float(summed_cross_entropy(model(source, lengths, inputs), targets, mask))
             tokens += int(mask.sum())
-    references, order = {}, []
+    references: dict[tuple[int, ...], list[list[str]]] = {}
+    order: list[tuple[int, ...]] = []
     for (question, _), answer in zip(pairs, answer_tokens):
         key = tuple(question)
         if key not in references:
@@ -209,7 +297,45 @@ def evaluate(model, pairs, answer_tokens, vocabulary, max_length, device, batch_
     return loss_sum / max(tokens, 1), correct / len(order)
 
 
-def main(argv):
+class ExactMatchProbe:
+    """lstmchat's ExactMatchProbe (Sources/LSTMChat/Tasks/Seq2Seq/ExactMatchProbe.swift): the share of a
+    fixed sample of the distinct training questions whose greedy answer is one of their answers, token
+    for token as trained. The sample is at most `limit` questions (0: all), evenly spread over the
+    questions in the order first seen; an answer stops once it can no longer equal a reference."""
+
+    def __init__(self, pairs: Sequence[Pair], limit: int, max_length: int) -> None:
+        answers: dict[tuple[int, ...], set[tuple[int, ...]]] = {}
+        order: list[tuple[int, ...]] = []
+        for question, answer in pairs:
+            if not question:
+                continue
+            key = tuple(question)
+            if key not in answers:
+                order.append(key)
+                answers[key] = set()
+            answers[key].add(tuple(answer))
+        n = len(order)
+        k = min(limit, n) if limit > 0 else n
+        self.questions = [order[i * n // k] for i in range(k)]
+        self.references = [answers[q] for q in self.questions]
+        self.max_length = max_length
+
+    def measure(self, model: Seq2Seq) -> float:
+        """The exact match, a Float32 value as lstmchat computes it."""
+        if not self.questions:
+            return 0.0
+        model.eval()
+        right = 0
+        for question, references in zip(self.questions, self.references):
+            prefixes = {reference[:n] for reference in references for n in range(len(reference) + 1)}
+            answer, _, _ = greedy_answer(model, list(question), self.max_length,
+                                         keep_going=lambda tokens: tuple(tokens) in prefixes)
+            right += tuple(answer) in references
+        model.train()
+        return float(np.float32(right) / np.float32(len(self.questions)))
+
+
+def main(argv: Sequence[str]) -> int:
     args = parse_arguments(argv)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
@@ -222,27 +348,35 @@ def main(argv):
         device = torch.device("cpu")
     if device.type == "cuda":
         torch.cuda.set_device(device)
-    else:
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    elif device.type != "cuda":
         # Processes on one machine share its cores.
         local_world = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_world))
     distributed = world > 1
     if distributed:
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-    say = (lambda text: print(text, file=sys.stderr, flush=True)) if rank == 0 and not args.quiet else (lambda text: None)
+
+    def say(text: str) -> None:
+        if rank == 0 and not args.quiet:
+            print(text, file=sys.stderr, flush=True)
 
     # What to train: from the flags, or from the run being resumed.
-    resumed = None
+    resumed: dict[str, Any] | None = None
+    init_tensors: dict[str, torch.Tensor] | None = None
     if args.resume is not None:
         directory = args.resume
+        other = OTHER_TASKS.get(files.model_format(os.path.join(directory, "model.safetensors")) or "")
+        if other is not None:
+            raise Failure(f"{directory} holds a --task {other} run, which is not supported by the PyTorch trainer; "
+                          f"continue it with lstmchat train --resume {directory}")
         state_tensors, settings, progress, adam_step, run = files.read_state(os.path.join(directory, "training.safetensors"))
         config, _, vocabulary_tokens, tokenizer_kind, saved = files.read_model(os.path.join(directory, "model.safetensors"))
         normalizes_questions = saved["normalizes_questions"]
         if "recipe" not in run:
             raise Failure(f"{directory}/training.safetensors: no record of the data this run trained on")
         recipe = json.loads(run["recipe"])
-        if recipe.get("wordDropout"):
-            raise Failure(f"{directory}: this run trains with --word-dropout, which pytorch/train.py does not do; resume it with lstmchat")
         if args.epochs is not None:
             settings["epochs"] = args.epochs
         recipe["settings"] = settings
@@ -269,15 +403,20 @@ def main(argv):
     # Questions lose their final ?, . and ! (as lstmchat's new runs do), unless the model started from did not.
     tokenizer = Tokenizer(recipe["tokenizer"], normalizes_questions=True) if resumed is None and args.init is None \
         else Tokenizer(tokenizer_kind, normalizes_questions=normalizes_questions)
-    tokenized = lambda ps: [(tokenizer.tokenize_question(p.question), tokenizer.tokenize(p.answer)) for p in ps]
+
+    def tokenized(ps: Sequence[corpus.Pair]) -> list[tuple[list[str], list[str]]]:
+        return [(tokenizer.tokenize_question(p.question), tokenizer.tokenize(p.answer)) for p in ps]
     train_tokens, validation_tokens = tokenized(train_pairs), tokenized(validation_pairs)
     if resumed is not None or args.init is not None:
         vocabulary = Vocabulary(vocabulary_tokens)
     else:
         vocabulary = Vocabulary.counting([s for pair in train_tokens for s in pair], recipe["minCount"], recipe["maxVocab"])
-    encode = lambda tps: [(vocabulary.encode(q), vocabulary.encode(a)) for q, a in tps]
+
+    def encode(tps: Sequence[tuple[list[str], list[str]]]) -> list[Pair]:
+        return [(vocabulary.encode(q), vocabulary.encode(a)) for q, a in tps]
     train, truncated = batches.truncate(encode(train_tokens), recipe["maxLength"])
-    batcher = batches.Batcher(train, settings["batchSize"], settings["seed"])
+    # Runs started before word dropout existed have no wordDropout: none.
+    batcher = batches.Batcher(train, settings["batchSize"], settings["seed"], word_dropout=recipe.get("wordDropout") or 0.0)
     if truncated:
         say(f"warning: {truncated} pairs longer than {recipe['maxLength']} tokens were cut (--max-length)")
     if batcher.dropped_empty:
@@ -290,6 +429,10 @@ def main(argv):
     kept = [(q, a) for q, a in validation_tokens if q and a]
     validation = batches.truncate(encode(kept), recipe["maxLength"])[0]
     validation_answers = [a[:recipe["maxLength"]] for _, a in kept]
+    # --until-accuracy: the exact match on the training questions after every epoch.
+    target = args.until_accuracy
+    probe = ExactMatchProbe(batcher.pairs, 500 if args.exact_match_sample is None else args.exact_match_sample,
+                            recipe["maxLength"]) if target is not None else None
     run_info = {"recipe": json.dumps(recipe, sort_keys=True, separators=(",", ":")),
                 "data_fingerprint": corpus.fingerprint(pairs)}
     if resumed is not None and resumed["run"].get("data_fingerprint") != run_info["data_fingerprint"]:
@@ -300,7 +443,7 @@ def main(argv):
     torch.manual_seed(settings["seed"])
     model = Seq2Seq(len(vocabulary), recipe["embed"], recipe["hidden"], recipe["layers"], settings["dropout"],
                     attention=recipe.get("attention", False))
-    source_tensors = resumed["tensors"] if resumed is not None else (init_tensors if args.init is not None else None)
+    source_tensors = resumed["tensors"] if resumed is not None else init_tensors
     if source_tensors is not None:
         model.load_state_dict({name: source_tensors[name] for name in files.parameter_names(model.config)}, strict=True)
     model.to(device)
@@ -313,9 +456,9 @@ def main(argv):
                 "exp_avg": resumed["tensors"]["exp_avg." + name].to(device).clone(),
                 "exp_avg_sq": resumed["tensors"]["exp_avg_sq." + name].to(device).clone(),
             }
-    trained = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None) \
-        if distributed else model
-    progress = resumed["progress"] if resumed is not None else dict(
+    trained: torch.nn.Module = torch.nn.parallel.DistributedDataParallel(
+        model, device_ids=[device.index] if device.type == "cuda" else None) if distributed else model
+    progress: dict[str, Any] = resumed["progress"] if resumed is not None else dict(
         epoch=0, stepInEpoch=0, step=0, dropoutRNG=batches.Xoshiro256(settings["seed"] ^ 0x5EEDD80F).s, elapsedSeconds=0.0)
 
     log = None
@@ -328,7 +471,7 @@ def main(argv):
         f"on {device.type}{f' ({dist.get_backend()})' if distributed else ''}"
         + (f", resuming at epoch {progress['epoch'] + 1} step {progress['step']}" if resumed is not None else ""))
 
-    def save(is_best):
+    def save(is_best: bool) -> None:
         if rank == 0:
             files.write_state(os.path.join(directory, "training.safetensors"), model, optimizer, settings, progress, run_info)
             info = dict(run_info, steps=progress["step"], epochs=progress["epoch"],
@@ -340,10 +483,13 @@ def main(argv):
             dist.barrier()
 
     stop = {"requested": False}
-    signal.signal(signal.SIGINT, lambda *_: stop.update(requested=True))
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(requested=True))
 
-    def all_agree_to_stop():
+    def request_stop(*_: Any) -> None:
+        stop["requested"] = True
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    def all_agree_to_stop() -> bool:
         flag = torch.tensor([1.0 if stop["requested"] else 0.0], device=device)
         if distributed:
             dist.all_reduce(flag, op=dist.ReduceOp.MAX)
@@ -351,9 +497,13 @@ def main(argv):
 
     trained.train()
     started, elapsed_before = time.time(), progress["elapsedSeconds"]
-    elapsed = lambda: elapsed_before + time.time() - started
+
+    def elapsed() -> float:
+        return elapsed_before + time.time() - started
+    reached: float | None = None
     while progress["epoch"] < settings["epochs"]:
         rows_of_epoch = batcher.batch_rows(progress["epoch"])
+        questions_of_epoch = batcher.questions(progress["epoch"], rows_of_epoch)
         lr = learning_rate(settings, progress["epoch"])
         for group in optimizer.param_groups:
             group["lr"] = lr
@@ -362,25 +512,26 @@ def main(argv):
             if all_agree_to_stop():
                 progress["elapsedSeconds"] = elapsed()
                 save(False)
-                say(f"saved at step {progress['step']}; continue with: python {sys.argv[0]} --resume {directory}")
+                say(f"saved at step {progress['step']}; continue with: {invocation()} --resume {directory}")
                 return 130
             t0 = time.time()
             rows = rows_of_epoch[progress["stepInEpoch"]]
+            questions = questions_of_epoch[progress["stepInEpoch"]]
             batch_tokens = sum(len(batcher.pairs[i][1]) + 1 for i in rows)
-            mine = rows[rank::world]
+            mine = list(range(len(rows)))[rank::world]
             weight = 1.0
             if not mine:  # fewer rows than processes: take part with a row that counts for nothing
-                mine, weight = rows[:1], 0.0
+                mine, weight = [0], 0.0
             source, lengths, inputs, targets, mask = make_batch(
-                [batcher.pairs[i][0] for i in mine], [batcher.pairs[i][1] for i in mine], device)
+                [questions[k] for k in mine], [batcher.pairs[rows[k]][1] for k in mine], device)
             summed = summed_cross_entropy(trained(source, lengths, inputs), targets, mask) * weight
             optimizer.zero_grad(set_to_none=False)
             # DDP averages over processes: scaled by the process count, the mean is the whole batch's gradient.
             (summed * world / batch_tokens).backward()
-            loss = summed.detach().clone()
+            summed_loss = summed.detach().clone()
             if distributed:
-                dist.all_reduce(loss)
-            loss = float(loss) / batch_tokens
+                dist.all_reduce(summed_loss)
+            loss = float(summed_loss) / batch_tokens
             norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), settings["clip"] if settings["clip"] > 0 else float("inf")))
             if not (math.isfinite(loss) and math.isfinite(norm)):
                 raise Failure(f"training diverged at step {progress['step'] + 1} (loss {loss}, gradient norm {norm}); "
@@ -402,8 +553,14 @@ def main(argv):
         result = None
         if rank == 0 and validation:
             result = evaluate(model, validation, validation_answers, vocabulary, recipe["maxLength"], device)
+        exact_match = None
+        if probe is not None:
+            measured = torch.tensor([probe.measure(model) if rank == 0 else 0.0], dtype=torch.float64, device=device)
+            if distributed:
+                dist.broadcast(measured, 0)
+            exact_match = float(measured.item())
         if log and last_row:
-            log.append(*last_row, elapsed(), *(result or (None, None)))
+            log.append(*last_row, elapsed(), *(result or (None, None)), exact_match)
         progress["epoch"] += 1
         progress["stepInEpoch"] = 0
         is_best = False
@@ -413,22 +570,45 @@ def main(argv):
         progress["elapsedSeconds"] = elapsed()
         save(is_best)
         started, elapsed_before = time.time(), progress["elapsedSeconds"]
-        figures = f": validation loss {result[0]:.3f}, perplexity {math.exp(result[0]):.1f}, accuracy {100 * result[1]:.1f}%" \
-            if result else ""
+        figures = []
+        if exact_match is not None and probe is not None:
+            figures.append(f"exact match {100 * exact_match:.1f}% of {len(probe.questions)} training questions")
+        if result:
+            figures.append(f"validation loss {result[0]:.3f}, perplexity {math.exp(result[0]):.1f}, accuracy {100 * result[1]:.1f}%")
         if rank == 0 and not args.quiet and sys.stderr.isatty():
             print("\r\033[K", end="", file=sys.stderr)
-        say(f"epoch {progress['epoch']}/{settings['epochs']} done{figures}")
+        say(f"epoch {progress['epoch']}/{settings['epochs']} done" + (": " + "; ".join(figures) if figures else ""))
+        if target is not None and exact_match is not None and np.float32(exact_match) >= np.float32(target):
+            reached = exact_match
+            break
+    if target is not None:
+        if reached is not None:
+            say(f"reached {100 * reached:.1f}% exact match (asked: {100 * float(np.float32(target)):.1f}%) after epoch "
+                f"{progress['epoch']}, {progress['elapsedSeconds']:.1f} s of training")
+        else:
+            say(f"did not reach {100 * float(np.float32(target)):.1f}% exact match in {settings['epochs']} epochs")
+    # lstmchat train chooses the confidence threshold here; this trainer leaves it to lstmchat calibrate.
+    say(f"no confidence threshold stored (the model answers every question): run `lstmchat calibrate --checkpoint "
+        f"{directory} --unrelated FILE` to choose the confidence threshold (FILE: questions unrelated to the data; "
+        "DATA-unrelated.txt beside the data is read without --unrelated)")
     say(f"saved {os.path.join(directory, 'model.safetensors')}; chat with it: lstmchat chat --checkpoint {directory}")
+    if log:
+        log.close()
     if distributed:
         dist.destroy_process_group()
     return 0
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The console script lstmchat-torch-train (and python -m lstmchat_torch.train, under torchrun too)."""
     try:
         sys.exit(main(sys.argv[1:]))
-    except (Failure, corpus.DataError, files.CheckpointError, ValueError) as error:
-        print(f"train.py: {error}", file=sys.stderr)
+    except (Failure, corpus.DataError, files.CheckpointError, defaults.DefaultsError, ValueError) as error:
+        print(f"{program()}: {error}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:  # before training began: nothing to save
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    cli()
