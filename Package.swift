@@ -7,7 +7,7 @@ let fuzzing = Context.environment["LSTMCHAT_FUZZ"] == "1"
 let package = Package(
     name: "lstmchat",
     products: [
-        .executable(name: "lstmchat", targets: ["lstmchat"]),
+        .executable(name: "lstmchat", targets: ["LSTMChatCLI"]),
         .library(name: "LSTMChat", targets: ["LSTMChat"]),
     ],
     dependencies: [
@@ -25,15 +25,16 @@ let package = Package(
             dependencies: ["CBLAS", "CKernels", .product(name: "Yams", package: "Yams")],
             swiftSettings: fuzzing ? [] : [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
+        // The `lstmchat` program: its commands, options, terminal and charts (a thin layer over LSTMChat).
         .executableTarget(
-            name: "lstmchat",
+            name: "LSTMChatCLI",
             dependencies: [
                 "LSTMChat", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "LSTMChatTests", dependencies: ["LSTMChat"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "lstmchatTests", dependencies: ["lstmchat", "LSTMChat"]),
+        .testTarget(name: "LSTMChatCLITests", dependencies: ["LSTMChatCLI", "LSTMChat"]),
     ],
     swiftLanguageModes: [.v5]
 )

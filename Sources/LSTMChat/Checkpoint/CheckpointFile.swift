@@ -71,7 +71,7 @@ public struct CheckpointFile {
             "training": jsonString(training),
         ]
         if let confidence { metadata["confidence"] = jsonString(confidence) }
-        if task == .classifier { metadata["labels"] = jsonString(labels) }
+        if task.definition.hasLabels { metadata["labels"] = jsonString(labels) }
         if normalizesQuestions { metadata["questions"] = Self.normalizedQuestions }
         if !knownQuestions.isEmpty { metadata["known_questions"] = jsonString(knownQuestions) }
         try SafetensorsFile.write(tensors, metadata: metadata, to: url)
@@ -94,7 +94,7 @@ public struct CheckpointFile {
             return value
         }
         let formatName = try field("format")
-        guard let task = ModelTask.allCases.first(where: { $0.format == formatName }) else {
+        guard let task = ModelTask(format: formatName) else {
             throw fail("unsupported format \(formatName) (expected one of \(ModelTask.allCases.map(\.format).joined(separator: ", ")))")
         }
         guard let c = jsonValue(ConfigJSON.self, try field("config")) else { throw fail("metadata \"config\" is not a model configuration") }
@@ -134,7 +134,7 @@ public struct CheckpointFile {
         }
 
         var labels: [String] = []
-        if task == .classifier {
+        if task.definition.hasLabels {
             guard let list = jsonValue([String].self, try field("labels")) else { throw fail("metadata \"labels\" is not a list of strings") }
             guard !list.isEmpty, list.count <= 1_000_000 else { throw fail("metadata \"labels\" holds \(list.count) labels") }
             guard Set(list).count == list.count else { throw fail("metadata \"labels\" holds a label twice") }
@@ -142,7 +142,7 @@ public struct CheckpointFile {
         }
 
         // The tensors must be exactly the layout's, in shape and name, and finite.
-        let layout = task.layout(config: config, classes: labels.count)
+        let layout = task.definition.layout(config: config, labels: labels.count)
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         if let extra = tensors.first(where: { layout.entry($0.name) == nil }) { throw fail("unexpected tensor \(extra.name)") }
         let parameters = Parameters(layout: layout)

@@ -46,19 +46,9 @@ public struct CheckpointDirectory {
         for name in unfinishedWrites { try? FileManager.default.removeItem(at: url.appendingPathComponent(name)) }
     }
 
-    /// Saves the run: its state, then the model (and the best model when `isBest`).
-    public func save(trainer: Trainer, vocabulary: Vocabulary, tokenizer: Tokenizer, knownQuestions: [[Int32]] = [],
-                     run: [String: String], isBest: Bool) throws {
-        var checkpoint = CheckpointFile(config: trainer.model.config, parameters: trainer.model.parameters,
-                                        vocabulary: vocabulary.tokens, tokenizer: tokenizer.kind.rawValue,
-                                        normalizesQuestions: tokenizer.normalizesQuestions)
-        checkpoint.knownQuestions = knownQuestions
-        try save(trainer: trainer, checkpoint: checkpoint, run: run, isBest: isBest)
-    }
-
     /// Saves a run of any task: its state, then `checkpoint` (the trainer's model) with the
     /// run's position added to its training facts.
-    public func save<Model>(trainer: ModelTrainer<Model>, checkpoint: CheckpointFile, run: [String: String], isBest: Bool) throws {
+    public func save<Model>(trainer: Trainer<Model>, checkpoint: CheckpointFile, run: [String: String], isBest: Bool) throws {
         let parameters = trainer.model.parameters
         var checkpoint = checkpoint
         let info = ["steps": String(trainer.progress.step), "epochs": String(trainer.progress.epoch)].merging(run) { a, _ in a }
@@ -76,25 +66,11 @@ public struct CheckpointDirectory {
         if isBest { try checkpoint.write(to: best) }
     }
 
-    /// A run saved here, ready to continue: the trainer with its weights, moments and position.
-    public func resume(settings override: (inout TrainingSettings) -> Void = { _ in }) throws
-        -> (trainer: Trainer, vocabulary: Vocabulary, tokenizer: Tokenizer, run: [String: String])
-    {
-        let (trainer, checkpoint, run) = try resume(settings: override) { checkpoint in
-            guard checkpoint.task == .seq2seq else {
-                throw CheckpointError(model.path, "holds \(checkpoint.task.description), not a question-answering model")
-            }
-            return Seq2SeqModel(config: checkpoint.config, parameters: checkpoint.parameters)
-        }
-        let (vocabulary, tokenizer) = try checkpoint.vocabularyAndTokenizer(file: model.path)
-        return (trainer, vocabulary, tokenizer, run)
-    }
-
     /// A run of any task saved here: `makeModel` builds the model from the checkpoint (whose
     /// parameters already hold the saved weights) or refuses it.
     public func resume<Model>(settings override: (inout TrainingSettings) -> Void = { _ in },
                               model makeModel: (CheckpointFile) throws -> Model) throws
-        -> (trainer: ModelTrainer<Model>, checkpoint: CheckpointFile, run: [String: String])
+        -> (trainer: Trainer<Model>, checkpoint: CheckpointFile, run: [String: String])
     {
         guard holdsRun else { throw CheckpointError(url.path, "no training run to resume here (no training.safetensors)") }
         let checkpoint = try CheckpointFile.read(model)
@@ -103,7 +79,7 @@ public struct CheckpointDirectory {
         saved.weights.withUnsafeBufferPointer { checkpoint.parameters.values.pointer.update(from: $0.baseAddress!, count: $0.count) }
         var settings = saved.settings
         override(&settings)
-        let trainer = ModelTrainer(model: try makeModel(checkpoint), settings: settings, progress: saved.progress)
+        let trainer = Trainer(model: try makeModel(checkpoint), settings: settings, progress: saved.progress)
         guard trainer.model.restoreCarriedState(saved.carriedState) else {
             throw CheckpointError(state.path, "the state carried between batches does not fit the model")
         }

@@ -4,8 +4,10 @@ import Foundation
 public struct TrainingSettings: Codable, Equatable, Sendable {
     public var epochs = 40
     public var learningRate: Float = 0.005
-    /// Multiplied into the learning rate once per epoch: lr(e) = learningRate · lrDecay^e.
+    /// Multiplied into the learning rate once per epoch: lr(e) = learningRate · max(lrDecay^e, lrFloor).
     public var lrDecay: Float = 0.97
+    /// Where the decay stops, as a share of `learningRate` (0: it never stops).
+    public var lrFloor: Float = 0
     /// Maximum global gradient norm; 0 turns clipping off.
     public var clip: Float = 5
     public var dropout: Float = 0.1
@@ -14,7 +16,22 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
 
     public init() {}
 
-    public func learningRate(epoch: Int) -> Float { learningRate * pow(lrDecay, Float(epoch)) }
+    public func learningRate(epoch: Int) -> Float { learningRate * max(pow(lrDecay, Float(epoch)), lrFloor) }
+
+    private enum CodingKeys: String, CodingKey { case epochs, learningRate, lrDecay, lrFloor, clip, dropout, batchSize, seed }
+
+    /// A run saved before the floor existed has none.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epochs = try c.decode(Int.self, forKey: .epochs)
+        learningRate = try c.decode(Float.self, forKey: .learningRate)
+        lrDecay = try c.decode(Float.self, forKey: .lrDecay)
+        lrFloor = try c.decodeIfPresent(Float.self, forKey: .lrFloor) ?? 0
+        clip = try c.decode(Float.self, forKey: .clip)
+        dropout = try c.decode(Float.self, forKey: .dropout)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+    }
 }
 
 /// Where a run is: everything besides weights and Adam moments that resuming needs.
@@ -51,6 +68,7 @@ public struct StepResult: Sendable {
 /// A model the trainer can train: its parameters, and the loss and gradients of a batch.
 public protocol TrainableModel: AnyObject {
     associatedtype Batch
+    var config: ModelConfig { get }
     var parameters: Parameters { get }
     /// Forward and backward: sets `parameters.gradients` and returns the loss. `dropout > 0`
     /// is training mode.
@@ -70,16 +88,9 @@ extension TrainableModel {
     public func restoreCarriedState(_ tensors: [SafetensorsFile.Tensor]) -> Bool { tensors.isEmpty }
 }
 
-extension Seq2SeqModel: TrainableModel {
-    public static func tokenCount(of batch: Seq2SeqBatch) -> Int { batch.targetTokenCount }
-}
-
-/// The seq2seq trainer, under the name the program has always used for it.
-public typealias Trainer = ModelTrainer<Seq2SeqModel>
-
 /// Trains a model with Adam, per-epoch learning-rate decay, clipping by global
 /// gradient norm and dropout; deterministic for a given seed, data and settings.
-public final class ModelTrainer<Model: TrainableModel> {
+public final class Trainer<Model: TrainableModel> {
     public let model: Model
     public let settings: TrainingSettings
     public let adam: Adam

@@ -1,7 +1,12 @@
 import Foundation
 
-/// The seq2seq training run, under the name the program has always used for it.
-public typealias TrainingRun = ModelTrainingRun<Seq2SeqModel>
+/// The figures of the held-out data after an epoch.
+public struct Validation: Sendable {
+    public var loss: Float
+    public var accuracy: Float
+    public var perplexity: Float { exp(loss) }
+    public init(loss: Float, accuracy: Float) { self.loss = loss; self.accuracy = accuracy }
+}
 
 /// A whole training run: epochs of batches, validation after each epoch, a loss-log row per
 /// step and a checkpoint after each epoch (and when interrupted).
@@ -10,20 +15,13 @@ public typealias TrainingRun = ModelTrainingRun<Seq2SeqModel>
 /// e come from (seed, e), and the dropout generator, Adam's moments and the position in the
 /// epoch are checkpointed; so a run stopped anywhere and resumed gives the same numbers as one
 /// that never stopped.
-public final class ModelTrainingRun<Model: TrainableModel> {
-    public let trainer: ModelTrainer<Model>
+public final class TrainingRun<Model: TrainableModel> {
+    public let trainer: Trainer<Model>
     private let batches: (_ epoch: Int) -> [Model.Batch]
     private let validate: () -> Validation?
     private let measure: () -> Float?
     private let log: (LossLogRow) throws -> Void
     private let save: (_ isBest: Bool) throws -> Void
-
-    public struct Validation: Sendable {
-        public var loss: Float
-        public var accuracy: Float
-        public var perplexity: Float { exp(loss) }
-        public init(loss: Float, accuracy: Float) { self.loss = loss; self.accuracy = accuracy }
-    }
 
     /// What the user sees after each step.
     public struct StepReport: Sendable {
@@ -46,7 +44,7 @@ public final class ModelTrainingRun<Model: TrainableModel> {
     /// - measure: the exact match on the training questions (`ExactMatchProbe`), or nil.
     /// - log: appends a row to the loss log.
     /// - save: writes the checkpoint (model and training state; also the best model if asked).
-    public init(trainer: ModelTrainer<Model>, batches: @escaping (Int) -> [Model.Batch], validate: @escaping () -> Validation?,
+    public init(trainer: Trainer<Model>, batches: @escaping (Int) -> [Model.Batch], validate: @escaping () -> Validation?,
                 measure: @escaping () -> Float? = { nil },
                 log: @escaping (LossLogRow) throws -> Void, save: @escaping (Bool) throws -> Void) {
         self.trainer = trainer

@@ -1,0 +1,174 @@
+/// The encoder–decoder the program trains.
+///
+///     question ──embedding──▶ encoder LSTM stack ──(h, c) of every layer──┐
+///     <bos> answer ──embedding──▶ decoder LSTM stack (starts from that state) ──▶ affine ──▶ softmax
+///
+/// One embedding is shared by both sides. The encoder's final state of each row is taken
+/// after that row's last real token, and gradients flow back into the encoder through it.
+///
+/// With `config.attention`, Luong attention sits between the decoder and the affine layer:
+/// each decoder output is combined with a weighted mean of the encoder's top-layer outputs
+/// over its question (`LuongAttention`), and gradients reach the encoder through those too.
+public final class Seq2SeqModel {
+    public let config: ModelConfig
+    public let parameters: Parameters
+    let embedding: Embedding
+    let encoder: LSTMStack
+    let decoder: LSTMStack
+    let proj: Affine
+    let attention: LuongAttention?
+
+    private var sourceEmbedded = Workspace(), targetEmbedded = Workspace()  // [S|T, B, E]
+    private var stateH = Workspace(), stateC = Workspace()                  // [L, B, H]: encoder → decoder
+    private var dStateH = Workspace(), dStateC = Workspace()
+    private var logitsBuffer = Workspace(), dLogits = Workspace()           // [T, B, V] or [N, V]
+    private var dTop = Workspace()                                          // [T, B, H]
+    private var countedTop = Workspace(), dCountedTop = Workspace()         // [N, H]: rows of counted targets
+    private var countedRows: [Int] = [], countedTargets: [Int32] = [], countedMask: [Float] = []
+    private var keys = Workspace()                                          // [S, B, H]: attention keys
+    private var topDropout = Dropout()
+    private var dropoutUsed: Float = 0
+
+    public init(config: ModelConfig, parameters: Parameters? = nil) {
+        let parameters = parameters ?? Parameters(layout: config.seq2seqLayout)
+        precondition(parameters.layout == config.seq2seqLayout, "parameters do not match the model configuration")
+        self.config = config
+        self.parameters = parameters
+        let e = parameters.tensor("embedding.weight"), w = parameters.tensor("proj.weight"), b = parameters.tensor("proj.bias")
+        embedding = Embedding(vocabSize: config.vocabSize, dim: config.embedSize, weight: e.value, gradient: e.gradient)
+        encoder = LSTMStack(inputSize: config.embedSize, hiddenSize: config.hiddenSize, layers: config.layers, parameters: parameters, prefix: "encoder")
+        decoder = LSTMStack(inputSize: config.embedSize, hiddenSize: config.hiddenSize, layers: config.layers, parameters: parameters, prefix: "decoder")
+        proj = Affine(inputSize: config.hiddenSize, outputSize: config.vocabSize,
+                      weight: w.value, bias: b.value, weightGradient: w.gradient, biasGradient: b.gradient)
+        attention = config.attention ? LuongAttention(hiddenSize: config.hiddenSize, parameters: parameters) : nil
+    }
+
+    /// Computes the logits [T, B, V] of a batch (valid until the next forward).
+    /// `dropout > 0` is training mode: dropout between layers and before the affine layer
+    /// (on h~ with attention).
+    @discardableResult
+    public func forward(_ batch: Seq2SeqBatch, dropout: Float = 0, rng: inout Xoshiro256) -> UnsafeMutableBufferPointer<Float> {
+        let rows = batch.targetSteps * batch.batchSize, V = config.vocabSize
+        let top = forwardToTop(batch, dropout: dropout, rng: &rng)
+        let logits = logitsBuffer.reserve(rows * V)
+        StepProfile.measure(.outputLayer) { proj.forward(top, rows: rows, into: logits) }
+        return .init(start: logits, count: rows * V)
+    }
+
+    /// Everything up to the affine layer: what it reads, [T, B, H].
+    private func forwardToTop(_ batch: Seq2SeqBatch, dropout: Float, rng: inout Xoshiro256) -> UnsafePointer<Float> {
+        let B = batch.batchSize, S = batch.sourceSteps, T = batch.targetSteps
+        let E = config.embedSize, H = config.hiddenSize, L = config.layers
+        dropoutUsed = dropout
+
+        let src = sourceEmbedded.reserve(S * B * E)
+        StepProfile.measure(.embedding) { batch.source.withUnsafeBufferPointer { embedding.forward(ids: $0.baseAddress!, count: S * B, into: src) } }
+        let h = stateH.reserve(L * B * H), c = stateC.reserve(L * B * H)
+        batch.sourceLengths.withUnsafeBufferPointer { lengths in
+            _ = encoder.forward(src, steps: S, batch: B, lengths: lengths.baseAddress!, dropout: dropout, rng: &rng)
+        }
+        encoder.copyFinalState(h: h, c: c)
+
+        let tgt = targetEmbedded.reserve(T * B * E)
+        StepProfile.measure(.embedding) { batch.decoderInputs.withUnsafeBufferPointer { embedding.forward(ids: $0.baseAddress!, count: T * B, into: tgt) } }
+        var top = UnsafePointer(decoder.forward(tgt, steps: T, batch: B, h0: h, c0: c, dropout: dropout, rng: &rng))
+        if let attention {
+            let memory = UnsafePointer(encoder.output), keys = self.keys.reserve(S * B * H)
+            attention.keys(of: memory, count: S * B, into: keys)
+            top = batch.sourceLengths.withUnsafeBufferPointer { lengths in
+                UnsafePointer(attention.forward(top, steps: T, batch: B, memory: memory, keys: keys,
+                                                sourceSteps: S, sources: B, lengths: lengths.baseAddress!))
+            }
+        }
+        if dropout > 0 { top = topDropout.forward(top, count: T * B * H, p: dropout, rng: &rng) }
+        return top
+    }
+
+    /// Mean cross-entropy of a batch, without gradients.
+    public func loss(_ batch: Seq2SeqBatch) -> Float {
+        var rng = Xoshiro256(seed: 0)
+        return countedLoss(batch, top: forwardToTop(batch, dropout: 0, rng: &rng), dTop: nil)
+    }
+
+    /// Forward and backward: sets `parameters.gradients` to d loss / d parameters and
+    /// returns the loss.
+    public func lossAndGradients(_ batch: Seq2SeqBatch, dropout: Float = 0, rng: inout Xoshiro256) -> Float {
+        let B = batch.batchSize, S = batch.sourceSteps, T = batch.targetSteps
+        let H = config.hiddenSize, L = config.layers
+        StepProfile.measure(.zeroGradients) { parameters.zeroGradients() }
+        let top = forwardToTop(batch, dropout: dropout, rng: &rng)
+        let dTop = self.dTop.reserve(T * B * H)
+        let loss = countedLoss(batch, top: top, dTop: dTop)
+        if dropoutUsed > 0 { topDropout.backward(dTop, count: T * B * H) }
+        var dDecoderOutput = UnsafePointer(dTop), dEncoderOutput: UnsafePointer<Float>?
+        if let attention {  // d h~ → d (decoder outputs) and d (encoder outputs)
+            let d = attention.backward(dTop)
+            dDecoderOutput = UnsafePointer(d.dQuery)
+            dEncoderOutput = UnsafePointer(d.dMemory)
+        }
+        let dTarget = decoder.backward(dOutput: dDecoderOutput, dhFinal: nil, dcFinal: nil)
+        StepProfile.measure(.embedding) { batch.decoderInputs.withUnsafeBufferPointer { embedding.backward(ids: $0.baseAddress!, count: T * B, dOut: dTarget) } }
+
+        // The decoder's initial state is the encoder's final state: its gradient goes back there.
+        let dh = dStateH.reserve(L * B * H), dc = dStateC.reserve(L * B * H)
+        decoder.copyInitialStateGradient(dh: dh, dc: dc)
+        let dSource = encoder.backward(dOutput: dEncoderOutput, dhFinal: dh, dcFinal: dc)
+        StepProfile.measure(.embedding) { batch.source.withUnsafeBufferPointer { embedding.backward(ids: $0.baseAddress!, count: S * B, dOut: dSource) } }
+        return loss
+    }
+
+    /// The affine layer, softmax and cross-entropy at the positions whose target counts (mask ≠ 0)
+    /// only, and with `dTop` their gradient: d loss / d top [T, B, H], zero at the other positions.
+    ///
+    /// Answers in a batch differ in length, and the affine layer and softmax over the vocabulary
+    /// are the largest part of a step: a quarter of the bundled corpus's [T, B] positions is
+    /// padding after an answer. A position that does not count has a zero loss gradient, so
+    /// leaving it out changes no gradient (only the order in which the weight gradient sums).
+    private func countedLoss(_ batch: Seq2SeqBatch, top: UnsafePointer<Float>, dTop: UnsafeMutablePointer<Float>?) -> Float {
+        let all = batch.targetSteps * batch.batchSize, H = config.hiddenSize, V = config.vocabSize
+        countedRows.removeAll(keepingCapacity: true)
+        countedTargets.removeAll(keepingCapacity: true)
+        countedMask.removeAll(keepingCapacity: true)
+        for r in 0..<all where batch.mask[r] != 0 {
+            countedRows.append(r)
+            countedTargets.append(batch.targets[r])
+            countedMask.append(batch.mask[r])
+        }
+        let n = countedRows.count, gathered = n < all
+        var x = top
+        if gathered {
+            let rows = countedTop.reserve(n * H)
+            for (i, r) in countedRows.enumerated() { (rows + i * H).update(from: top + r * H, count: H) }
+            x = UnsafePointer(rows)
+        }
+        let logits = logitsBuffer.reserve(n * V)
+        StepProfile.measure(.outputLayer) { proj.forward(x, rows: n, into: logits) }
+        let dz = dTop.map { _ in dLogits.reserve(n * V) }
+        let loss = StepProfile.measure(.softmaxCrossEntropy) {
+            countedTargets.withUnsafeBufferPointer { targets in
+                countedMask.withUnsafeBufferPointer { mask in
+                    SoftmaxCrossEntropy.forward(logits: logits, targets: targets.baseAddress!, mask: mask.baseAddress!,
+                                                rows: n, classes: V, dLogits: dz)
+                }
+            }
+        }
+        guard let dTop, let dz else { return loss }
+        StepProfile.measure(.outputLayerBackward) {
+            guard gathered else { proj.backward(x, dy: dz, rows: n, dx: dTop); return }
+            let dRows = dCountedTop.reserve(n * H)
+            proj.backward(x, dy: dz, rows: n, dx: dRows)
+            dTop.update(repeating: 0, count: all * H)
+            for (i, r) in countedRows.enumerated() { (dTop + r * H).update(from: dRows + i * H, count: H) }
+        }
+        return loss
+    }
+
+    /// The encoder's final hidden and cell states of the last forward, [L, B, H] each.
+    public var encoderFinalState: (h: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>) {
+        (stateH.pointer, stateC.pointer)
+    }
+}
+
+extension Seq2SeqModel: TrainableModel {
+    public static func tokenCount(of batch: Seq2SeqBatch) -> Int { batch.targetTokenCount }
+}

@@ -1,0 +1,134 @@
+import Foundation
+
+/// The question-answering chatbot: question/answer pairs in, an encoder–decoder with Luong
+/// attention (`Seq2SeqModel`) trained on them, scored after each epoch by the exact match of
+/// its greedy answers to its own questions, loaded as a `ChatModel`.
+public enum Seq2SeqTask: TaskDefinition {
+    public typealias Model = Seq2SeqModel
+
+    public static var task: ModelTask { .seq2seq }
+    public static var description: String { "a question-answering model" }
+    public static var format: String { "lstmchat-seq2seq/1" }
+    public static var uses: String { "chat, ask and eval answer with it" }
+
+    /// The recipe that learned the bundled corpus fastest (docs/learning-quality.md).
+    public static var defaults: Recipe {
+        Recipe(task: .seq2seq, data: DataSource(), tokenizer: .word, embed: 64, hidden: 128, layers: 1, attention: true,
+               epochs: 40, lr: 0.02, lrDecay: 0.9, dropout: 0, maxLength: 60, valFraction: 0)
+    }
+
+    public static var keys: Set<Recipe.Key> {
+        Set(Recipe.Key.allCases).subtracting([.seqLength])
+    }
+
+    public static func layout(config: ModelConfig, labels: Int) -> ParameterLayout { config.seq2seqLayout }
+
+    public static func makeModel(config: ModelConfig, labels: Int, parameters: Parameters?) -> Seq2SeqModel {
+        Seq2SeqModel(config: config, parameters: parameters)
+    }
+
+    public static func load(_ checkpoint: CheckpointFile, file: String) throws -> any LoadedModel {
+        let (vocabulary, tokenizer) = try checkpoint.vocabularyAndTokenizer(file: file)
+        return ChatModel(network: Seq2SeqModel(config: checkpoint.config, parameters: checkpoint.parameters),
+                         vocabulary: vocabulary, tokenizer: tokenizer,
+                         trainingSteps: checkpoint.training["steps"].flatMap { Int($0) }, confidence: checkpoint.confidence,
+                         knownQuestions: checkpoint.knownQuestions.isEmpty ? nil : KnownQuestions(checkpoint.knownQuestions), path: file)
+    }
+
+    public static func prepare(_ recipe: Recipe, resumed: CheckpointFile?, fitBatchSize: Bool,
+                               warn: (String) -> Void) throws -> TaskData<Seq2SeqModel> {
+        var recipe = recipe
+        // The questions the confidence threshold is chosen from at the end: read first, so that
+        // a bad file stops the run before anything is trained.
+        var calibration = try calibrationSets(recipe)
+        let pairs = try recipe.data.pairs()
+        let (trainPairs, validationPairs) = splitForValidation(pairs, fraction: recipe.valFraction, seed: recipe.seed)
+        let tokenizer = try resumed?.vocabularyAndTokenizer(file: "the run's model").1 ?? Tokenizer(kind: recipe.tokenizer)
+        let tokenized = { (pairs: [QAPair]) in pairs.map { (tokenizer.tokenizeQuestion($0.question), tokenizer.tokenize($0.answer)) } }
+        let trainTokens = tokenized(trainPairs), validationTokens = tokenized(validationPairs)
+        let vocabulary = try resumed?.vocabularyAndTokenizer(file: "the run's model").0
+            ?? Vocabulary(counting: trainTokens.flatMap { [$0.0, $0.1] }, minCount: recipe.minCount, maxSize: recipe.maxVocab)
+        let encode = { (pairs: [([String], [String])]) in pairs.map { (question: vocabulary.encode($0.0), answer: vocabulary.encode($0.1)) } }
+        let (train, truncated) = Batcher.truncate(encode(trainTokens), maxLength: recipe.maxLength)
+        if fitBatchSize { recipe.batchSize = Recipe.fittedBatchSize(recipe.batchSize, rows: train.count) }
+        let batcher = Batcher(pairs: train, batchSize: recipe.batchSize, seed: recipe.seed, wordDropout: recipe.wordDropout)
+        if truncated > 0 { warn("\(truncated) pairs longer than \(recipe.maxLength) tokens were cut (--max-length)") }
+        if batcher.droppedEmptyCount > 0 { warn("\(batcher.droppedEmptyCount) pairs with no tokens on one side were left out") }
+        guard !batcher.pairs.isEmpty else { throw CommandFailure("no pairs left to train on") }
+
+        // Validation pairs as the model sees them, and their answers as the tokenizer wrote them.
+        let kept = validationTokens.filter { !$0.0.isEmpty && !$0.1.isEmpty }
+        let validation = Batcher.truncate(encode(kept), maxLength: recipe.maxLength).pairs
+        let validationAnswers = kept.map { Array($0.1.prefix(recipe.maxLength)) }
+        calibration?.corpus = trainPairs
+        // What the model answers of its own questions, after every epoch.
+        let probe = ExactMatchProbe(pairs: batcher.pairs, limit: recipe.exactMatchSample, maxLength: recipe.maxLength)
+        // Stored with the model so that chat can match a question asked in other words to one of these.
+        let knownQuestions = recipe.tokenizer == .word ? KnownQuestions(batcher.pairs.map(\.question)) : nil
+        let text = { (ids: [Int32]) in tokenizer.detokenize(ids.map { vocabulary.tokens[Int($0)] }) }
+        var shownAnswers: [String] = []
+
+        var data = TaskData<Seq2SeqModel>(
+            recipe: recipe, vocabulary: vocabulary, tokenizer: tokenizer,
+            summary: "\(batcher.pairs.count) pairs (\(validation.count) held out)",
+            fingerprint: dataFingerprint(pairs.lazy.map { $0.question + "\t" + $0.answer + "\n" }),
+            batches: { batcher.batches(epoch: $0) },
+            describe: { v, exactMatch in
+                var figures: [String] = []
+                if let exactMatch {
+                    figures.append(String(format: "exact match %.1f%% of %d training questions", 100 * exactMatch, probe.questions.count))
+                }
+                if let v {
+                    figures.append(String(format: "validation loss %.3f, perplexity %.1f, accuracy %.1f%%", v.loss, v.perplexity, 100 * v.accuracy))
+                }
+                return [figures.joined(separator: "; ")] + shownAnswers
+            },
+            nextStep: { "chat with it: lstmchat chat --checkpoint \($0.url.path)" })
+        data.validate = { model in
+            guard !validation.isEmpty else { return nil }
+            let e = Evaluator.evaluate(model: model, vocabulary: vocabulary, pairs: validation,
+                                       answerTokens: validationAnswers, maxAnswerLength: recipe.maxLength)
+            return .init(loss: e.loss, accuracy: e.accuracy)
+        }
+        data.measure = { model in
+            let result = probe.measure(model)
+            shownAnswers = result.samples.map { "  \(text($0.question)) → \(text($0.answer))" }
+            return result.exactMatch
+        }
+        data.annotate = { $0.knownQuestions = knownQuestions?.questions ?? [] }
+        data.finish = { model, directory in
+            // The model as chat will load it: its questions asked in other words are matched as chat's are.
+            let chatModel = ChatModel(network: model, vocabulary: vocabulary, tokenizer: tokenizer, trainingSteps: nil,
+                                      knownQuestions: knownQuestions, path: directory.model.path)
+            return try storeConfidenceThreshold(calibration, directory: directory, model: chatModel, maxLength: recipe.maxLength)
+        }
+        return data
+    }
+
+    /// The unrelated and reworded questions of --unrelated and --keywords, or else of the files
+    /// beside the data; nil without unrelated questions.
+    static func calibrationSets(_ recipe: Recipe) throws -> CalibrationSets? {
+        let companions = CalibrationSets.companions(of: recipe.data.data)
+        return try (recipe.unrelated ?? companions.unrelated).map {
+            try CalibrationSets.read(unrelated: $0, reworded: recipe.keywords ?? companions.reworded)
+        }
+    }
+
+    /// Chooses the confidence threshold from the calibration questions (at most 500 distinct
+    /// training questions; all answered in batches, so it takes about a second) and stores it in
+    /// the saved model.
+    static func storeConfidenceThreshold(_ sets: CalibrationSets?, directory: CheckpointDirectory, model: ChatModel,
+                                         maxLength: Int) throws -> [String] {
+        guard let sets else {
+            return ["no confidence threshold chosen: no unrelated questions (--unrelated FILE, or DATA-unrelated.txt beside the data)"]
+        }
+        let scores = sets.score(model, maxLength: maxLength, corpusQuestions: 500)
+        guard let threshold = scores.chooseThreshold() else {
+            return ["no confidence threshold chosen: none refuses an unrelated question within the limits"]
+        }
+        var file = try CheckpointFile.read(directory.model)
+        file.confidence = ConfidenceThreshold(threshold: threshold)
+        try file.write(to: directory.model)
+        return ["min confidence \(ConfidenceReport.number(threshold)) stored in the model: \(ConfidenceReport.line(scores.tradeoff(at: threshold), scores))"]
+    }
+}

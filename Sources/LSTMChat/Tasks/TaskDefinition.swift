@@ -1,0 +1,103 @@
+import Foundation
+
+/// One task lstmchat trains, everything about it in one place: its recipe's defaults and the
+/// recipe keys that mean something to it, the data it reads, the model it trains, how a run is
+/// scored after each epoch, and the form the model takes when it is loaded to be used.
+/// `lstmchat train` runs every task through the same trainer, checkpoints and resume path
+/// (`TrainingRun`, `CheckpointDirectory`); `chat`, `ask`, `eval` and `generate` open a
+/// checkpoint once and use the `LoadedModel` its task makes.
+public protocol TaskDefinition {
+    associatedtype Model: TrainableModel
+
+    static var task: ModelTask { get }
+    /// For messages: "a question-answering model".
+    static var description: String { get }
+    /// The checkpoint's `format` metadata.
+    static var format: String { get }
+    /// What to do with such a model: "chat, ask and eval answer with it".
+    static var uses: String { get }
+    /// The recipe a run starts from when no flag changes it (its data empty).
+    static var defaults: Recipe { get }
+    /// The recipe keys that mean something to this task; `train` refuses the others.
+    static var keys: Set<Recipe.Key> { get }
+    /// True when the checkpoint records labels (the classifier's classes).
+    static var hasLabels: Bool { get }
+
+    /// The parameters of the model, under PyTorch's names.
+    static func layout(config: ModelConfig, labels: Int) -> ParameterLayout
+    /// The model, with `parameters` (a checkpoint's) or newly laid out.
+    static func makeModel(config: ModelConfig, labels: Int, parameters: Parameters?) -> Model
+
+    /// Reads the data and makes what a run needs of it. `resumed` is the checkpoint of a run
+    /// being continued (its vocabulary, tokenizer and labels hold); `fitBatchSize` lets the
+    /// batch size shrink to the data (`Recipe.fittedBatchSize`); `warn` takes warnings.
+    static func prepare(_ recipe: Recipe, resumed: CheckpointFile?, fitBatchSize: Bool,
+                        warn: (String) -> Void) throws -> TaskData<Model>
+
+    /// The model of a checkpoint of this task, ready to be used.
+    static func load(_ checkpoint: CheckpointFile, file: String) throws -> any LoadedModel
+}
+
+extension TaskDefinition {
+    public static var hasLabels: Bool { false }
+}
+
+/// A task's data, ready to train on, and what the run does with it besides training.
+public struct TaskData<Model: TrainableModel> {
+    /// The recipe as trained: the batch size fitted to the data.
+    public var recipe: Recipe
+    public var vocabulary: Vocabulary
+    public var tokenizer: Tokenizer
+    public var labels: [String] = []
+    /// "1010 pairs (0 held out)": what the run trains on, for its first line.
+    public var summary: String
+    /// A hash of the data read, so that a resumed run can say its data changed.
+    public var fingerprint: String
+    /// The batches of an epoch, the same every time it is asked for the same epoch.
+    public var batches: (_ epoch: Int) -> [Model.Batch]
+    /// Validation loss and accuracy on the held-out share, or nil when nothing is held out.
+    public var validate: (Model) -> Validation? = { _ in nil }
+    /// The exact match on the training data (seq2seq), or nil.
+    public var measure: (Model) -> Float? = { _ in nil }
+    /// The epoch's line after "epoch 3/40 done: ", and lines to show below it.
+    public var describe: (Validation?, _ exactMatch: Float?) -> [String]
+    /// The loss log's task-specific columns.
+    public var logColumns: [LossLog.ExtraColumn] = []
+    /// What the checkpoint records besides the weights, vocabulary, tokenizer and labels.
+    public var annotate: (inout CheckpointFile) -> Void = { _ in }
+    /// Done once a run ends (not when interrupted), with the saved model: messages to show.
+    public var finish: (Model, CheckpointDirectory) throws -> [String] = { _, _ in [] }
+    /// How to use the model: "chat with it: lstmchat chat --checkpoint DIR".
+    public var nextStep: (CheckpointDirectory) -> String
+
+    public init(recipe: Recipe, vocabulary: Vocabulary, tokenizer: Tokenizer, summary: String, fingerprint: String,
+                batches: @escaping (Int) -> [Model.Batch], describe: @escaping (Validation?, Float?) -> [String],
+                nextStep: @escaping (CheckpointDirectory) -> String) {
+        self.recipe = recipe
+        self.vocabulary = vocabulary
+        self.tokenizer = tokenizer
+        self.summary = summary
+        self.fingerprint = fingerprint
+        self.batches = batches
+        self.describe = describe
+        self.nextStep = nextStep
+    }
+
+    /// The checkpoint of `model` as trained on this data.
+    public func checkpoint(of model: Model, task: ModelTask) -> CheckpointFile {
+        var file = CheckpointFile(config: model.config, parameters: model.parameters, vocabulary: vocabulary.tokens,
+                                  tokenizer: tokenizer.kind.rawValue, normalizesQuestions: tokenizer.normalizesQuestions,
+                                  task: task, labels: labels)
+        annotate(&file)
+        return file
+    }
+}
+
+/// A 64-bit FNV-1a hash of texts: tells a resumed run whether its data changed.
+public func dataFingerprint<S: Sequence>(_ texts: S) -> String where S.Element == String {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    for text in texts {
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+    }
+    return String(hash, radix: 16)
+}

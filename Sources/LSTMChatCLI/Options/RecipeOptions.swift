@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import LSTMChat
+
+/// `train`'s flags for the recipe: one flag per `Recipe.Key`, each optional, so that a flag
+/// not given leaves the task's default (`TaskDefinition.defaults`) and a flag given to a task it
+/// means nothing to can be refused. The help shows each task's real default, from the task.
+struct RecipeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Questions file, one per line (with --answers). " + RecipeHelp.tasks(.questions), valueName: "file"))
+    var questions: String?
+    @Option(help: ArgumentHelp("Answers file, one per line, parallel to --questions. " + RecipeHelp.tasks(.answers), valueName: "file"))
+    var answers: String?
+    @Option(help: ArgumentHelp("Data format when the extension does not say: tsv, parallel or yaml. " + RecipeHelp.tasks(.format), valueName: "format"))
+    var format: String?
+
+    @Option(help: ArgumentHelp(RecipeHelp.text(.tokenizer, "Tokenizer: word or char."), valueName: "kind")) var tokenizer: String?
+    @Option(help: ArgumentHelp(RecipeHelp.text(.embed, "Token vector size."), valueName: "n")) var embed: Int?
+    @Option(help: ArgumentHelp(RecipeHelp.text(.hidden, "LSTM hidden size."), valueName: "n")) var hidden: Int?
+    @Option(help: ArgumentHelp(RecipeHelp.text(.layers, "LSTM layers (in the encoder and in the decoder)."), valueName: "n")) var layers: Int?
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(RecipeHelp.text(.attention, "Luong attention: the decoder looks back at the question's words at every step.")))
+    var attention: Bool?
+    @Option(help: ArgumentHelp(RecipeHelp.text(.minCount, "Keep tokens seen at least this often."), valueName: "n")) var minCount: Int?
+    @Option(help: ArgumentHelp(RecipeHelp.text(.maxVocab, "Vocabulary size limit, special tokens included."), valueName: "n")) var maxVocab: Int?
+
+    @Option(help: ArgumentHelp(RecipeHelp.text(.epochs, "Passes over the training data."), valueName: "n")) var epochs: Int?
+    @Option(help: ArgumentHelp(RecipeHelp.text(.lr, "Adam learning rate."), valueName: "rate")) var lr: Float?
+    @Option(help: ArgumentHelp(RecipeHelp.text(.lrDecay, "Learning-rate factor applied after every epoch."), valueName: "factor")) var lrDecay: Float?
+    @Option(help: ArgumentHelp(RecipeHelp.text(.lrFloor, "The decay stops at this share of --lr, so that a long run on a small text keeps learning; 0 never stops it."), valueName: "share"))
+    var lrFloor: Float?
+    @Option(help: ArgumentHelp(RecipeHelp.text(.clip, "Clip the global gradient norm to this; 0 turns it off."), valueName: "norm")) var clip: Float?
+    @Option(help: ArgumentHelp(RecipeHelp.text(.dropout, "Dropout between layers and before the output layer."), valueName: "share")) var dropout: Float?
+    @Option(help: ArgumentHelp(RecipeHelp.text(.wordDropout, "Share of question words replaced by <unk> in training, so that no one word decides the answer."), valueName: "share"))
+    var wordDropout: Float?
+    @Option(help: ArgumentHelp(RecipeHelp.text(.batchSize, "Rows per batch; without this flag, fewer when the data is too small for \(Recipe.minimumStepsPerEpoch) steps an epoch."), valueName: "n"))
+    var batchSize: Int?
+    @Option(help: ArgumentHelp(RecipeHelp.text(.seed, "Random seed: the same seed, data and flags give the same model."), valueName: "n")) var seed: UInt64?
+    @Option(help: ArgumentHelp(RecipeHelp.text(.maxLength, "Longest question, answer or text in tokens; longer ones are cut."), valueName: "n")) var maxLength: Int?
+    @Option(help: ArgumentHelp(RecipeHelp.text(.seqLength, "Tokens in each window of truncated backpropagation through time."), valueName: "n")) var seqLength: Int?
+    @Option(help: ArgumentHelp(RecipeHelp.text(.valFraction, "Share of the data held out for validation."), valueName: "share")) var valFraction: Double?
+
+    @Option(help: ArgumentHelp("Stop once the greedy exact match on the training questions reaches this share (0 to 1), measured after every epoch; the model is saved. " + RecipeHelp.tasks(.untilAccuracy), valueName: "share"))
+    var untilAccuracy: Float?
+    @Option(help: ArgumentHelp(RecipeHelp.text(.exactMatchSample, "Distinct training questions whose greedy answers are checked after every epoch; 0 checks all."), valueName: "n"))
+    var exactMatchSample: Int?
+    @Option(help: ArgumentHelp("Questions unrelated to the data, one a line, for choosing the confidence threshold at the end. (default: DATA-unrelated.txt beside the data, if there is one; seq2seq only)", valueName: "file"))
+    var unrelated: String?
+    @Option(help: ArgumentHelp("Reworded questions of the data (question<TAB>regular expression of a right answer's key words), for choosing the confidence threshold. (default: DATA-reworded.tsv, if there is one; seq2seq only)", valueName: "file"))
+    var keywords: String?
+
+    func validate() throws {
+        if (questions == nil) != (answers == nil) { throw ValidationError("--questions and --answers go together") }
+        if let format, DataFormat(rawValue: format) == nil { throw ValidationError("--format must be tsv, parallel or yaml") }
+        if let tokenizer, Tokenizer.Kind(rawValue: tokenizer) == nil { throw ValidationError("--tokenizer must be word or char") }
+        for (flag, value) in [("--embed", embed), ("--hidden", hidden), ("--layers", layers), ("--min-count", minCount),
+                              ("--epochs", epochs), ("--batch-size", batchSize), ("--max-length", maxLength), ("--seq-length", seqLength)] {
+            if let value, value < 1 { throw ValidationError("\(flag) must be at least 1") }
+        }
+        if let maxVocab, maxVocab < 5 { throw ValidationError("--max-vocab must be at least 5 (4 special tokens and a word)") }
+        if let lr, !(lr > 0) { throw ValidationError("--lr must be greater than 0") }
+        if let lrDecay, !(lrDecay > 0 && lrDecay <= 1) { throw ValidationError("--lr-decay must be in (0, 1]") }
+        if let lrFloor, !(lrFloor >= 0 && lrFloor <= 1) { throw ValidationError("--lr-floor must be in [0, 1]") }
+        if let clip, !(clip >= 0) { throw ValidationError("--clip must be 0 or more") }
+        if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1)") }
+        if let wordDropout, !(wordDropout >= 0 && wordDropout < 1) { throw ValidationError("--word-dropout must be in [0, 1)") }
+        if let valFraction, !(valFraction >= 0 && valFraction < 1) { throw ValidationError("--val-fraction must be in [0, 1)") }
+        if let untilAccuracy, !(untilAccuracy > 0 && untilAccuracy <= 1) { throw ValidationError("--until-accuracy must be in (0, 1]") }
+        if let exactMatchSample, exactMatchSample < 0 { throw ValidationError("--exact-match-sample must be 0 or more") }
+    }
+
+    /// The keys whose flags were given, in the order of `Recipe.Key`.
+    var given: [Recipe.Key] {
+        let values: [Recipe.Key: Any?] = [
+            .questions: questions, .answers: answers, .format: format, .tokenizer: tokenizer, .embed: embed, .hidden: hidden,
+            .layers: layers, .attention: attention, .minCount: minCount, .maxVocab: maxVocab, .epochs: epochs, .lr: lr,
+            .lrDecay: lrDecay, .lrFloor: lrFloor, .clip: clip, .dropout: dropout, .wordDropout: wordDropout,
+            .batchSize: batchSize, .seed: seed, .maxLength: maxLength, .seqLength: seqLength, .valFraction: valFraction,
+            .untilAccuracy: untilAccuracy, .exactMatchSample: exactMatchSample, .unrelated: unrelated, .keywords: keywords,
+        ]
+        return Recipe.Key.allCases.filter { values[$0].map { $0 != nil } ?? false }
+    }
+
+    /// `recipe` with the flags given put in.
+    func apply(to recipe: inout Recipe) {
+        if let questions { recipe.data.questions = questions }
+        if let answers { recipe.data.answers = answers }
+        if let format { recipe.data.format = format }
+        if let tokenizer { recipe.tokenizer = Tokenizer.Kind(rawValue: tokenizer)! }
+        if let embed { recipe.embed = embed }
+        if let hidden { recipe.hidden = hidden }
+        if let layers { recipe.layers = layers }
+        if let attention { recipe.attention = attention }
+        if let minCount { recipe.minCount = minCount }
+        if let maxVocab { recipe.maxVocab = maxVocab }
+        if let epochs { recipe.epochs = epochs }
+        if let lr { recipe.lr = lr }
+        if let lrDecay { recipe.lrDecay = lrDecay }
+        if let lrFloor { recipe.lrFloor = lrFloor }
+        if let clip { recipe.clip = clip }
+        if let dropout { recipe.dropout = dropout }
+        if let wordDropout { recipe.wordDropout = wordDropout }
+        if let batchSize { recipe.batchSize = batchSize }
+        if let seed { recipe.seed = seed }
+        if let maxLength { recipe.maxLength = maxLength }
+        if let seqLength { recipe.seqLength = seqLength }
+        if let valFraction { recipe.valFraction = valFraction }
+        if let untilAccuracy { recipe.untilAccuracy = untilAccuracy }
+        if let exactMatchSample { recipe.exactMatchSample = exactMatchSample }
+        if let unrelated { recipe.unrelated = unrelated }
+        if let keywords { recipe.keywords = keywords }
+    }
+}
+
+/// The help of a recipe flag, with each task's default read from the task itself.
+enum RecipeHelp {
+    /// "Adam learning rate. (default: 0.02; lm: 0.002; classify: 0.005)"
+    static func text(_ key: Recipe.Key, _ meaning: String) -> String {
+        meaning + " (default: " + defaults(key) + ")"
+    }
+
+    /// "0.02; lm: 0.002; classify: 0.005", or "5" when every task that takes it agrees, with
+    /// "seq2seq only" (or the tasks that take it) when some do not take it.
+    static func defaults(_ key: Recipe.Key) -> String {
+        let tasks = ModelTask.allCases.filter { $0.definition.keys.contains(key) }
+        let values = tasks.map { ($0, $0.definition.defaults.text(of: key) ?? "none") }
+        var text = values.first!.1
+        if Set(values.map(\.1)).count > 1 {
+            text = "\(values[0].0.rawValue): \(values[0].1); " + values.dropFirst().map { "\($0.0.rawValue): \($0.1)" }.joined(separator: "; ")
+        }
+        if tasks.count < ModelTask.allCases.count { text += "; " + only(tasks) }
+        return text
+    }
+
+    /// "(seq2seq only)"
+    static func tasks(_ key: Recipe.Key) -> String {
+        "(" + only(ModelTask.allCases.filter { $0.definition.keys.contains(key) }) + ")"
+    }
+
+    static func only(_ tasks: [ModelTask]) -> String {
+        tasks.map(\.rawValue).joined(separator: " and ") + " only"
+    }
+}
+
+extension ModelTask: ExpressibleByArgument {
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
