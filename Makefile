@@ -7,7 +7,7 @@ BIN        := .build/release/lstmchat
 DEB_PKGS   := libopenblas-dev libreadline-dev librsvg2-bin
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test fuzz chat model model-lm model-classify bench bench-quality interop clean
+.PHONY: all deps build test fuzz chat model model-lm model-classify bench bench-quality interop pytorch-test clean
 
 all: build
 
@@ -93,23 +93,28 @@ REPEAT ?= 1
 bench-quality: build $(VENV)/bin/torch-installed
 	python3 bench/quality.py --lstmchat $(BIN) --python $(VENV)/bin/python --repeat $(REPEAT)
 
+# The versions pytorch/pyproject.toml pins. PyPI's Linux torch brings CUDA; for the CPU wheel alone,
+# TORCH_INDEX=https://download.pytorch.org/whl/cpu (torch==2.13.0 then takes 2.13.0+cpu).
+TORCH_INDEX ?=
 $(VENV)/bin/torch-installed:
 	@python3 -m venv --help >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv; }
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet torch numpy
+	$(VENV)/bin/pip install --quiet $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) torch==2.13.0 numpy==2.4.6
 	touch $@
 
 # lstmchat and the PyTorch trainer in pytorch/ checked against each other (pytorch/interop.py):
-# tokens, logits and greedy answers, a 2-process torchrun, each resuming the other's runs.
+# tokens, logits and greedy answers, a 2-process torchrun, each resuming the other's runs, the
+# same words dropped by --word-dropout. Runs the trainer's own tests (pytorch-test) first.
 # Not part of `make test`: it needs PyTorch, from the virtual environment of `make bench`.
-interop: build $(VENV)/bin/interop-installed
+interop: build pytorch-test
 	$(VENV)/bin/python pytorch/interop.py --lstmchat $(BIN)
 
-# What the trainer needs besides torch and numpy: safetensors, PyYAML (ChatterBot corpora) and
-# regex (the grapheme clusters and Unicode properties lstmchat's tokenizer uses).
-$(VENV)/bin/interop-installed: $(VENV)/bin/torch-installed
-	$(VENV)/bin/pip install --quiet safetensors pyyaml regex
-	touch $@
+# The PyTorch trainer's own tests (pytorch/tests, no lstmchat binary needed): the package
+# installed from pytorch/ (with its pinned safetensors, PyYAML and regex, and pytest) into the
+# virtual environment of `make bench`. Not part of `make test`.
+pytorch-test: $(VENV)/bin/torch-installed
+	$(VENV)/bin/pip install --quiet './pytorch[test]'
+	$(VENV)/bin/python -m pytest -q pytorch/tests
 
 clean:
 	rm -rf .build .build-fuzz
