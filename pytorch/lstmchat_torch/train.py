@@ -458,7 +458,7 @@ def main(argv: Sequence[str]) -> int:
             }
     trained: torch.nn.Module = torch.nn.parallel.DistributedDataParallel(
         model, device_ids=[device.index] if device.type == "cuda" else None) if distributed else model
-    progress: dict[str, Any] = resumed["progress"] if resumed is not None else dict(
+    progress = resumed["progress"] if resumed is not None else dict(
         epoch=0, stepInEpoch=0, step=0, dropoutRNG=batches.Xoshiro256(settings["seed"] ^ 0x5EEDD80F).s, elapsedSeconds=0.0)
 
     log = None
@@ -560,7 +560,8 @@ def main(argv: Sequence[str]) -> int:
                 dist.broadcast(measured, 0)
             exact_match = float(measured.item())
         if log and last_row:
-            log.append(*last_row, elapsed(), *(result or (None, None)), exact_match)
+            log.append(*last_row, elapsed(), val_loss=result[0] if result else None,
+                       val_accuracy=result[1] if result else None, exact_match=exact_match)
         progress["epoch"] += 1
         progress["stepInEpoch"] = 0
         is_best = False
