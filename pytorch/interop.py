@@ -282,8 +282,10 @@ def check_word_dropout(lstmchat: str, python: str, scratch: str) -> Check:
     # same questions with the same words replaced by <unk> only if both choose the same words.
     data = "datasets/examples/small.tsv"
     start = os.path.join(scratch, "word-dropout")
+    # --lr-decay 0.3 reaches the floor (0.1 of --lr) in epoch 3: the schedule is compared too.
     run([lstmchat, "train", data, "--out", start, "--word-dropout", "0.3", "--dropout", "0", "--epochs", "1",
-         "--embed", "32", "--hidden", "48", "--layers", "2", "--batch-size", "8", "--lr", "0.01", "--quiet"])
+         "--embed", "32", "--hidden", "48", "--layers", "2", "--batch-size", "8", "--lr", "0.01", "--lr-decay", "0.3",
+         "--quiet"])
     steps_before = len(log_rows(os.path.join(start, "loss.csv")))
     runs = {name: os.path.join(scratch, f"word-dropout-{name}") for name in ("lstmchat", "pytorch")}
     for directory in runs.values():
@@ -295,8 +297,12 @@ def check_word_dropout(lstmchat: str, python: str, scratch: str) -> Check:
         check.expect(len(swift) == len(here) > 0, f"the two logged {len(swift)} and {len(here)} steps after epoch 1")
         worst = max((abs(float(a["loss"]) - float(b["loss"])) / abs(float(a["loss"])) for a, b in zip(swift, here)), default=0.0)
         check.expect(worst <= 1e-4, f"the losses of the two continuations differ by {worst:.1e} (relative; limit 1e-4)")
+        rates = sorted({(int(r["epoch"]), r["lr"]) for r in here})
+        check.expect([(a["epoch"], a["lr"]) for a in swift] == [(b["epoch"], b["lr"]) for b in here],
+                     f"the learning rates differ: lstmchat {sorted({(int(r['epoch']), r['lr']) for r in swift})}, PyTorch {rates}")
         check.note(f"an lstmchat run with --word-dropout 0.3, continued by each for epochs 2-4: the losses of "
-                   f"{len(here)} steps agree to {worst:.1e} (relative)")
+                   f"{len(here)} steps agree to {worst:.1e} (relative), the learning rates exactly "
+                   f"({', '.join(lr for _, lr in rates)}: down to the floor)")
 
     # --until-accuracy: the PyTorch trainer stops when its exact match reaches the share asked for,
     # and its figure is lstmchat's for the model it saved.

@@ -107,13 +107,16 @@ def build_parser(defaults_of_task: dict[str, Any]) -> argparse.ArgumentParser:
     solver.add_argument("--lr", type=float, help=f"Adam learning rate (default: {d['lr']})")
     solver.add_argument("--lr-decay", type=float,
                         help=f"learning-rate factor applied after every epoch (default: {d['lr_decay']})")
+    solver.add_argument("--lr-floor", type=float, metavar="SHARE", help="the decay stops at this share of --lr, so that "
+                        f"a long run keeps learning; 0 never stops it (default: {d['lr_floor']})")
     solver.add_argument("--clip", type=float,
                         help=f"clip the global gradient norm to this; 0 turns it off (default: {d['clip']})")
     solver.add_argument("--dropout", type=float,
                         help=f"dropout between layers and before the output layer (default: {d['dropout']})")
     solver.add_argument("--word-dropout", type=float, help="share of question words replaced by <unk> in training, so "
                         f"that no one word decides the answer; the same words as lstmchat's (default: {d['word_dropout']})")
-    solver.add_argument("--batch-size", type=int, help=f"pairs per batch, over all processes (default: {d['batch_size']})")
+    solver.add_argument("--batch-size", type=int, help=f"pairs per batch, over all processes (default: {d['batch_size']}), "
+                        f"fewer when the data would give under {MINIMUM_STEPS_PER_EPOCH} steps an epoch")
     solver.add_argument("--max-length", type=int,
                         help=f"longest question or answer in tokens; longer ones are cut (default: {d['max_length']})")
     solver.add_argument("--val-fraction", type=float,
@@ -129,7 +132,7 @@ def build_parser(defaults_of_task: dict[str, Any]) -> argparse.ArgumentParser:
                    "measured after every epoch; the model is saved")
     p.add_argument("--exact-match-sample", type=int, metavar="N",
                    help="distinct training questions whose greedy answers --until-accuracy checks after every epoch; "
-                   "0 checks all (default: 500)")
+                   f"0 checks all (default: {EXACT_MATCH_SAMPLE})")
     p.add_argument("--threads", type=int, help="threads of each process on the CPU (default: the CPUs shared out "
                    "among the processes on this machine)")
     p.add_argument("--device", help="cpu, cuda, or cuda:N (default: each process's GPU when there are GPUs, else cpu)")
@@ -161,9 +164,10 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     if args.data is not None and args.questions is not None:
         p.error("give DATA or --questions/--answers, not both")
     if args.resume is not None:
-        fixed = [f for f in ("data", "questions", "format", "out", "init", "embed", "hidden", "layers", "attention", "tokenizer",
-                             "min_count", "max_vocab", "lr", "lr_decay", "clip", "dropout", "word_dropout", "batch_size",
-                             "max_length", "val_fraction", "seed") if getattr(args, f) is not None]
+        fixed = [f for f in ("data", "questions", "format", "task", "out", "init", "embed", "hidden", "layers", "attention",
+                             "tokenizer", "min_count", "max_vocab", "lr", "lr_decay", "lr_floor", "clip", "dropout",
+                             "word_dropout", "batch_size", "max_length", "val_fraction", "seed", "until_accuracy",
+                             "exact_match_sample") if getattr(args, f) is not None]
         if fixed:
             name = "DATA" if fixed[0] == "data" else "--" + fixed[0].replace("_", "-")
             p.error(f"{name} cannot change when resuming: a resumed run keeps its data and settings (only --epochs may grow)")
@@ -181,6 +185,7 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
         ("--max-vocab", args.max_vocab, lambda v: v >= 5, "must be at least 5 (4 special tokens and a word)"),
         ("--lr", args.lr, lambda v: v > 0, "must be greater than 0"),
         ("--lr-decay", args.lr_decay, lambda v: 0 < v <= 1, "must be in (0, 1]"),
+        ("--lr-floor", args.lr_floor, lambda v: 0 <= v <= 1, "must be in [0, 1]"),
         ("--clip", args.clip, lambda v: v >= 0, "must be 0 or more"),
         ("--dropout", args.dropout, lambda v: 0 <= v < 1, "must be in [0, 1)"),
         ("--word-dropout", args.word_dropout, lambda v: 0 <= v < 1, "must be in [0, 1)"),
@@ -201,21 +206,57 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
 # ---------------------------------------------------------------------------------------------
 # What to train: lstmchat's TrainingRecipe, as JSON in the run's state so --resume needs no flags.
 
+# The recipe's fields lstmchat stores whatever the task: seq2seq does not window text (lstmchat
+# writes its Recipe's 100), and samples 500 questions for the exact match unless told otherwise.
+UNUSED_SEQ_LENGTH = 100
+EXACT_MATCH_SAMPLE = 500
+# A data set too small for 8 steps an epoch gets smaller batches, unless --batch-size is given
+# (lstmchat's Recipe.fittedBatchSize).
+MINIMUM_STEPS_PER_EPOCH = 8
+
+
 def new_recipe(args: argparse.Namespace) -> dict[str, Any]:
+    """lstmchat's Recipe (Sources/LSTMChat/Training/Recipe.swift) of a new run: the flags given, the
+    task's defaults for the others."""
     default = defaults.task_defaults("seq2seq")
 
     def pick(name: str) -> Any:
         value = getattr(args, name)
         return default[name] if value is None else value
-    source = {k: v for k, v in dict(data=args.data, questions=args.questions, answers=args.answers,
-                                     format=args.format).items() if v is not None}
-    settings = dict(epochs=pick("epochs"), learningRate=pick("lr"), lrDecay=pick("lr_decay"), clip=pick("clip"),
-                    dropout=pick("dropout"), batchSize=pick("batch_size"), seed=pick("seed"))
-    recipe = dict(source=source, tokenizer=pick("tokenizer"), embed=pick("embed"), hidden=pick("hidden"),
-                  layers=pick("layers"), minCount=pick("min_count"), maxVocab=pick("max_vocab"),
-                  maxLength=pick("max_length"), validationFraction=pick("val_fraction"), settings=settings,
-                  attention=pick("attention"), wordDropout=pick("word_dropout"))
+    data = {k: v for k, v in dict(data=args.data, questions=args.questions, answers=args.answers,
+                                   format=args.format).items() if v is not None}
+    recipe = dict(task="seq2seq", data=data, tokenizer=pick("tokenizer"), embed=pick("embed"), hidden=pick("hidden"),
+                  layers=pick("layers"), attention=pick("attention"), minCount=pick("min_count"),
+                  maxVocab=pick("max_vocab"), epochs=pick("epochs"), lr=pick("lr"), lrDecay=pick("lr_decay"),
+                  lrFloor=pick("lr_floor"), clip=pick("clip"), dropout=pick("dropout"), wordDropout=pick("word_dropout"),
+                  batchSize=pick("batch_size"), seed=pick("seed"), maxLength=pick("max_length"),
+                  seqLength=UNUSED_SEQ_LENGTH, valFraction=pick("val_fraction"),
+                  exactMatchSample=EXACT_MATCH_SAMPLE if args.exact_match_sample is None else args.exact_match_sample)
+    if args.until_accuracy is not None:
+        recipe["untilAccuracy"] = args.until_accuracy
     return recipe
+
+
+def recipe_from_json(text: str) -> dict[str, Any]:
+    """A stored recipe; one of the shape runs had before lstmchat gave every task one Recipe (source,
+    settings, validationFraction) is read as the same recipe in today's shape."""
+    recipe: dict[str, Any] = json.loads(text)
+    if "source" not in recipe:
+        return recipe
+    settings = recipe["settings"]
+    return dict(task="seq2seq", data=recipe["source"], tokenizer=recipe["tokenizer"], embed=recipe["embed"],
+                hidden=recipe["hidden"], layers=recipe["layers"], attention=bool(recipe.get("attention")),
+                minCount=recipe["minCount"], maxVocab=recipe["maxVocab"], epochs=settings["epochs"],
+                lr=settings["learningRate"], lrDecay=settings["lrDecay"], lrFloor=settings.get("lrFloor", 0.0),
+                clip=settings["clip"], dropout=settings["dropout"], wordDropout=recipe.get("wordDropout") or 0.0,
+                batchSize=settings["batchSize"], seed=settings["seed"], maxLength=recipe["maxLength"],
+                seqLength=UNUSED_SEQ_LENGTH, valFraction=recipe["validationFraction"], exactMatchSample=EXACT_MATCH_SAMPLE)
+
+
+def settings_of(recipe: dict[str, Any]) -> dict[str, Any]:
+    """lstmchat's TrainingSettings of a recipe, as the training state stores them."""
+    return dict(epochs=recipe["epochs"], learningRate=recipe["lr"], lrDecay=recipe["lrDecay"], lrFloor=recipe["lrFloor"],
+                clip=recipe["clip"], dropout=recipe["dropout"], batchSize=recipe["batchSize"], seed=recipe["seed"])
 
 
 def data_name(source: dict[str, str]) -> str:
@@ -228,8 +269,9 @@ def read_pairs(source: dict[str, str]) -> list[corpus.Pair]:
 
 
 def learning_rate(settings: dict[str, Any], epoch: int) -> float:
-    """lr · decay^epoch in Float32, as lstmchat computes it."""
-    return float(np.float32(settings["learningRate"]) * np.float32(settings["lrDecay"]) ** np.float32(epoch))
+    """lr · max(decay^epoch, floor) in Float32, as lstmchat computes it (runs saved before the floor have none)."""
+    decayed = np.float32(settings["lrDecay"]) ** np.float32(epoch)
+    return float(np.float32(settings["learningRate"]) * max(decayed, np.float32(settings.get("lrFloor", 0.0))))
 
 
 def f32(value: float | None) -> str:
@@ -374,17 +416,18 @@ def main(argv: Sequence[str]) -> int:
         state_tensors, settings, progress, adam_step, run = files.read_state(os.path.join(directory, "training.safetensors"))
         config, _, vocabulary_tokens, tokenizer_kind, saved = files.read_model(os.path.join(directory, "model.safetensors"))
         normalizes_questions = saved["normalizes_questions"]
-        if "recipe" not in run:
-            raise Failure(f"{directory}/training.safetensors: no record of the data this run trained on")
-        recipe = json.loads(run["recipe"])
+        # The recipe: with the model, as lstmchat reads it (or in the training state, as runs kept it before).
+        stored = saved.get("recipe") or run.get("recipe")
+        if stored is None:
+            raise Failure(f"{directory}/model.safetensors: no record of the recipe this run trained with")
+        recipe = recipe_from_json(stored)
         if args.epochs is not None:
-            settings["epochs"] = args.epochs
-        recipe["settings"] = settings
+            recipe["epochs"] = args.epochs
+        settings["epochs"] = recipe["epochs"]
         resumed = dict(tensors=state_tensors, progress=progress, adam_step=adam_step, run=run)
     else:
         recipe = new_recipe(args)
-        settings = recipe["settings"]
-        directory = args.out or os.path.join("checkpoints", data_name(recipe["source"]))
+        directory = args.out or os.path.join("checkpoints", data_name(recipe["data"]))
         if os.path.exists(os.path.join(directory, "training.safetensors")):
             raise Failure(f"{directory} already holds a training run; continue it with --resume {directory}, or choose another --out")
         if args.init is not None:
@@ -398,8 +441,8 @@ def main(argv: Sequence[str]) -> int:
             recipe["attention"] = bool(config.get("attention"))
 
     # The data: read, split, tokenized, encoded, as lstmchat does.
-    pairs = read_pairs(recipe["source"])
-    train_pairs, validation_pairs = batches.split_for_validation(pairs, recipe["validationFraction"], settings["seed"])
+    pairs = read_pairs(recipe["data"])
+    train_pairs, validation_pairs = batches.split_for_validation(pairs, recipe["valFraction"], recipe["seed"])
     # Questions lose their final ?, . and ! (as lstmchat's new runs do), unless the model started from did not.
     tokenizer = Tokenizer(recipe["tokenizer"], normalizes_questions=True) if resumed is None and args.init is None \
         else Tokenizer(tokenizer_kind, normalizes_questions=normalizes_questions)
@@ -415,8 +458,11 @@ def main(argv: Sequence[str]) -> int:
     def encode(tps: Sequence[tuple[list[str], list[str]]]) -> list[Pair]:
         return [(vocabulary.encode(q), vocabulary.encode(a)) for q, a in tps]
     train, truncated = batches.truncate(encode(train_tokens), recipe["maxLength"])
-    # Runs started before word dropout existed have no wordDropout: none.
-    batcher = batches.Batcher(train, settings["batchSize"], settings["seed"], word_dropout=recipe.get("wordDropout") or 0.0)
+    if resumed is None:
+        if args.batch_size is None:
+            recipe["batchSize"] = max(1, min(recipe["batchSize"], len(train) // MINIMUM_STEPS_PER_EPOCH))
+        settings = settings_of(recipe)
+    batcher = batches.Batcher(train, recipe["batchSize"], recipe["seed"], word_dropout=recipe["wordDropout"])
     if truncated:
         say(f"warning: {truncated} pairs longer than {recipe['maxLength']} tokens were cut (--max-length)")
     if batcher.dropped_empty:
@@ -429,10 +475,9 @@ def main(argv: Sequence[str]) -> int:
     kept = [(q, a) for q, a in validation_tokens if q and a]
     validation = batches.truncate(encode(kept), recipe["maxLength"])[0]
     validation_answers = [a[:recipe["maxLength"]] for _, a in kept]
-    # --until-accuracy: the exact match on the training questions after every epoch.
-    target = args.until_accuracy
-    probe = ExactMatchProbe(batcher.pairs, 500 if args.exact_match_sample is None else args.exact_match_sample,
-                            recipe["maxLength"]) if target is not None else None
+    # --until-accuracy (the run's own when resuming): the exact match on the training questions after every epoch.
+    target = recipe.get("untilAccuracy")
+    probe = ExactMatchProbe(batcher.pairs, recipe["exactMatchSample"], recipe["maxLength"]) if target is not None else None
     run_info = {"recipe": json.dumps(recipe, sort_keys=True, separators=(",", ":")),
                 "data_fingerprint": corpus.fingerprint(pairs)}
     if resumed is not None and resumed["run"].get("data_fingerprint") != run_info["data_fingerprint"]:
@@ -442,7 +487,7 @@ def main(argv: Sequence[str]) -> int:
     # model's weights (--init), or the resumed run's.
     torch.manual_seed(settings["seed"])
     model = Seq2Seq(len(vocabulary), recipe["embed"], recipe["hidden"], recipe["layers"], settings["dropout"],
-                    attention=recipe.get("attention", False))
+                    attention=recipe["attention"])
     source_tensors = resumed["tensors"] if resumed is not None else init_tensors
     if source_tensors is not None:
         model.load_state_dict({name: source_tensors[name] for name in files.parameter_names(model.config)}, strict=True)
@@ -473,12 +518,20 @@ def main(argv: Sequence[str]) -> int:
 
     def save(is_best: bool) -> None:
         if rank == 0:
-            files.write_state(os.path.join(directory, "training.safetensors"), model, optimizer, settings, progress, run_info)
             info = dict(run_info, steps=progress["step"], epochs=progress["epoch"],
                         trained_with=f"PyTorch {torch.__version__}, {world} process{'es' if world > 1 else ''} on {device.type}")
-            for name in ["model.safetensors"] + (["best.safetensors"] if is_best else []):
+
+            def write_model(name: str) -> None:
                 files.write_model(os.path.join(directory, name), model, vocabulary, tokenizer.kind, info,
                                   tokenizer.normalizes_questions, known_questions)
+            # As lstmchat: the first save writes the model first (a state with no model beside it
+            # could not be resumed; a model with no state is a run that starts over).
+            first = not os.path.exists(os.path.join(directory, "model.safetensors"))
+            if first:
+                write_model("model.safetensors")
+            files.write_state(os.path.join(directory, "training.safetensors"), model, optimizer, settings, progress, run_info)
+            for name in ([] if first else ["model.safetensors"]) + (["best.safetensors"] if is_best else []):
+                write_model(name)
         if distributed:
             dist.barrier()
 

@@ -6,18 +6,18 @@ from __future__ import annotations
 import csv
 import json
 import re
+import sys
 from importlib import resources
 from pathlib import Path
 
-import sys
-
+import numpy as np
 import pytest
 from safetensors import safe_open
 
 from conftest import run, script
 from lstmchat_torch import checkpoint as files
 from lstmchat_torch import defaults
-from lstmchat_torch.train import LOG_HEADER, cli
+from lstmchat_torch.train import LOG_HEADER, cli, learning_rate, main, settings_of
 
 # A small model on one thread: on a tiny corpus, more threads only wait for each other.
 SMALL = ["--embed", "8", "--hidden", "16", "--batch-size", "4", "--lr", "0.01", "--threads", "1"]
@@ -44,7 +44,7 @@ def test_a_two_step_run_writes_lstmchats_files_and_resumes(tiny_tsv: Path, tmp_p
     assert (config["embed_size"], config["hidden_size"], config["layers"], config.get("attention")) == (8, 16, 1, True)
     assert kind == "word" and vocabulary[:4] == ["<pad>", "<unk>", "<bos>", "<eos>"] and training["steps"] == "2"
     recipe = json.loads(training["recipe"])
-    assert recipe["wordDropout"] == 0 and recipe["settings"]["learningRate"] == 0.01
+    assert recipe["task"] == "seq2seq" and recipe["wordDropout"] == 0 and recipe["lr"] == 0.01 and recipe["batchSize"] == 4
 
     # --resume continues from the saved step; only --epochs may change.
     result = run([*script("lstmchat-torch-train"), "--resume", str(out), "--epochs", "2", "--quiet"])
@@ -71,6 +71,27 @@ def test_word_dropout_and_until_accuracy(tiny_tsv: Path, tmp_path: Path) -> None
     with safe_open(str(out / "model.safetensors"), framework="pt") as f:
         recipe = json.loads(json.loads(f.metadata()["training"])["recipe"])
     assert recipe["wordDropout"] == 0.1
+
+
+def test_a_small_data_set_gets_smaller_batches(tiny_tsv: Path, tmp_path: Path) -> None:
+    # lstmchat's Recipe.fittedBatchSize: at least 8 steps an epoch unless --batch-size is given.
+    out = tmp_path / "run"
+    assert main([str(tiny_tsv), "--out", str(out), "--epochs", "1", "--embed", "8", "--hidden", "16", "--threads", "1",
+                 "--quiet"]) == 0
+    assert len(log_rows(out / "loss.csv")) == 8  # 8 pairs in batches of max(1, min(32, 8 // 8))
+    config, _, _, _, training = files.read_model(str(out / "model.safetensors"))
+    recipe = json.loads(training["recipe"])
+    assert recipe["batchSize"] == 1 and recipe["lrFloor"] == defaults.task_defaults("seq2seq")["lr_floor"]
+    _, settings, _, _, _ = files.read_state(str(out / "training.safetensors"))
+    assert settings == settings_of(recipe)
+
+
+def test_the_learning_rate_decays_to_its_floor() -> None:
+    settings = {"learningRate": 0.02, "lrDecay": 0.9, "lrFloor": 0.1}
+    assert learning_rate(settings, 0) == float(np.float32(0.02))
+    assert learning_rate(settings, 3) == float(np.float32(0.02) * np.float32(0.9) ** np.float32(3))
+    assert learning_rate(settings, 30) == float(np.float32(0.02) * np.float32(0.1))
+    assert learning_rate({"learningRate": 0.02, "lrDecay": 0.9}, 30) < float(np.float32(0.02) * np.float32(0.1))
 
 
 def help_by_flag(text: str) -> dict[str, str]:
@@ -101,7 +122,7 @@ def test_help_shows_the_defaults_of_defaults_json() -> None:
 
 
 def test_defaults_json_holds_every_task_and_flag() -> None:
-    common = {"tokenizer", "embed", "hidden", "layers", "min_count", "max_vocab", "epochs", "lr", "lr_decay", "clip",
+    common = {"tokenizer", "embed", "hidden", "layers", "min_count", "max_vocab", "epochs", "lr", "lr_decay", "lr_floor", "clip",
               "dropout", "batch_size", "val_fraction", "seed"}
     loaded = defaults.load()
     assert set(loaded["seq2seq"]) == common | {"attention", "word_dropout", "max_length"}
@@ -148,6 +169,7 @@ def test_as_a_module_errors_start_with_train_py(tiny_tsv: Path) -> None:
     (["--until-accuracy", "0"], 2, "--until-accuracy must be in (0, 1]"),
     (["--exact-match-sample", "-1"], 2, "--exact-match-sample must be 0 or more"),
     (["--threads", "0"], 2, "--threads must be at least 1"),
+    (["--lr-floor", "2"], 2, "--lr-floor must be in [0, 1]"),
 ])
 def test_bad_and_unsupported_flags_are_refused(flags: list[str], status: int, message: str, tiny_tsv: Path,
                                                capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -155,7 +177,8 @@ def test_bad_and_unsupported_flags_are_refused(flags: list[str], status: int, me
     assert code == status and message in error, error
 
 
-@pytest.mark.parametrize("flag", [["--word-dropout", "0.1"], ["--lr", "0.1"], ["--attention"]])
+@pytest.mark.parametrize("flag", [["--word-dropout", "0.1"], ["--lr", "0.1"], ["--attention"], ["--lr-floor", "0"],
+                                  ["--until-accuracy", "0.9"], ["--task", "seq2seq"]])
 def test_a_resumed_run_keeps_its_settings(flag: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     code, error = refused(["--resume", str(tmp_path), *flag], capsys, monkeypatch)
