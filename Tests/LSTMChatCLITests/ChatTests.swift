@@ -209,16 +209,32 @@ private func lines(_ text: String) -> [Substring] { text.split(separator: "\n", 
         #expect(second.waitForExit() == 0)
     }
 
-    @Test func theDefaultHistoryFileIsInHomeAsTheShellSeesIt() throws {
+    /// Without $XDG_STATE_HOME, history goes to ~/.local/state/lstmchat/history, ~ being $HOME.
+    @Test func theDefaultHistoryFileIsInTheStateDirectoryOfHome() throws {
         let home = try TemporaryDirectory()
-        let chat = try PseudoTerminal(["chat", "--checkpoint", TinyCheckpoint.path], environment: ["HOME": home.url.path])
+        let chat = try PseudoTerminal(["chat", "--checkpoint", TinyCheckpoint.path], environment: ["HOME": home.url.path, "XDG_STATE_HOME": ""])
         #expect(chat.waitFor("> ") != nil)
         chat.send("what is your name\r")
         #expect(chat.waitFor("> ") != nil)
         chat.send("/quit\r")
         #expect(chat.waitForExit() == 0)
-        let history = home.url.appendingPathComponent(".lstmchat_history").path
+        let history = home.url.appendingPathComponent(".local/state/lstmchat/history").path
         #expect(try String(contentsOfFile: history, encoding: .utf8).contains("what is your name\n"))
+    }
+
+    /// $XDG_STATE_HOME is honoured, and the history of earlier versions (~/.lstmchat_history) is
+    /// carried over the first time.
+    @Test func theOldHistoryIsCarriedToXDGStateHome() throws {
+        let home = try TemporaryDirectory(), state = try TemporaryDirectory()
+        try "how are you\n".write(to: home.url.appendingPathComponent(".lstmchat_history"), atomically: true, encoding: .utf8)
+        let chat = try PseudoTerminal(["chat", "--checkpoint", TinyCheckpoint.path], environment: ["HOME": home.url.path, "XDG_STATE_HOME": state.url.path])
+        #expect(chat.waitFor("> ") != nil)
+        chat.send("what is your name\r")
+        #expect(chat.waitFor("> ") != nil)
+        chat.send("/quit\r")
+        #expect(chat.waitForExit() == 0)
+        let history = try String(contentsOfFile: state.url.appendingPathComponent("lstmchat/history").path, encoding: .utf8)
+        #expect(history.contains("how are you\n") && history.contains("what is your name\n"), "\(history)")
     }
 
     @Test(arguments: [

@@ -121,7 +121,9 @@ public enum BLASCoreType {
 
     /// Runs before anything else in `main`: answers a calibration request from a parent, or
     /// restarts this program with the chosen kernels. Returns when this process should go on.
-    public static func startUp() {
+    /// `measuring: false` (for `--version`) takes a cached measurement but starts none, unless
+    /// `LSTMCHAT_BLAS_MEASURE=1` asks for one.
+    public static func startUp(measuring: Bool = true) {
         #if os(Linux)
         let environment = ProcessInfo.processInfo.environment
         if environment[calibrationVariable] == "1" {
@@ -146,6 +148,10 @@ public enum BLASCoreType {
             chosen = nil; reason = why
         case let .measure(candidates, why):
             let cached = environment[measureVariable] == "1" ? nil : Calibration.cached(for: cpu)
+            guard cached != nil || measuring || environment[measureVariable] == "1" else {
+                reason = "\(why); not measured yet (the first command that trains or answers measures them)"
+                return
+            }
             let calibration = cached ?? Calibration.run(candidates, for: cpu)
             chosen = calibration?.fastest
             reason = calibration.map { "\(why); measured: \($0.summary)" } ?? "\(why); measuring failed: OpenBLAS's own detection"

@@ -9,6 +9,9 @@ public enum ModelTask: String, Codable, CaseIterable, Sendable {
     /// Labels texts: the classifier (Tasks/Classifier).
     case classifier = "classify"
 
+    /// What `train` trains without --task.
+    public static let `default` = ModelTask.seq2seq
+
     public var definition: any TaskDefinition.Type {
         switch self {
         case .seq2seq: Seq2SeqTask.self

@@ -17,10 +17,12 @@ struct LSTMChatCommand: ParsableCommand {
     )
 
     static func main() {
-        // Help, version and completion scripts compute nothing: no BLAS core choice for them.
-        let informational: Set = ["--help", "-h", "--version", "--generate-completion-script", "--experimental-dump-help"]
-        if !CommandLine.arguments.dropFirst().contains(where: informational.contains), CommandLine.arguments.dropFirst().first != "help" {
-            BLASCoreType.startUp()
+        // Help and completion scripts compute nothing: no BLAS core choice for them; --version
+        // reports the choice but measures nothing.
+        let arguments = CommandLine.arguments.dropFirst()
+        let help: Set = ["--help", "-h", "--generate-completion-script", "--experimental-dump-help"]
+        if !arguments.contains(where: help.contains), arguments.first != "help" {
+            BLASCoreType.startUp(measuring: !arguments.contains("--version"))
         }
         do {
             var command = try parseAsRoot()

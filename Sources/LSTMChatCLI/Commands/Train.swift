@@ -81,7 +81,7 @@ struct Train: ParsableCommand {
             if let epochs = recipe.epochs { saved.epochs = epochs }
             try train(checkpoint.task.definition, recipe: saved, directory: directory, resuming: true)
         } else {
-            let task = self.task ?? .seq2seq
+            let task = self.task ?? .default
             let definition = task.definition
             if let refused = recipe.given.first(where: { !definition.keys.contains($0) }) {
                 let takers = ModelTask.allCases.filter { $0.definition.keys.contains(refused) }.map(\.rawValue)
@@ -90,7 +90,7 @@ struct Train: ParsableCommand {
             var recipe = definition.defaults
             recipe.data.data = data
             self.recipe.apply(to: &recipe)
-            let name = recipe.data.name + (task == .seq2seq ? "" : "-\(task.rawValue)")
+            let name = recipe.data.name + (task == .default ? "" : "-\(task.rawValue)")
             let directory = CheckpointDirectory(URL(fileURLWithPath: out ?? "checkpoints/\(name)"))
             if directory.holdsRun {
                 throw CommandFailure("\(directory.url.path) already holds a training run; continue it with --resume \(directory.url.path), or choose another --out")
@@ -106,34 +106,33 @@ struct Train: ParsableCommand {
         var progressBar = ProgressBar(quiet: quiet)
         let warn = { (text: String) in progressBar.message("warning: " + text) }
         // A new run reads its data first: bad data creates nothing.
-        var data = resuming ? nil : try T.prepare(recipe, resumed: nil, fitBatchSize: self.recipe.batchSize == nil, warn: warn)
+        let newData = resuming ? nil : try T.prepare(recipe, resumed: nil, fitBatchSize: self.recipe.batchSize == nil, warn: warn)
         try directory.create()
         let lock = try DirectoryLock(directory: directory.url)
         defer { withExtendedLifetime(lock) {} }
         directory.removeUnfinishedWrites()
 
-        let trainer: Trainer<T.Model>
-        if resuming {
+        let data: TaskData<T.Model>, trainer: Trainer<T.Model>
+        if let newData {
+            let model = T.makeModel(config: newData.recipe.config(vocabSize: newData.vocabulary.count), labels: newData.labels.count, parameters: nil)
+            model.parameters.initialize(seed: recipe.seed, hiddenSize: recipe.hidden)
+            (data, trainer) = (newData, Trainer(model: model, settings: newData.recipe.settings))
+        } else {
+            // The run's own model, vocabulary and tokenizer, read while holding the lock.
             let resumed = try directory.resume(settings: { $0.epochs = recipe.epochs }) { checkpoint in
                 T.makeModel(config: checkpoint.config, labels: checkpoint.labels.count, parameters: checkpoint.parameters)
             }
-            data = try T.prepare(recipe, resumed: resumed.checkpoint, fitBatchSize: false, warn: warn)
-            if resumed.run["data_fingerprint"].map({ $0 != data!.fingerprint }) ?? false {
+            (data, trainer) = (try T.prepare(recipe, resumed: resumed.checkpoint, fitBatchSize: false, warn: warn), resumed.trainer)
+            if let saved = resumed.run["datafingerprint"], saved != data.fingerprint {
                 warn("the data changed since this run started; continuing on the data as it is now")
             }
-            trainer = resumed.trainer
-        } else {
-            let model = T.makeModel(config: data!.recipe.config(vocabSize: data!.vocabulary.count), labels: data!.labels.count, parameters: nil)
-            model.parameters.initialize(seed: recipe.seed, hiddenSize: recipe.hidden)
-            trainer = Trainer(model: model, settings: data!.recipe.settings)
         }
-        let data_ = data!
-        let runInfo = ["recipe": data_.recipe.json, "data_fingerprint": data_.fingerprint]
+        let runInfo = ["recipe": data.recipe.json, "datafingerprint": data.fingerprint]
         let logWriter = try LossLogWriter(appendingTo: log.map { URL(fileURLWithPath: $0) } ?? directory.log,
-                                          keepingStepsThrough: trainer.progress.step, adding: data_.logColumns)
+                                          keepingStepsThrough: trainer.progress.step, adding: data.logColumns)
         let config = trainer.model.config
         progressBar.message("""
-            training \(T.description) on \(data_.summary), vocabulary \(data_.vocabulary.count), \
+            training \(T.description) on \(data.summary), vocabulary \(data.vocabulary.count), \
             \(config.layers)×\(config.hiddenSize) LSTM\(config.attention ? " with attention" : ""), \(trainer.model.parameters.values.count) parameters\
             \(resuming ? ", resuming at epoch \(trainer.progress.epoch + 1) step \(trainer.progress.step)" : "")
             """)
@@ -141,20 +140,20 @@ struct Train: ParsableCommand {
         trainer.threadTuner = threads == nil && ThreadPolicy.threads > 1 ? ThreadTuner() : nil
         let trainingRun = TrainingRun(
             trainer: trainer,
-            batches: data_.batches,
-            validate: { data_.validate(trainer.model) },
-            measure: { data_.measure(trainer.model) },
+            batches: data.batches,
+            validate: { data.validate(trainer.model) },
+            measure: { data.measure(trainer.model) },
             log: { row in
                 var row = row
                 // The loss is in nats: bits are nats / ln 2, and the perplexity e^loss.
                 if let loss = row.validationLoss {
-                    if data_.logColumns.contains(.validationBitsPerCharacter) { row.validationBitsPerCharacter = loss / Float(M_LN2) }
-                    if data_.logColumns.contains(.validationPerplexity) { row.validationPerplexity = exp(loss) }
+                    if data.logColumns.contains(.validationBitsPerCharacter) { row.validationBitsPerCharacter = loss / Float(M_LN2) }
+                    if data.logColumns.contains(.validationPerplexity) { row.validationPerplexity = exp(loss) }
                 }
                 try logWriter.append(row)
             },
             save: { isBest in
-                try directory.save(trainer: trainer, checkpoint: data_.checkpoint(of: trainer.model, task: T.task), run: runInfo, isBest: isBest)
+                try directory.save(trainer: trainer, checkpoint: data.checkpoint(of: trainer.model, task: T.task), run: runInfo, isBest: isBest)
             })
 
         Interrupt.install()
@@ -167,7 +166,7 @@ struct Train: ParsableCommand {
                                    loss: r.result.loss, tokensPerSecond: r.tokensPerSecond, remainingSeconds: r.remainingSeconds)
             },
             onEpoch: { epoch, validation, exactMatch in
-                let lines = data_.describe(validation, exactMatch)
+                let lines = data.describe(validation, exactMatch)
                 let figures = lines.first.map { $0.isEmpty ? "" : ": " + $0 } ?? ""
                 progressBar.message("epoch \(epoch)/\(epochs) done" + figures)
                 for line in lines.dropFirst() { progressBar.message(line) }
@@ -184,7 +183,7 @@ struct Train: ParsableCommand {
             FileHandle.standardError.write(Data("saved at step \(trainer.progress.step); continue with: lstmchat train --resume \(directory.url.path)\n".utf8))
             throw ExitCode(Interrupt.exitStatus)
         }
-        for line in try data_.finish(trainer.model, directory) { progressBar.message(line) }
-        progressBar.message("saved \(directory.model.path); " + data_.nextStep(directory))
+        for line in try data.finish(trainer.model, directory) { progressBar.message(line) }
+        progressBar.message("saved \(directory.model.path); " + data.nextStep(directory))
     }
 }

@@ -19,12 +19,13 @@ enum BundledModels {
     }
 
     /// `path` itself when it exists or names a path (has a slash); else the first bundled
-    /// model of that name, or `checkpoints/NAME` (which then says it is missing).
+    /// model of that name, or `checkpoints/NAME/model.safetensors` (which then says it is missing).
     static func resolve(_ path: String, environment: [String: String] = ProcessInfo.processInfo.environment,
                         executable: String = Self.executablePath) -> String {
         if FileManager.default.fileExists(atPath: path) || path.contains("/") { return path }
         let candidates = folders(environment: environment, executable: executable).map { $0 + "/" + path }
-        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/model.safetensors") } ?? candidates.last!
+        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/model.safetensors") }
+            ?? candidates.last! + "/model.safetensors"
     }
 
     /// This program's file (Linux: /proc/self/exe).

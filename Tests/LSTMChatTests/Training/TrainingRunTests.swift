@@ -21,7 +21,7 @@ import Testing
         return s
     }
 
-    static func newTrainer(epochs: Int) -> Trainer {
+    static func newTrainer(epochs: Int) -> Trainer<Seq2SeqModel> {
         let model = Seq2SeqModel(config: config)
         model.parameters.initialize(seed: 9, hiddenSize: config.hiddenSize)
         return Trainer(model: model, settings: settings(epochs: epochs))
@@ -29,7 +29,7 @@ import Testing
 
     /// Runs `trainer` until it finishes or `stopAfter` steps; returns the logged rows.
     /// The exact match is measured after every epoch, as `train` does.
-    static func run(_ trainer: Trainer, stopAfter: Int = .max, target: Float? = nil) throws -> (TrainingRun.Outcome, [LossLogRow], saves: Int) {
+    static func run(_ trainer: Trainer<Seq2SeqModel>, stopAfter: Int = .max, target: Float? = nil) throws -> (TrainingRun<Seq2SeqModel>.Outcome, [LossLogRow], saves: Int) {
         var rows: [LossLogRow] = [], saves = 0, steps = 0
         let probe = ExactMatchProbe(pairs: pairs, maxLength: 5)
         let run = TrainingRun(trainer: trainer, batches: batches, validate: { Validation(loss: 1, accuracy: 0) },
@@ -41,7 +41,7 @@ import Testing
     }
 
     /// A copy of a trainer's whole state, as a checkpoint would carry it.
-    static func restored(from t: Trainer, epochs: Int) -> Trainer {
+    static func restored(from t: Trainer<Seq2SeqModel>, epochs: Int) -> Trainer<Seq2SeqModel> {
         let model = Seq2SeqModel(config: config)
         model.parameters.values.pointer.update(from: t.model.parameters.values.pointer, count: t.model.parameters.values.count)
         let copy = Trainer(model: model, settings: settings(epochs: epochs), progress: t.progress)

@@ -1,5 +1,5 @@
 import Testing
-@testable import LSTMChatCLI
+@testable import LSTMChat
 
 @Suite struct ConfidenceReportTests {
     /// The model's threshold and the one chosen again from batched answers may differ in the last
