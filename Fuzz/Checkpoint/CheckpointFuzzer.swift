@@ -21,22 +21,22 @@ func checkpointFuzzInput(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     do {
         let checkpoint = try CheckpointFile.read(file)
         let config = checkpoint.config
-        precondition(task == checkpoint.task, "the header says \(String(describing: task)), the model is \(checkpoint.task)")
-        precondition(checkpoint.parameters.allFinite, "loaded non-finite weights")
-        precondition(checkpoint.vocabulary.count == config.vocabSize, "vocabulary and weights disagree")
-        precondition(checkpoint.parameters.layout == checkpoint.task.layout(config: config, classes: checkpoint.labels.count),
-                     "the weights are not the \(checkpoint.task) model's")
-        precondition((checkpoint.task == .classifier) != checkpoint.labels.isEmpty, "labels on a model that is not a classifier, or none on one")
-        precondition(checkpoint.knownQuestions.allSatisfy { $0.allSatisfy { $0 >= 0 && Int($0) < config.vocabSize } },
-                     "a known question outside the vocabulary")
-        precondition(checkpoint.confidence?.threshold.isFinite ?? true, "a non-finite confidence threshold")
+        require(task == checkpoint.task, "the header says \(String(describing: task)), the model is \(checkpoint.task)")
+        require(checkpoint.parameters.allFinite, "loaded non-finite weights")
+        require(checkpoint.vocabulary.count == config.vocabSize, "vocabulary and weights disagree")
+        require(checkpoint.parameters.layout == checkpoint.task.layout(config: config, classes: checkpoint.labels.count),
+                "the weights are not the \(checkpoint.task) model's")
+        require((checkpoint.task == .classifier) != checkpoint.labels.isEmpty, "labels on a model that is not a classifier, or none on one")
+        require(checkpoint.knownQuestions.allSatisfy { $0.allSatisfy { $0 >= 0 && Int($0) < config.vocabSize } },
+                "a known question outside the vocabulary")
+        require(checkpoint.confidence?.threshold.isFinite ?? true, "a non-finite confidence threshold")
         // The vocabulary is checked when a model is loaded for use: refused or accepted, never a trap.
         _ = try? Vocabulary(tokens: checkpoint.vocabulary)
     } catch let error as CheckpointError {
-        precondition(!error.description.contains("\n"), "error of more than one line: \(error)")
-        precondition(error.file == file.path, "error that does not name the file: \(error)")
+        require(!error.description.contains("\n"), "error of more than one line: \(error)")
+        require(error.file == file.path, "error that does not name the file: \(error)")
     } catch {
-        preconditionFailure("not a CheckpointError: \(error)")
+        fatalError("not a CheckpointError: \(error)")
     }
     return 0
 }
@@ -49,4 +49,10 @@ func fuzzCheckpointMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutable
     }
     atexit { try? FileManager.default.removeItem(at: scratch) }
     return run_fuzzer(argc, argv, checkpointFuzzInput)
+}
+
+/// `precondition`, but with its message in an optimized build (which drops it; `fatalError`
+/// keeps it): the message is what CI shows of a failed run.
+func require(_ condition: Bool, _ message: @autoclosure () -> String) {
+    if !condition { fatalError(message()) }
 }

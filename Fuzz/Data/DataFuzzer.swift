@@ -56,12 +56,12 @@ func dataFuzzInput(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
 private func check<T>(_ url: URL, _ read: (String) throws -> T, problem: (T) -> String?) {
     do {
         let result = try read(url.path)
-        if let problem = problem(result) { preconditionFailure("\(url.lastPathComponent): \(problem)") }
+        if let problem = problem(result) { fatalError("\(url.lastPathComponent): \(problem)") }
     } catch let error as DataError {
-        precondition(!error.description.contains("\n"), "error of more than one line: \(error)")
-        precondition(error.file.hasPrefix(url.path), "error that does not name the file: \(error)")
+        require(!error.description.contains("\n"), "error of more than one line: \(error)")
+        require(error.file.hasPrefix(url.path), "error that does not name the file: \(error)")
     } catch {
-        preconditionFailure("\(url.lastPathComponent): not a DataError: \(error)")
+        fatalError("\(url.lastPathComponent): not a DataError: \(error)")
     }
 }
 
@@ -73,4 +73,10 @@ func fuzzDataMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointe
     }
     atexit { try? FileManager.default.removeItem(at: scratch) }
     return run_fuzzer(argc, argv, dataFuzzInput)
+}
+
+/// `precondition`, but with its message in an optimized build (which drops it; `fatalError`
+/// keeps it): the message is what CI shows of a failed run.
+func require(_ condition: Bool, _ message: @autoclosure () -> String) {
+    if !condition { fatalError(message()) }
 }
