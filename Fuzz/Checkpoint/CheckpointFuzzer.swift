@@ -16,17 +16,14 @@ private let file = scratch.appendingPathComponent("model.safetensors")
 func checkpointFuzzInput(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let data = bytes.map { Data(bytes: $0, count: count) } ?? Data()
     do { try data.write(to: file) } catch { fatalError("cannot write \(file.path): \(error)") }
-    // What `chat`, `ask`, `eval` and `generate` look at first: the task, from the header alone.
-    let task = CheckpointFile.task(of: file)
     do {
         let checkpoint = try CheckpointFile.read(file)
-        let config = checkpoint.config
-        require(task == checkpoint.task, "the header says \(String(describing: task)), the model is \(checkpoint.task)")
+        let config = checkpoint.config, task = checkpoint.task.definition
         require(checkpoint.parameters.allFinite, "loaded non-finite weights")
         require(checkpoint.vocabulary.count == config.vocabSize, "vocabulary and weights disagree")
-        require(checkpoint.parameters.layout == checkpoint.task.layout(config: config, classes: checkpoint.labels.count),
+        require(checkpoint.parameters.layout == task.layout(config: config, labels: checkpoint.labels.count),
                 "the weights are not the \(checkpoint.task) model's")
-        require((checkpoint.task == .classifier) != checkpoint.labels.isEmpty, "labels on a model that is not a classifier, or none on one")
+        require(task.hasLabels != checkpoint.labels.isEmpty, "labels on a model that has none, or none on one that has")
         require(checkpoint.knownQuestions.allSatisfy { $0.allSatisfy { $0 >= 0 && Int($0) < config.vocabSize } },
                 "a known question outside the vocabulary")
         require(checkpoint.confidence?.threshold.isFinite ?? true, "a non-finite confidence threshold")
