@@ -27,7 +27,7 @@ test: deps
 # A deeper search than the fuzz tests in `make test`: libFuzzer with AddressSanitizer (and Swift's
 # bounds and overflow checks) on the checkpoint and data readers, FUZZ_SECONDS each. Inputs that
 # reach new code are kept in .build-fuzz/corpus/; one that fails is written to .build-fuzz/crash-*
-# and stops the run with its stack.
+# and stops the run with its stack. CI (.ci/run) runs `make fuzz FUZZ_SECONDS=10`.
 FUZZ_SECONDS ?= 300
 FUZZ_BUILD   := LSTMCHAT_FUZZ=1 $(SWIFT) build $(RELEASE) --scratch-path .build-fuzz \
                 -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address
