@@ -114,3 +114,62 @@ import Testing
         #expect(Set(python.keys) == Set(definition.keys.subtracting(runOnly).map { $0.rawValue.replacingOccurrences(of: "-", with: "_") }))
     }
 }
+
+/// `train --config FILE` and the config.yaml every run writes.
+@Suite struct RecipeConfigTests {
+    static let pairs = "hi\thello\nbye\tsee you\nhow are you\tfine\n"
+
+    /// A run's config.yaml, given back with --config, trains the same model bit for bit.
+    @Test func aRunsConfigRepeatsIt() throws {
+        let dir = try TemporaryDirectory()
+        let data = dir.url.appendingPathComponent("data.tsv")
+        try Data(Self.pairs.utf8).write(to: data)
+        let first = dir.url.appendingPathComponent("first").path, second = dir.url.appendingPathComponent("second").path
+        #expect(try LSTMChatBinary.run(["train", data.path, "--out", first, "--epochs", "2", "--hidden", "16", "--quiet", "--threads", "1"]).status == 0)
+        let again = try LSTMChatBinary.run(["train", "--config", first + "/config.yaml", "--out", second, "--quiet", "--threads", "1"])
+        #expect(again.status == 0, "\(again.stderr)")
+        let a = try CheckpointFile.read(URL(fileURLWithPath: first + "/model.safetensors"))
+        let b = try CheckpointFile.read(URL(fileURLWithPath: second + "/model.safetensors"))
+        #expect(a.parameters.values.array.map(\.bitPattern) == b.parameters.values.array.map(\.bitPattern))
+        #expect(try String(contentsOfFile: first + "/config.yaml", encoding: .utf8) == String(contentsOfFile: second + "/config.yaml", encoding: .utf8))
+    }
+
+    /// Flags on the command line win over the file.
+    @Test func flagsWinOverTheFile() throws {
+        let dir = try TemporaryDirectory()
+        let data = dir.url.appendingPathComponent("data.tsv")
+        try Data(Self.pairs.utf8).write(to: data)
+        let config = dir.url.appendingPathComponent("run.yaml")
+        try Data("data: \(data.path)\nhidden: 12\nepochs: 1\n".utf8).write(to: config)
+        let out = dir.url.appendingPathComponent("run").path
+        #expect(try LSTMChatBinary.run(["train", "--config", config.path, "--hidden", "8", "--out", out, "--quiet"]).status == 0)
+        #expect(try CheckpointFile.read(URL(fileURLWithPath: out + "/model.safetensors")).config.hiddenSize == 8)
+    }
+
+    @Test(arguments: [
+        ("lrr: 1\n", "run.yaml:1: unknown key \"lrr\" (the keys are task, data and train's flags without their dashes)"),
+        ("hidden: 8\nlr: fast\n", "run.yaml:2: lr must be in (0, ∞)"),
+        ("task: lm\nattention: on\n", "run.yaml:2: attention applies to task seq2seq only"),
+        ("task: tagger\n", "run.yaml:1: task: must be seq2seq, lm, classify, not \"tagger\""),
+        ("- a\n- b\n", "run.yaml:1: not a mapping of keys to values"),
+    ])
+    func badConfigFilesAreRefusedByLine(text: String, message: String) throws {
+        let dir = try TemporaryDirectory()
+        let config = dir.url.appendingPathComponent("run.yaml")
+        try Data(text.utf8).write(to: config)
+        let result = try LSTMChatBinary.run(["train", "--config", "run.yaml", "data.tsv"], in: dir.url)
+        #expect(result.status == 1)
+        #expect(result.stderr == "lstmchat: \(message)\n")
+    }
+
+    /// `-` reads DATA from standard input and keeps it in the run's directory, for --resume.
+    @Test func dataFromStandardInputIsKeptForResume() throws {
+        let dir = try TemporaryDirectory()
+        let out = dir.url.appendingPathComponent("run").path
+        let train = try LSTMChatBinary.run(["train", "-", "--out", out, "--epochs", "1", "--quiet"], stdin: Self.pairs)
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(try String(contentsOfFile: out + "/data.tsv", encoding: .utf8) == Self.pairs)
+        let resume = try LSTMChatBinary.run(["train", "--resume", out, "--epochs", "2", "--quiet"])
+        #expect(resume.status == 0, "\(resume.stderr)")
+    }
+}

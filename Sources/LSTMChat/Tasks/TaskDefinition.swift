@@ -22,6 +22,8 @@ public protocol TaskDefinition {
     static var keys: Set<Recipe.Key> { get }
     /// True when the checkpoint records labels (the classifier's classes).
     static var hasLabels: Bool { get }
+    /// The name DATA read from standard input (`train -`) is kept under in the run's directory.
+    static var standardInputName: String { get }
 
     /// The parameters of the model, under PyTorch's names.
     static func layout(config: ModelConfig, labels: Int) -> ParameterLayout
@@ -40,6 +42,7 @@ public protocol TaskDefinition {
 
 extension TaskDefinition {
     public static var hasLabels: Bool { false }
+    public static var standardInputName: String { "data.tsv" }
 }
 
 /// A task's data, ready to train on, and what the run does with it besides training.

@@ -47,6 +47,12 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Loss log CSV (default: loss.csv in the checkpoint directory).", valueName: "file"))
     var log: String?
 
+    @Option(help: ArgumentHelp("""
+        A recipe file: task, data and train's flags without their dashes, one `key: value` a line, \
+        as the config.yaml every run writes in its directory. Flags on the command line win.
+        """, valueName: "file"))
+    var config: String?
+
     @OptionGroup(title: "Recipe") var recipe: RecipeOptions
 
     @Option(help: "Threads to train on (default: one per CPU, and one alone while that is faster: when another program keeps a core busy).")
@@ -56,7 +62,7 @@ struct Train: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if resume == nil, data == nil, recipe.questions == nil {
+        if resume == nil, data == nil, recipe.questions == nil, config == nil {
             throw ValidationError("give the training data: a file or directory, or --questions and --answers")
         }
         if data != nil, recipe.questions != nil { throw ValidationError("give DATA or --questions/--answers, not both") }
@@ -68,6 +74,7 @@ struct Train: ParsableCommand {
         if let resume {
             // A resumed run keeps its data and recipe: only --epochs may move.
             let given = (data != nil ? ["DATA"] : []) + (task != nil ? ["--task"] : []) + (out != nil ? ["--out"] : [])
+                + (config != nil ? ["--config"] : [])
                 + recipe.given.filter { $0 != .epochs }.map(\.flag)
             if let flag = given.first {
                 throw UsageFailure("\(flag) cannot change when resuming: a resumed run keeps its data and settings (only --epochs may grow)")
@@ -81,15 +88,20 @@ struct Train: ParsableCommand {
             if let epochs = recipe.epochs { saved.epochs = epochs }
             try train(checkpoint.task.definition, recipe: saved, directory: directory, resuming: true)
         } else {
-            let task = self.task ?? .default
+            let file = try config.map(RecipeConfigFile.read)
+            let task = self.task ?? file?.task ?? .default
             let definition = task.definition
             if let refused = recipe.given.first(where: { !definition.keys.contains($0) }) {
                 let takers = ModelTask.allCases.filter { $0.definition.keys.contains(refused) }.map(\.rawValue)
                 throw UsageFailure("\(refused.flag) applies to --task \(takers.joined(separator: " and ")) only")
             }
             var recipe = definition.defaults
-            recipe.data.data = data
-            self.recipe.apply(to: &recipe)
+            recipe.data.data = data ?? file?.data
+            try file?.apply(to: &recipe)
+            try self.recipe.apply(to: &recipe)
+            guard recipe.data.isGiven else {
+                throw UsageFailure("give the training data: a file or directory, or --questions and --answers")
+            }
             let name = recipe.data.name + (task == .default ? "" : "-\(task.rawValue)")
             let directory = CheckpointDirectory(URL(fileURLWithPath: out ?? "checkpoints/\(name)"))
             if directory.holdsRun {
@@ -103,6 +115,10 @@ struct Train: ParsableCommand {
     /// resuming), the loop of epochs with its log, progress and checkpoints, and what the task
     /// does at the end.
     private func train<T: TaskDefinition>(_ task: T.Type, recipe: Recipe, directory: CheckpointDirectory, resuming: Bool) throws {
+        var recipe = recipe
+        // DATA `-`: standard input, kept in the run's directory so that --resume reads it again.
+        let standardInput = recipe.data.data == "-" ? try StandardInputCopy(name: T.standardInputName) : nil
+        if let standardInput { recipe.data.data = standardInput.url.path }
         var progressBar = ProgressBar(quiet: quiet)
         let warn = { (text: String) in progressBar.message("warning: " + text) }
         // A new run reads its data first: bad data creates nothing.
@@ -112,7 +128,7 @@ struct Train: ParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         directory.removeUnfinishedWrites()
 
-        let data: TaskData<T.Model>, trainer: Trainer<T.Model>
+        var data: TaskData<T.Model>, trainer: Trainer<T.Model>
         if let newData {
             let model = T.makeModel(config: newData.recipe.config(vocabSize: newData.vocabulary.count), labels: newData.labels.count, parameters: nil)
             model.parameters.initialize(seed: recipe.seed, hiddenSize: recipe.hidden)
@@ -127,6 +143,8 @@ struct Train: ParsableCommand {
                 warn("the data changed since this run started; continuing on the data as it is now")
             }
         }
+        if let standardInput { data.recipe.data.data = try standardInput.keep(in: directory.url).path }
+        try Data(data.recipe.configFile(keys: T.keys).utf8).write(to: directory.url.appendingPathComponent("config.yaml"), options: .atomic)
         let runInfo = ["recipe": data.recipe.json, "datafingerprint": data.fingerprint]
         let logWriter = try LossLogWriter(appendingTo: log.map { URL(fileURLWithPath: $0) } ?? directory.log,
                                           keepingStepsThrough: trainer.progress.step, adding: data.logColumns)
@@ -185,5 +203,26 @@ struct Train: ParsableCommand {
         }
         for line in try data.finish(trainer.model, directory) { progressBar.message(line) }
         progressBar.message("saved \(directory.model.path); " + data.nextStep(directory))
+    }
+}
+
+/// DATA read from standard input: a temporary file until the run's directory holds it.
+struct StandardInputCopy {
+    let url: URL
+
+    init(name: String) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lstmchat-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        url = folder.appendingPathComponent(name)
+        try FileHandle.standardInput.readDataToEndOfFile().write(to: url)
+    }
+
+    /// Moves it into `directory`, where a resumed run finds it.
+    func keep(in directory: URL) throws -> URL {
+        let kept = directory.appendingPathComponent(url.lastPathComponent)
+        try? FileManager.default.removeItem(at: kept)
+        try FileManager.default.moveItem(at: url, to: kept)
+        try? FileManager.default.removeItem(at: url.deletingLastPathComponent())
+        return kept
     }
 }

@@ -47,66 +47,37 @@ struct RecipeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Reworded questions of the data (question<TAB>regular expression of a right answer's key words), for choosing the confidence threshold. (default: DATA-reworded.tsv, if there is one; seq2seq only)", valueName: "file"))
     var keywords: String?
 
-    func validate() throws {
-        if (questions == nil) != (answers == nil) { throw ValidationError("--questions and --answers go together") }
-        if let format, DataFormat(rawValue: format) == nil { throw ValidationError("--format must be tsv, parallel or yaml") }
-        if let tokenizer, Tokenizer.Kind(rawValue: tokenizer) == nil { throw ValidationError("--tokenizer must be word or char") }
-        for (flag, value) in [("--embed", embed), ("--hidden", hidden), ("--layers", layers), ("--min-count", minCount),
-                              ("--epochs", epochs), ("--batch-size", batchSize), ("--max-length", maxLength), ("--seq-length", seqLength)] {
-            if let value, value < 1 { throw ValidationError("\(flag) must be at least 1") }
-        }
-        if let maxVocab, maxVocab < 5 { throw ValidationError("--max-vocab must be at least 5 (4 special tokens and a word)") }
-        if let lr, !(lr > 0) { throw ValidationError("--lr must be greater than 0") }
-        if let lrDecay, !(lrDecay > 0 && lrDecay <= 1) { throw ValidationError("--lr-decay must be in (0, 1]") }
-        if let lrFloor, !(lrFloor >= 0 && lrFloor <= 1) { throw ValidationError("--lr-floor must be in [0, 1]") }
-        if let clip, !(clip >= 0) { throw ValidationError("--clip must be 0 or more") }
-        if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1)") }
-        if let wordDropout, !(wordDropout >= 0 && wordDropout < 1) { throw ValidationError("--word-dropout must be in [0, 1)") }
-        if let valFraction, !(valFraction >= 0 && valFraction < 1) { throw ValidationError("--val-fraction must be in [0, 1)") }
-        if let untilAccuracy, !(untilAccuracy > 0 && untilAccuracy <= 1) { throw ValidationError("--until-accuracy must be in (0, 1]") }
-        if let exactMatchSample, exactMatchSample < 0 { throw ValidationError("--exact-match-sample must be 0 or more") }
+    /// The flags given, each key with its value as text, in the order of `Recipe.Key`.
+    var values: [(key: Recipe.Key, text: String)] {
+        func text<T: CustomStringConvertible>(_ value: T?) -> String? { value.map(\.description) }
+        var all: [Recipe.Key: String?] = [:]
+        all[.questions] = questions; all[.answers] = answers; all[.format] = format; all[.tokenizer] = tokenizer
+        all[.embed] = text(embed); all[.hidden] = text(hidden); all[.layers] = text(layers)
+        all[.attention] = attention.map { $0 ? "on" : "off" }
+        all[.minCount] = text(minCount); all[.maxVocab] = text(maxVocab); all[.epochs] = text(epochs)
+        all[.lr] = text(lr); all[.lrDecay] = text(lrDecay); all[.lrFloor] = text(lrFloor); all[.clip] = text(clip)
+        all[.dropout] = text(dropout); all[.wordDropout] = text(wordDropout); all[.batchSize] = text(batchSize)
+        all[.seed] = text(seed); all[.maxLength] = text(maxLength); all[.seqLength] = text(seqLength)
+        all[.valFraction] = text(valFraction); all[.untilAccuracy] = text(untilAccuracy)
+        all[.exactMatchSample] = text(exactMatchSample); all[.unrelated] = unrelated; all[.keywords] = keywords
+        return Recipe.Key.allCases.compactMap { key in all[key].flatMap { $0 }.map { (key, $0) } }
     }
 
-    /// The keys whose flags were given, in the order of `Recipe.Key`.
-    var given: [Recipe.Key] {
-        let values: [Recipe.Key: Any?] = [
-            .questions: questions, .answers: answers, .format: format, .tokenizer: tokenizer, .embed: embed, .hidden: hidden,
-            .layers: layers, .attention: attention, .minCount: minCount, .maxVocab: maxVocab, .epochs: epochs, .lr: lr,
-            .lrDecay: lrDecay, .lrFloor: lrFloor, .clip: clip, .dropout: dropout, .wordDropout: wordDropout,
-            .batchSize: batchSize, .seed: seed, .maxLength: maxLength, .seqLength: seqLength, .valFraction: valFraction,
-            .untilAccuracy: untilAccuracy, .exactMatchSample: exactMatchSample, .unrelated: unrelated, .keywords: keywords,
-        ]
-        return Recipe.Key.allCases.filter { values[$0].map { $0 != nil } ?? false }
+    /// The keys whose flags were given.
+    var given: [Recipe.Key] { values.map(\.key) }
+
+    /// Each value is checked as the recipe checks it (`Recipe.set`): one rule for flags and config files.
+    func validate() throws {
+        if (questions == nil) != (answers == nil) { throw ValidationError("--questions and --answers go together") }
+        var trial = ModelTask.default.definition.defaults
+        for (key, text) in values {
+            do { try trial.set(key, to: text) } catch { throw ValidationError(error.description) }
+        }
     }
 
     /// `recipe` with the flags given put in.
-    func apply(to recipe: inout Recipe) {
-        if let questions { recipe.data.questions = questions }
-        if let answers { recipe.data.answers = answers }
-        if let format { recipe.data.format = format }
-        if let tokenizer { recipe.tokenizer = Tokenizer.Kind(rawValue: tokenizer)! }
-        if let embed { recipe.embed = embed }
-        if let hidden { recipe.hidden = hidden }
-        if let layers { recipe.layers = layers }
-        if let attention { recipe.attention = attention }
-        if let minCount { recipe.minCount = minCount }
-        if let maxVocab { recipe.maxVocab = maxVocab }
-        if let epochs { recipe.epochs = epochs }
-        if let lr { recipe.lr = lr }
-        if let lrDecay { recipe.lrDecay = lrDecay }
-        if let lrFloor { recipe.lrFloor = lrFloor }
-        if let clip { recipe.clip = clip }
-        if let dropout { recipe.dropout = dropout }
-        if let wordDropout { recipe.wordDropout = wordDropout }
-        if let batchSize { recipe.batchSize = batchSize }
-        if let seed { recipe.seed = seed }
-        if let maxLength { recipe.maxLength = maxLength }
-        if let seqLength { recipe.seqLength = seqLength }
-        if let valFraction { recipe.valFraction = valFraction }
-        if let untilAccuracy { recipe.untilAccuracy = untilAccuracy }
-        if let exactMatchSample { recipe.exactMatchSample = exactMatchSample }
-        if let unrelated { recipe.unrelated = unrelated }
-        if let keywords { recipe.keywords = keywords }
+    func apply(to recipe: inout Recipe) throws {
+        for (key, text) in values { try recipe.set(key, to: text) }
     }
 }
 

@@ -10,6 +10,7 @@ public enum LanguageModelTask: TaskDefinition {
     public static var description: String { "a language model" }
     public static var format: String { "lstmchat-lm/1" }
     public static var uses: String { "generate writes with it; chat, ask and eval take it too" }
+    public static var standardInputName: String { "data.txt" }
 
     /// char-rnn's recipe, smaller: characters, a 2-layer LSTM, windows of 100.
     public static var defaults: Recipe {
