@@ -12,6 +12,11 @@ struct Affine {
     func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         gemm(transB: true, m: rows, n: outputSize, k: inputSize,
              a: x, lda: inputSize, b: weight, ldb: inputSize, c: y, ldc: outputSize)
+        addBias(to: y, rows: rows)
+    }
+
+    /// y += b on every row.
+    private func addBias(to y: UnsafeMutablePointer<Float>, rows: Int) {
         let V = outputSize
         StepProfile.measure(.biases) {
             parallelChunks(rows, minimumPerThread: max(1, (1 << 16) / V)) { part in
@@ -30,8 +35,13 @@ struct Affine {
     func backward(_ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int, dx: UnsafeMutablePointer<Float>) {
         gemm(transA: true, m: outputSize, n: inputSize, k: rows,
              a: dy, lda: outputSize, b: x, ldb: inputSize, beta: 1, c: weightGradient, ldc: inputSize)
-        StepProfile.measure(.biases) { addColumnSums(dy, rows: rows, columns: outputSize, into: biasGradient) }
+        addBiasGradient(dy, rows: rows)
         gemm(m: rows, n: inputSize, k: outputSize,
              a: dy, lda: outputSize, b: weight, ldb: inputSize, c: dx, ldc: inputSize)
+    }
+
+    /// db += Σ over rows of dy.
+    private func addBiasGradient(_ dy: UnsafePointer<Float>, rows: Int) {
+        StepProfile.measure(.biases) { addColumnSums(dy, rows: rows, columns: outputSize, into: biasGradient) }
     }
 }

@@ -79,19 +79,10 @@ final class LSTMLayer {
         if let c0 { cell.update(from: c0, count: B * H) } else { cell.update(repeating: 0, count: B * H) }
 
         // Input projection for every step at once: gates = x·W_ihᵀ + (b_ih + b_hh).
-        StepProfile.measure(.inputProjection) {
-            if T * B > 0 {
-                StepProfile.measure(.biases) {
-                    for j in 0..<G { gates[j] = biasIH[j] + biasHH[j] }
-                    for r in 1..<(T * B) { (gates + r * G).update(from: gates, count: G) }
-                }
-            }
-            gemm(transB: true, m: T * B, n: G, k: inputSize,
-                 a: x, lda: inputSize, b: weightIH, ldb: inputSize, beta: 1, c: gates, ldc: G)
-        }
+        projectInputs(x, rows: T * B, into: gates)
         // One step alone (generation) or one row: BLAS, which reads W_hh once and packs nothing.
         let packed = Self.usesPackedKernel(steps: T, batch: B)
-        if packed { StepProfile.measure(.recurrentProducts) { packedForward.pack(weightHH, k: H, n: G, strideK: 1, strideN: H) } }
+        if packed { packRecurrentWeights() }
 
         for t in 0..<T {
             let a = gates + t * B * G
@@ -103,17 +94,10 @@ final class LSTMLayer {
             (hNext + m * H).update(from: hPrev + m * H, count: (B - m) * H)
             (cNext + m * H).update(from: cPrev + m * H, count: (B - m) * H)
             // Recurrent part: a += h_{t−1}·W_hhᵀ, the four gates side by side.
-            StepProfile.measure(.recurrentProducts) {
-                if packed {
-                    packedForward.multiplyAdd(m: m, a: hPrev, lda: H, c: a, ldc: G)
-                } else {
-                    gemm(transB: true, m: m, n: G, k: H, a: hPrev, lda: H, b: weightHH, ldb: H, beta: 1, c: a, ldc: G)
-                }
-            }
-            // The gate nonlinearities and the state update (Sources/CKernels/elementwise.c).
-            StepProfile.measure(.gateKernels) {
-                lstmchat_lstm_gates_forward(Int32(m), Int32(H), a, cPrev, cNext, tc, hPrev, hNext, lengths, Int32(t))
-            }
+            recurrentProduct(rows: m, h: hPrev, into: a, packed: packed)
+            // i, f, g, o = σ, σ, tanh, σ of a; c_t = f⊙c_{t−1} + i⊙g; h_t = o⊙tanh(c_t)
+            // (Sources/CKernels/elementwise.c).
+            gateKernels(rows: m, a: a, cPrev: cPrev, cNext: cNext, tanhCell: tc, hPrev: hPrev, hNext: hNext, step: t)
         }
     }
 
@@ -159,9 +143,7 @@ final class LSTMLayer {
         if let dcFinal { dc.update(from: dcFinal, count: B * H) } else { dc.update(repeating: 0, count: B * H) }
 
         let packed = Self.usesPackedKernel(steps: T, batch: B)
-        if packed {
-            StepProfile.measure(.backwardRecurrentProducts) { packedBackward.pack(weightHH, k: G, n: H, strideK: H, strideN: 1) }
-        }
+        if packed { packRecurrentWeightsForBackward() }
         for t in stride(from: T - 1, through: 0, by: -1) {
             let act = gates + t * B * G, dA = dGates + t * B * G
             let cPrev = cell + t * B * H, tc = tanhCell + t * B * H
@@ -174,19 +156,11 @@ final class LSTMLayer {
                 let dOut = dOutput + t * B * H
                 for k in (m * H)..<(B * H) { dh[k] += dOut[k] }
             }
-            StepProfile.measure(.backwardGateKernels) {
-                lstmchat_lstm_gates_backward(Int32(m), Int32(H), act, dA, cPrev, tc, dh, dOutput.map { $0 + t * B * H },
-                                             dc, lengths, Int32(t))
-            }
+            // d a from d h_t and d c_t through the gates; d c_{t−1} = d c_t ⊙ f.
+            backwardGateKernels(rows: m, gates: act, dA: dA, cPrev: cPrev, tanhCell: tc, dh: dh,
+                                dOutput: dOutput.map { $0 + t * B * H }, dc: dc, step: t)
             // d h_{t−1} = d a · W_hh; rows in padding pass their gradient through unchanged.
-            StepProfile.measure(.backwardRecurrentProducts) {
-                if packed {
-                    dhNext.update(repeating: 0, count: m * H)
-                    packedBackward.multiplyAdd(m: m, a: dA, lda: G, c: dhNext, ldc: H)
-                } else {
-                    gemm(m: m, n: H, k: G, a: dA, lda: G, b: weightHH, ldb: H, c: dhNext, ldc: H)
-                }
-            }
+            backwardRecurrentProduct(rows: m, dA: dA, into: dhNext, packed: packed)
             (dhNext + m * H).update(from: dh + m * H, count: (B - m) * H)
             if let lengths {
                 for b in 0..<m where t >= Int(lengths[b]) { (dhNext + b * H).update(from: dh + b * H, count: H) }
@@ -196,27 +170,100 @@ final class LSTMLayer {
         dh0 = dh
 
         // Weight gradients of all steps as single GEMMs.
-        StepProfile.measure(.weightGradients) { weightGradients(T: T, B: B) }
+        weightGradients(T: T, B: B)
         return dInputBuffer.pointer
     }
 
+    /// d W_ih += d aᵀ·x, d W_hh += d aᵀ·h, d b += Σ d a, and d x = d a · W_ih, for all steps at once.
     private func weightGradients(T: Int, B: Int) {
+        StepProfile.measure(.weightGradients) { weightAndInputGradients(T: T, B: B) }
+    }
+
+    private func weightAndInputGradients(T: Int, B: Int) {
         let H = hiddenSize, G = 4 * H, dGates = self.dGates.pointer, hidden = self.hidden.pointer
         gemm(transA: true, m: G, n: inputSize, k: T * B,
              a: dGates, lda: G, b: input!, ldb: inputSize, beta: 1, c: gradWeightIH, ldc: inputSize)
         gemm(transA: true, m: G, n: H, k: T * B,
              a: dGates, lda: G, b: hidden, ldb: H, beta: 1, c: gradWeightHH, ldc: H)
-        // Both biases get the same gradient, Σ over steps and rows of d a: sum once, add twice.
-        StepProfile.measure(.biases) {
-            let dBias = self.dBias.reserve(G)
-            dBias.update(repeating: 0, count: G)
-            addColumnSums(dGates, rows: T * B, columns: G, into: dBias)
-            for j in 0..<G { gradBiasIH[j] += dBias[j]; gradBiasHH[j] += dBias[j] }
-        }
+        addBiasGradients(dGates, rows: T * B)
         let dInput = dInputBuffer.reserve(T * B * inputSize)
         gemm(m: T * B, n: inputSize, k: G, a: dGates, lda: G, b: weightIH, ldb: inputSize, c: dInput, ldc: inputSize)
     }
 
     /// d loss / d c_0 after `backward`, [B, H].
     var dc0: UnsafeMutablePointer<Float> { dc.pointer }
+
+    // MARK: - The kernels of a step, each timed as its phase for `bench --profile`
+
+    private func projectInputs(_ x: UnsafePointer<Float>, rows: Int, into gates: UnsafeMutablePointer<Float>) {
+        let G = 4 * hiddenSize
+        StepProfile.measure(.inputProjection) {
+            if rows > 0 {
+                StepProfile.measure(.biases) {
+                    for j in 0..<G { gates[j] = biasIH[j] + biasHH[j] }
+                    for r in 1..<rows { (gates + r * G).update(from: gates, count: G) }
+                }
+            }
+            gemm(transB: true, m: rows, n: G, k: inputSize, a: x, lda: inputSize, b: weightIH, ldb: inputSize, beta: 1, c: gates, ldc: G)
+        }
+    }
+
+    private func packRecurrentWeights() {
+        let H = hiddenSize
+        StepProfile.measure(.recurrentProducts) { packedForward.pack(weightHH, k: H, n: 4 * H, strideK: 1, strideN: H) }
+    }
+
+    private func recurrentProduct(rows m: Int, h: UnsafePointer<Float>, into a: UnsafeMutablePointer<Float>, packed: Bool) {
+        let H = hiddenSize, G = 4 * H
+        StepProfile.measure(.recurrentProducts) {
+            if packed {
+                packedForward.multiplyAdd(m: m, a: h, lda: H, c: a, ldc: G)
+            } else {
+                gemm(transB: true, m: m, n: G, k: H, a: h, lda: H, b: weightHH, ldb: H, beta: 1, c: a, ldc: G)
+            }
+        }
+    }
+
+    private func gateKernels(rows m: Int, a: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>, cNext: UnsafeMutablePointer<Float>,
+                             tanhCell: UnsafeMutablePointer<Float>, hPrev: UnsafePointer<Float>, hNext: UnsafeMutablePointer<Float>, step t: Int) {
+        StepProfile.measure(.gateKernels) {
+            lstmchat_lstm_gates_forward(Int32(m), Int32(hiddenSize), a, cPrev, cNext, tanhCell, hPrev, hNext, lengths, Int32(t))
+        }
+    }
+
+    /// Both biases get the same gradient, Σ over steps and rows of d a: summed once, added twice.
+    private func addBiasGradients(_ dGates: UnsafePointer<Float>, rows: Int) {
+        let G = 4 * hiddenSize
+        StepProfile.measure(.biases) {
+            let dBias = self.dBias.reserve(G)
+            dBias.update(repeating: 0, count: G)
+            addColumnSums(dGates, rows: rows, columns: G, into: dBias)
+            for j in 0..<G { gradBiasIH[j] += dBias[j]; gradBiasHH[j] += dBias[j] }
+        }
+    }
+
+    private func packRecurrentWeightsForBackward() {
+        let H = hiddenSize
+        StepProfile.measure(.backwardRecurrentProducts) { packedBackward.pack(weightHH, k: 4 * H, n: H, strideK: H, strideN: 1) }
+    }
+
+    private func backwardGateKernels(rows m: Int, gates: UnsafePointer<Float>, dA: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>,
+                                     tanhCell: UnsafePointer<Float>, dh: UnsafeMutablePointer<Float>, dOutput: UnsafePointer<Float>?,
+                                     dc: UnsafeMutablePointer<Float>, step t: Int) {
+        StepProfile.measure(.backwardGateKernels) {
+            lstmchat_lstm_gates_backward(Int32(m), Int32(hiddenSize), gates, dA, cPrev, tanhCell, dh, dOutput, dc, lengths, Int32(t))
+        }
+    }
+
+    private func backwardRecurrentProduct(rows m: Int, dA: UnsafePointer<Float>, into dhNext: UnsafeMutablePointer<Float>, packed: Bool) {
+        let H = hiddenSize, G = 4 * H
+        StepProfile.measure(.backwardRecurrentProducts) {
+            if packed {
+                dhNext.update(repeating: 0, count: m * H)
+                packedBackward.multiplyAdd(m: m, a: dA, lda: G, c: dhNext, ldc: H)
+            } else {
+                gemm(m: m, n: H, k: G, a: dA, lda: G, b: weightHH, ldb: H, c: dhNext, ldc: H)
+            }
+        }
+    }
 }

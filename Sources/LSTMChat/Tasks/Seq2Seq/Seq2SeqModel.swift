@@ -51,7 +51,7 @@ public final class Seq2SeqModel {
         let rows = batch.targetSteps * batch.batchSize, V = config.vocabSize
         let top = forwardToTop(batch, dropout: dropout, rng: &rng)
         let logits = logitsBuffer.reserve(rows * V)
-        StepProfile.measure(.outputLayer) { proj.forward(top, rows: rows, into: logits) }
+        outputLayer(top, rows: rows, into: logits)
         return .init(start: logits, count: rows * V)
     }
 
@@ -62,7 +62,7 @@ public final class Seq2SeqModel {
         dropoutUsed = dropout
 
         let src = sourceEmbedded.reserve(S * B * E)
-        StepProfile.measure(.embedding) { batch.source.withUnsafeBufferPointer { embedding.forward(ids: $0.baseAddress!, count: S * B, into: src) } }
+        embed(batch.source, into: src)
         let h = stateH.reserve(L * B * H), c = stateC.reserve(L * B * H)
         batch.sourceLengths.withUnsafeBufferPointer { lengths in
             _ = encoder.forward(src, steps: S, batch: B, lengths: lengths.baseAddress!, dropout: dropout, rng: &rng)
@@ -70,7 +70,7 @@ public final class Seq2SeqModel {
         encoder.copyFinalState(h: h, c: c)
 
         let tgt = targetEmbedded.reserve(T * B * E)
-        StepProfile.measure(.embedding) { batch.decoderInputs.withUnsafeBufferPointer { embedding.forward(ids: $0.baseAddress!, count: T * B, into: tgt) } }
+        embed(batch.decoderInputs, into: tgt)
         var top = UnsafePointer(decoder.forward(tgt, steps: T, batch: B, h0: h, c0: c, dropout: dropout, rng: &rng))
         if let attention {
             let memory = UnsafePointer(encoder.output), keys = self.keys.reserve(S * B * H)
@@ -95,7 +95,7 @@ public final class Seq2SeqModel {
     public func lossAndGradients(_ batch: Seq2SeqBatch, dropout: Float = 0, rng: inout Xoshiro256) -> Float {
         let B = batch.batchSize, S = batch.sourceSteps, T = batch.targetSteps
         let H = config.hiddenSize, L = config.layers
-        StepProfile.measure(.zeroGradients) { parameters.zeroGradients() }
+        zeroGradients()
         let top = forwardToTop(batch, dropout: dropout, rng: &rng)
         let dTop = self.dTop.reserve(T * B * H)
         let loss = countedLoss(batch, top: top, dTop: dTop)
@@ -107,13 +107,13 @@ public final class Seq2SeqModel {
             dEncoderOutput = UnsafePointer(d.dMemory)
         }
         let dTarget = decoder.backward(dOutput: dDecoderOutput, dhFinal: nil, dcFinal: nil)
-        StepProfile.measure(.embedding) { batch.decoderInputs.withUnsafeBufferPointer { embedding.backward(ids: $0.baseAddress!, count: T * B, dOut: dTarget) } }
+        embedBackward(batch.decoderInputs, dOut: dTarget)
 
         // The decoder's initial state is the encoder's final state: its gradient goes back there.
         let dh = dStateH.reserve(L * B * H), dc = dStateC.reserve(L * B * H)
         decoder.copyInitialStateGradient(dh: dh, dc: dc)
         let dSource = encoder.backward(dOutput: dEncoderOutput, dhFinal: dh, dcFinal: dc)
-        StepProfile.measure(.embedding) { batch.source.withUnsafeBufferPointer { embedding.backward(ids: $0.baseAddress!, count: S * B, dOut: dSource) } }
+        embedBackward(batch.source, dOut: dSource)
         return loss
     }
 
@@ -142,25 +142,53 @@ public final class Seq2SeqModel {
             x = UnsafePointer(rows)
         }
         let logits = logitsBuffer.reserve(n * V)
-        StepProfile.measure(.outputLayer) { proj.forward(x, rows: n, into: logits) }
+        outputLayer(x, rows: n, into: logits)
         let dz = dTop.map { _ in dLogits.reserve(n * V) }
-        let loss = StepProfile.measure(.softmaxCrossEntropy) {
+        let loss = softmaxCrossEntropy(logits, rows: n, dLogits: dz)
+        guard let dTop, let dz else { return loss }
+        outputLayerBackward(x, dy: dz, rows: n, dTop: dTop, positions: all, gathered: gathered)
+        return loss
+    }
+
+    // MARK: - The parts of a step, each timed as its phase for `bench --profile`
+
+    private func embed(_ ids: [Int32], into out: UnsafeMutablePointer<Float>) {
+        StepProfile.measure(.embedding) { ids.withUnsafeBufferPointer { embedding.forward(ids: $0.baseAddress!, count: ids.count, into: out) } }
+    }
+
+    private func embedBackward(_ ids: [Int32], dOut: UnsafePointer<Float>) {
+        StepProfile.measure(.embedding) { ids.withUnsafeBufferPointer { embedding.backward(ids: $0.baseAddress!, count: ids.count, dOut: dOut) } }
+    }
+
+    private func zeroGradients() { StepProfile.measure(.zeroGradients) { parameters.zeroGradients() } }
+
+    private func outputLayer(_ x: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>) {
+        StepProfile.measure(.outputLayer) { proj.forward(x, rows: rows, into: logits) }
+    }
+
+    /// The mean cross-entropy of the counted positions' softmax, and with `dLogits` its gradient.
+    private func softmaxCrossEntropy(_ logits: UnsafePointer<Float>, rows n: Int, dLogits: UnsafeMutablePointer<Float>?) -> Float {
+        StepProfile.measure(.softmaxCrossEntropy) {
             countedTargets.withUnsafeBufferPointer { targets in
                 countedMask.withUnsafeBufferPointer { mask in
                     SoftmaxCrossEntropy.forward(logits: logits, targets: targets.baseAddress!, mask: mask.baseAddress!,
-                                                rows: n, classes: V, dLogits: dz)
+                                                rows: n, classes: config.vocabSize, dLogits: dLogits)
                 }
             }
         }
-        guard let dTop, let dz else { return loss }
+    }
+
+    /// d top from d logits: at the counted positions (scattered back when they were gathered), 0 elsewhere.
+    private func outputLayerBackward(_ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows n: Int,
+                                     dTop: UnsafeMutablePointer<Float>, positions: Int, gathered: Bool) {
+        let H = config.hiddenSize
         StepProfile.measure(.outputLayerBackward) {
-            guard gathered else { proj.backward(x, dy: dz, rows: n, dx: dTop); return }
+            guard gathered else { proj.backward(x, dy: dy, rows: n, dx: dTop); return }
             let dRows = dCountedTop.reserve(n * H)
-            proj.backward(x, dy: dz, rows: n, dx: dRows)
-            dTop.update(repeating: 0, count: all * H)
+            proj.backward(x, dy: dy, rows: n, dx: dRows)
+            dTop.update(repeating: 0, count: positions * H)
             for (i, r) in countedRows.enumerated() { (dTop + r * H).update(from: dRows + i * H, count: H) }
         }
-        return loss
     }
 
     /// The encoder's final hidden and cell states of the last forward, [L, B, H] each.
