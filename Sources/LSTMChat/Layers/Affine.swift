@@ -7,6 +7,23 @@ struct Affine {
     let weightGradient: UnsafeMutablePointer<Float>
     let biasGradient: UnsafeMutablePointer<Float>
 
+    /// The model's output layer `NAME.weight` [out, in] and `NAME.bias` [out].
+    init(_ parameters: Parameters, name: String, inputSize: Int, outputSize: Int) {
+        let w = parameters.tensor(name + ".weight"), b = parameters.tensor(name + ".bias")
+        self.init(inputSize: inputSize, outputSize: outputSize, weight: w.value, bias: b.value,
+                  weightGradient: w.gradient, biasGradient: b.gradient)
+    }
+
+    init(inputSize: Int, outputSize: Int, weight: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>,
+         weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>) {
+        self.inputSize = inputSize
+        self.outputSize = outputSize
+        self.weight = weight
+        self.bias = bias
+        self.weightGradient = weightGradient
+        self.biasGradient = biasGradient
+    }
+
     /// The product first, then the bias: OpenBLAS is up to 25% slower when it must add into a
     /// large C (beta = 1) than when it writes C (beta = 0).
     func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {

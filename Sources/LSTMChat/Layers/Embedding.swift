@@ -5,6 +5,19 @@ struct Embedding {
     let weight: UnsafeMutablePointer<Float>
     let gradient: UnsafeMutablePointer<Float>
 
+    /// The model's `embedding.weight`, [vocab, embed].
+    init(_ parameters: Parameters, config: ModelConfig) {
+        let e = parameters.tensor("embedding.weight")
+        self.init(vocabSize: config.vocabSize, dim: config.embedSize, weight: e.value, gradient: e.gradient)
+    }
+
+    init(vocabSize: Int, dim: Int, weight: UnsafeMutablePointer<Float>, gradient: UnsafeMutablePointer<Float>) {
+        self.vocabSize = vocabSize
+        self.dim = dim
+        self.weight = weight
+        self.gradient = gradient
+    }
+
     /// out[n] = weight[ids[n]] for n in 0..<count.
     func forward(ids: UnsafePointer<Int32>, count: Int, into out: UnsafeMutablePointer<Float>) {
         for n in 0..<count {

@@ -25,6 +25,11 @@ public struct ModelConfig: Codable, Equatable, Sendable {
                   attention: try c.decodeIfPresent(Bool.self, forKey: .attention) ?? false)
     }
 
+    /// "vocabulary 1234, 1 layer of 128 with attention", for the models' summaries.
+    public var summary: String {
+        "vocabulary \(vocabSize), \(layers) layer\(layers == 1 ? "" : "s") of \(hiddenSize)" + (attention ? " with attention" : "")
+    }
+
     /// Every parameter of the encoder–decoder, under PyTorch's names, in PyTorch's module order
     /// (`attn.*` and `attn_combine.*` only with attention).
     public var seq2seqLayout: ParameterLayout {

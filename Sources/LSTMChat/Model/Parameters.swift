@@ -41,6 +41,13 @@ public final class Parameters {
     public let values: FloatBuffer
     public let gradients: FloatBuffer
 
+    /// `given` (a checkpoint's, which must be laid out as `layout`), or new parameters of `layout`.
+    public static func laidOut(_ layout: ParameterLayout, given: Parameters?) -> Parameters {
+        guard let given else { return Parameters(layout: layout) }
+        precondition(given.layout == layout, "parameters do not match the model configuration")
+        return given
+    }
+
     public init(layout: ParameterLayout) {
         self.layout = layout
         values = FloatBuffer(count: layout.count)

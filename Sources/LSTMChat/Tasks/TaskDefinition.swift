@@ -9,13 +9,8 @@ import Foundation
 public protocol TaskDefinition {
     associatedtype Model: TrainableModel
 
-    static var task: ModelTask { get }
-    /// For messages: "a question-answering model".
-    static var description: String { get }
-    /// The checkpoint's `format` metadata.
-    static var format: String { get }
-    /// What to do with such a model: "chat, ask and eval answer with it".
-    static var uses: String { get }
+    /// Its name, and how messages and checkpoints speak of it.
+    static var identity: TaskIdentity { get }
     /// The recipe a run starts from when no flag changes it (its data empty).
     static var defaults: Recipe { get }
     /// The recipe keys that mean something to this task; `train` refuses the others.
@@ -25,23 +20,49 @@ public protocol TaskDefinition {
     /// The name DATA read from standard input (`train -`) is kept under in the run's directory.
     static var standardInputName: String { get }
 
-    /// The parameters of the model, under PyTorch's names.
-    static func layout(config: ModelConfig, labels: Int) -> ParameterLayout
-    /// The model, with `parameters` (a checkpoint's) or newly laid out.
-    static func makeModel(config: ModelConfig, labels: Int, parameters: Parameters?) -> Model
-
     /// Reads the data and makes what a run needs of it. `resumed` is the checkpoint of a run
     /// being continued (its vocabulary, tokenizer and labels hold); `fitBatchSize` lets the
     /// batch size shrink to the data (`Recipe.fittedBatchSize`); `warn` takes warnings.
     static func prepare(_ recipe: Recipe, resumed: CheckpointFile?, fitBatchSize: Bool,
                         warn: (String) -> Void) throws -> TaskData<Model>
 
-    /// The model of a checkpoint of this task, ready to be used.
-    static func load(_ checkpoint: CheckpointFile, file: String) throws -> any LoadedModel
+    /// The network of a checkpoint of this task, ready to be used with its vocabulary and tokenizer.
+    static func loaded(_ network: Model, from checkpoint: CheckpointFile, vocabulary: Vocabulary, tokenizer: Tokenizer,
+                       file: String) -> any LoadedModel
+}
+
+/// How a task is named: by `train --task`, by messages, and by a checkpoint's format.
+public struct TaskIdentity: Sendable {
+    public var task: ModelTask
+    /// For messages: "a question-answering model".
+    public var description: String
+    /// The checkpoint's `format` metadata: "lstmchat-seq2seq/1".
+    public var format: String
+    /// What to do with such a model: "chat, ask and eval answer with it".
+    public var uses: String
 }
 
 extension TaskDefinition {
+    public static var task: ModelTask { identity.task }
+    public static var description: String { identity.description }
+    public static var format: String { identity.format }
+    public static var uses: String { identity.uses }
     public static var hasLabels: Bool { false }
+
+    /// The parameters of the task's model, under PyTorch's names.
+    public static func layout(config: ModelConfig, labels: Int) -> ParameterLayout { Model.layout(config: config, labels: labels) }
+
+    /// The model of a checkpoint of this task (read from `file`), ready to be used.
+    public static func load(_ checkpoint: CheckpointFile, file: String) throws -> any LoadedModel {
+        let (vocabulary, tokenizer) = try checkpoint.vocabularyAndTokenizer(file: file)
+        let network = makeModel(config: checkpoint.config, labels: checkpoint.labels.count, parameters: checkpoint.parameters)
+        return loaded(network, from: checkpoint, vocabulary: vocabulary, tokenizer: tokenizer, file: file)
+    }
+
+    /// The task's model, with `parameters` (a checkpoint's) or newly laid out.
+    public static func makeModel(config: ModelConfig, labels: Int, parameters: Parameters?) -> Model {
+        Model.make(config: config, labels: labels, parameters: parameters)
+    }
     public static var standardInputName: String { "data.tsv" }
 }
 

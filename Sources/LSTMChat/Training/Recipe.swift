@@ -53,6 +53,10 @@ public struct Recipe: Codable, Equatable, Sendable {
         case untilAccuracy = "until-accuracy", exactMatchSample = "exact-match-sample", unrelated, keywords
 
         public var flag: String { "--" + rawValue }
+
+        /// The keys of an LSTM and its solver, which every task takes.
+        public static let modelAndSolver: Set<Key> = [.tokenizer, .embed, .hidden, .layers, .minCount, .maxVocab, .epochs, .lr,
+                                                       .lrDecay, .lrFloor, .clip, .dropout, .batchSize, .seed, .valFraction]
     }
 
     /// The training settings the trainer takes (and the training state records).

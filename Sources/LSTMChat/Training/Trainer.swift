@@ -68,6 +68,10 @@ public struct StepResult: Sendable {
 /// A model the trainer can train: its parameters, and the loss and gradients of a batch.
 public protocol TrainableModel: AnyObject {
     associatedtype Batch
+    /// The parameters of a model of this shape (`labels`: a classifier's classes), under PyTorch's names.
+    static func layout(config: ModelConfig, labels: Int) -> ParameterLayout
+    /// A model of this shape with `parameters` (a checkpoint's), or newly laid out ones.
+    static func make(config: ModelConfig, labels: Int, parameters: Parameters?) -> Self
     var config: ModelConfig { get }
     var parameters: Parameters { get }
     /// Forward and backward: sets `parameters.gradients` and returns the loss. `dropout > 0`

@@ -34,17 +34,13 @@ public final class ClassifierModel {
 
     public init(config: ModelConfig, classes: Int, parameters: Parameters? = nil) {
         precondition(classes > 0, "a classifier has at least one label")
-        let layout = Self.layout(config: config, classes: classes)
-        let parameters = parameters ?? Parameters(layout: layout)
-        precondition(parameters.layout == layout, "parameters do not match the model configuration")
+        let parameters = Parameters.laidOut(Self.layout(config: config, classes: classes), given: parameters)
         self.config = config
         self.classes = classes
         self.parameters = parameters
-        let e = parameters.tensor("embedding.weight"), w = parameters.tensor("proj.weight"), b = parameters.tensor("proj.bias")
-        embedding = Embedding(vocabSize: config.vocabSize, dim: config.embedSize, weight: e.value, gradient: e.gradient)
+        embedding = Embedding(parameters, config: config)
         lstm = LSTMStack(inputSize: config.embedSize, hiddenSize: config.hiddenSize, layers: config.layers, parameters: parameters, prefix: "lstm")
-        proj = Affine(inputSize: config.hiddenSize, outputSize: classes,
-                      weight: w.value, bias: b.value, weightGradient: w.gradient, biasGradient: b.gradient)
+        proj = Affine(parameters, name: "proj", inputSize: config.hiddenSize, outputSize: classes)
     }
 
     /// The logits [B, C] of a batch (valid until the next forward). `dropout > 0` is training
@@ -139,5 +135,9 @@ public struct ClassifierBatch: Equatable, Sendable {
 }
 
 extension ClassifierModel: TrainableModel {
+    public static func layout(config: ModelConfig, labels: Int) -> ParameterLayout { layout(config: config, classes: labels) }
+    public static func make(config: ModelConfig, labels: Int, parameters: Parameters?) -> ClassifierModel {
+        ClassifierModel(config: config, classes: labels, parameters: parameters)
+    }
     public static func tokenCount(of batch: ClassifierBatch) -> Int { batch.lengths.reduce(0) { $0 + Int($1) } }
 }

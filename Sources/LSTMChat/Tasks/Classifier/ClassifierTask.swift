@@ -7,10 +7,8 @@ import Foundation
 public enum ClassifierTask: TaskDefinition {
     public typealias Model = ClassifierModel
 
-    public static var task: ModelTask { .classifier }
-    public static var description: String { "a text classifier" }
-    public static var format: String { "lstmchat-classifier/1" }
-    public static var uses: String { "ask, chat and eval label texts with it" }
+    public static let identity = TaskIdentity(task: .classifier, description: "a text classifier", format: "lstmchat-classifier/1",
+                                              uses: "ask, chat and eval label texts with it")
     public static var hasLabels: Bool { true }
 
     public static var defaults: Recipe {
@@ -18,23 +16,11 @@ public enum ClassifierTask: TaskDefinition {
                epochs: 40, lr: 0.005, lrDecay: 0.97, dropout: 0.2, maxLength: 60, valFraction: 0.1)
     }
 
-    public static var keys: Set<Recipe.Key> {
-        [.tokenizer, .embed, .hidden, .layers, .minCount, .maxVocab, .epochs, .lr, .lrDecay, .lrFloor, .clip, .dropout,
-         .batchSize, .seed, .maxLength, .valFraction]
-    }
+    public static var keys: Set<Recipe.Key> { Recipe.Key.modelAndSolver.union([.maxLength]) }
 
-    public static func layout(config: ModelConfig, labels: Int) -> ParameterLayout {
-        ClassifierModel.layout(config: config, classes: labels)
-    }
-
-    public static func makeModel(config: ModelConfig, labels: Int, parameters: Parameters?) -> ClassifierModel {
-        ClassifierModel(config: config, classes: labels, parameters: parameters)
-    }
-
-    public static func load(_ checkpoint: CheckpointFile, file: String) throws -> any LoadedModel {
-        let (vocabulary, tokenizer) = try checkpoint.vocabularyAndTokenizer(file: file)
-        let network = ClassifierModel(config: checkpoint.config, classes: checkpoint.labels.count, parameters: checkpoint.parameters)
-        return LabelModel(network: network, vocabulary: vocabulary, tokenizer: tokenizer, labels: checkpoint.labels, path: file)
+    public static func loaded(_ network: ClassifierModel, from checkpoint: CheckpointFile, vocabulary: Vocabulary,
+                              tokenizer: Tokenizer, file: String) -> any LoadedModel {
+        LabelModel(network: network, vocabulary: vocabulary, tokenizer: tokenizer, labels: checkpoint.labels, path: file)
     }
 
     public static func prepare(_ recipe: Recipe, resumed: CheckpointFile?, fitBatchSize: Bool,

@@ -44,10 +44,7 @@ extension LabelModel: LoadedModel {
     public static var task: ModelTask { .classifier }
     public static var options: Set<UseOption> { [.top] }
 
-    public var summary: String {
-        let c = network.config
-        return "a text classifier of \(labels.count) labels: vocabulary \(c.vocabSize), \(c.layers) layer\(c.layers == 1 ? "" : "s") of \(c.hiddenSize)"
-    }
+    public var summary: String { "a text classifier of \(labels.count) labels: \(network.config.summary)" }
 
     /// "greetings 0.873": the label, then its probability.
     public static func line(_ entry: (label: String, probability: Float)) -> String {

@@ -21,15 +21,12 @@ public final class LanguageModel {
     private var dropoutUsed: Float = 0
 
     public init(config: ModelConfig, parameters: Parameters? = nil) {
-        let parameters = parameters ?? Parameters(layout: config.languageModelLayout)
-        precondition(parameters.layout == config.languageModelLayout, "parameters do not match the model configuration")
+        let parameters = Parameters.laidOut(config.languageModelLayout, given: parameters)
         self.config = config
         self.parameters = parameters
-        let e = parameters.tensor("embedding.weight"), w = parameters.tensor("proj.weight"), b = parameters.tensor("proj.bias")
-        embedding = Embedding(vocabSize: config.vocabSize, dim: config.embedSize, weight: e.value, gradient: e.gradient)
+        embedding = Embedding(parameters, config: config)
         lstm = LSTMStack(inputSize: config.embedSize, hiddenSize: config.hiddenSize, layers: config.layers, parameters: parameters, prefix: "lstm")
-        proj = Affine(inputSize: config.hiddenSize, outputSize: config.vocabSize,
-                      weight: w.value, bias: b.value, weightGradient: w.gradient, biasGradient: b.gradient)
+        proj = Affine(parameters, name: "proj", inputSize: config.hiddenSize, outputSize: config.vocabSize)
     }
 
     /// The logits [T, B, V] of a window (valid until the next forward). It starts from the
@@ -113,6 +110,10 @@ public final class LanguageModel {
 }
 
 extension LanguageModel: TrainableModel {
+    public static func layout(config: ModelConfig, labels: Int) -> ParameterLayout { config.languageModelLayout }
+    public static func make(config: ModelConfig, labels: Int, parameters: Parameters?) -> LanguageModel {
+        LanguageModel(config: config, parameters: parameters)
+    }
     public static func tokenCount(of batch: TextBatch) -> Int { batch.tokenCount }
 
     /// The (h, c) the last window left, [L, B, H] each, named "h" and "c"; nothing once forgotten.

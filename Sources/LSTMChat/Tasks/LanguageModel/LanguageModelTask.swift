@@ -6,10 +6,8 @@ import Foundation
 public enum LanguageModelTask: TaskDefinition {
     public typealias Model = LanguageModel
 
-    public static var task: ModelTask { .languageModel }
-    public static var description: String { "a language model" }
-    public static var format: String { "lstmchat-lm/1" }
-    public static var uses: String { "generate writes with it; chat, ask and eval take it too" }
+    public static let identity = TaskIdentity(task: .languageModel, description: "a language model", format: "lstmchat-lm/1",
+                                              uses: "generate writes with it; chat, ask and eval take it too")
     public static var standardInputName: String { "data.txt" }
 
     /// char-rnn's recipe, smaller: characters, a 2-layer LSTM, windows of 100.
@@ -18,21 +16,11 @@ public enum LanguageModelTask: TaskDefinition {
                epochs: 20, lr: 0.002, lrDecay: 0.95, dropout: 0, seqLength: 100, valFraction: 0.1)
     }
 
-    public static var keys: Set<Recipe.Key> {
-        [.tokenizer, .embed, .hidden, .layers, .minCount, .maxVocab, .epochs, .lr, .lrDecay, .lrFloor, .clip, .dropout,
-         .batchSize, .seed, .seqLength, .valFraction]
-    }
+    public static var keys: Set<Recipe.Key> { Recipe.Key.modelAndSolver.union([.seqLength]) }
 
-    public static func layout(config: ModelConfig, labels: Int) -> ParameterLayout { config.languageModelLayout }
-
-    public static func makeModel(config: ModelConfig, labels: Int, parameters: Parameters?) -> LanguageModel {
-        LanguageModel(config: config, parameters: parameters)
-    }
-
-    public static func load(_ checkpoint: CheckpointFile, file: String) throws -> any LoadedModel {
-        let (vocabulary, tokenizer) = try checkpoint.vocabularyAndTokenizer(file: file)
-        return TextModel(network: LanguageModel(config: checkpoint.config, parameters: checkpoint.parameters),
-                         vocabulary: vocabulary, tokenizer: tokenizer, path: file)
+    public static func loaded(_ network: LanguageModel, from checkpoint: CheckpointFile, vocabulary: Vocabulary,
+                              tokenizer: Tokenizer, file: String) -> any LoadedModel {
+        TextModel(network: network, vocabulary: vocabulary, tokenizer: tokenizer, path: file)
     }
 
     public static func prepare(_ recipe: Recipe, resumed: CheckpointFile?, fitBatchSize: Bool,
@@ -103,10 +91,7 @@ extension TextModel: LoadedModel {
     public static var task: ModelTask { .languageModel }
     public static var options: Set<UseOption> { [.decoding] }
 
-    public var summary: String {
-        let c = network.config
-        return "a language model: vocabulary \(c.vocabSize), \(c.layers) layer\(c.layers == 1 ? "" : "s") of \(c.hiddenSize)"
-    }
+    public var summary: String { "a language model: \(network.config.summary)" }
 
     /// A language model samples (the most likely character every time soon loops on "the the");
     /// --beam asks for the most likely tokens instead.

@@ -38,9 +38,7 @@ public final class ChatModel {
 
     /// "vocabulary 8000, 2 layers of 512 with attention, 30000 training steps"
     public var summary: String {
-        let config = network.config
-        var text = "vocabulary \(config.vocabSize), \(config.layers) layer\(config.layers == 1 ? "" : "s") of \(config.hiddenSize)"
-        if config.attention { text += " with attention" }
+        var text = network.config.summary
         if let trainingSteps { text += ", \(trainingSteps) training steps" }
         return text
     }

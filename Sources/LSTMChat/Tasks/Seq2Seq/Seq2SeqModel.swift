@@ -30,16 +30,13 @@ public final class Seq2SeqModel {
     private var dropoutUsed: Float = 0
 
     public init(config: ModelConfig, parameters: Parameters? = nil) {
-        let parameters = parameters ?? Parameters(layout: config.seq2seqLayout)
-        precondition(parameters.layout == config.seq2seqLayout, "parameters do not match the model configuration")
+        let parameters = Parameters.laidOut(config.seq2seqLayout, given: parameters)
         self.config = config
         self.parameters = parameters
-        let e = parameters.tensor("embedding.weight"), w = parameters.tensor("proj.weight"), b = parameters.tensor("proj.bias")
-        embedding = Embedding(vocabSize: config.vocabSize, dim: config.embedSize, weight: e.value, gradient: e.gradient)
+        embedding = Embedding(parameters, config: config)
         encoder = LSTMStack(inputSize: config.embedSize, hiddenSize: config.hiddenSize, layers: config.layers, parameters: parameters, prefix: "encoder")
         decoder = LSTMStack(inputSize: config.embedSize, hiddenSize: config.hiddenSize, layers: config.layers, parameters: parameters, prefix: "decoder")
-        proj = Affine(inputSize: config.hiddenSize, outputSize: config.vocabSize,
-                      weight: w.value, bias: b.value, weightGradient: w.gradient, biasGradient: b.gradient)
+        proj = Affine(parameters, name: "proj", inputSize: config.hiddenSize, outputSize: config.vocabSize)
         attention = config.attention ? LuongAttention(hiddenSize: config.hiddenSize, parameters: parameters) : nil
     }
 
@@ -198,5 +195,9 @@ public final class Seq2SeqModel {
 }
 
 extension Seq2SeqModel: TrainableModel {
+    public static func layout(config: ModelConfig, labels: Int) -> ParameterLayout { config.seq2seqLayout }
+    public static func make(config: ModelConfig, labels: Int, parameters: Parameters?) -> Seq2SeqModel {
+        Seq2SeqModel(config: config, parameters: parameters)
+    }
     public static func tokenCount(of batch: Seq2SeqBatch) -> Int { batch.targetTokenCount }
 }

@@ -6,10 +6,8 @@ import Foundation
 public enum Seq2SeqTask: TaskDefinition {
     public typealias Model = Seq2SeqModel
 
-    public static var task: ModelTask { .seq2seq }
-    public static var description: String { "a question-answering model" }
-    public static var format: String { "lstmchat-seq2seq/1" }
-    public static var uses: String { "chat, ask and eval answer with it" }
+    public static let identity = TaskIdentity(task: .seq2seq, description: "a question-answering model", format: "lstmchat-seq2seq/1",
+                                              uses: "chat, ask and eval answer with it")
 
     /// The recipe that learned the bundled corpus fastest (docs/learning-quality.md).
     public static var defaults: Recipe {
@@ -21,18 +19,11 @@ public enum Seq2SeqTask: TaskDefinition {
         Set(Recipe.Key.allCases).subtracting([.seqLength])
     }
 
-    public static func layout(config: ModelConfig, labels: Int) -> ParameterLayout { config.seq2seqLayout }
-
-    public static func makeModel(config: ModelConfig, labels: Int, parameters: Parameters?) -> Seq2SeqModel {
-        Seq2SeqModel(config: config, parameters: parameters)
-    }
-
-    public static func load(_ checkpoint: CheckpointFile, file: String) throws -> any LoadedModel {
-        let (vocabulary, tokenizer) = try checkpoint.vocabularyAndTokenizer(file: file)
-        return ChatModel(network: Seq2SeqModel(config: checkpoint.config, parameters: checkpoint.parameters),
-                         vocabulary: vocabulary, tokenizer: tokenizer,
-                         trainingSteps: checkpoint.training["steps"].flatMap { Int($0) }, confidence: checkpoint.confidence,
-                         knownQuestions: checkpoint.knownQuestions.isEmpty ? nil : KnownQuestions(checkpoint.knownQuestions), path: file)
+    public static func loaded(_ network: Seq2SeqModel, from checkpoint: CheckpointFile, vocabulary: Vocabulary,
+                              tokenizer: Tokenizer, file: String) -> any LoadedModel {
+        ChatModel(network: network, vocabulary: vocabulary, tokenizer: tokenizer,
+                  trainingSteps: checkpoint.training["steps"].flatMap { Int($0) }, confidence: checkpoint.confidence,
+                  knownQuestions: checkpoint.knownQuestions.isEmpty ? nil : KnownQuestions(checkpoint.knownQuestions), path: file)
     }
 
     public static func prepare(_ recipe: Recipe, resumed: CheckpointFile?, fitBatchSize: Bool,
