@@ -9,6 +9,7 @@ import Testing
 
     static func oneAtATime(_ model: Seq2SeqModel, maxLength: Int = maxLength) -> [[Int32]] {
         var settings = DecodingSettings()
+        settings.maxRepeats = 0  // the model's own answers, no repeat blocking
         settings.strategy = .greedy
         settings.maxLength = maxLength
         let generator = AnswerGenerator(session: InferenceSession(model: model), settings: settings)
@@ -55,6 +56,7 @@ import Testing
         var random = Xoshiro256(seed: 4)
         let questions: [[Int32]] = (0..<40).map { i in (0..<(1 + (i * 7) % 23)).map { _ in Int32(4 + random.next() % 56) } }
         var settings = DecodingSettings()
+        settings.maxRepeats = 0  // the model's own answers, no repeat blocking
         settings.maxLength = 30
         let generator = AnswerGenerator(session: InferenceSession(model: model), settings: settings)
         // A random model rarely ends an answer: raise <eos>'s bias until answers end at several lengths.

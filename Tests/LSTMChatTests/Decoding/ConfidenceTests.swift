@@ -50,6 +50,7 @@ private let questions: [[Int32]] = [[4, 5, 6], [7], [8, 9, 10, 11, 4], [1, 5], [
     func theSignalsMeasureTheGreedyAnswerAndTheSameConfidence(trainingSteps: Int, attention: Bool) throws {
         let model = try partlyTrainedModel(steps: trainingSteps, attention: attention)
         var settings = DecodingSettings()
+        settings.maxRepeats = 0  // the model's own answers, no repeat blocking
         settings.maxLength = 8
         let generator = AnswerGenerator(session: InferenceSession(model: model), settings: settings)
         let session = InferenceSession(model: model)

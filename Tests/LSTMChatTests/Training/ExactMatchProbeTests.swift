@@ -60,6 +60,7 @@ import Testing
 
         // By hand: one question at a time, answers of up to 50 tokens, whole references.
         var settings = DecodingSettings()
+        settings.maxRepeats = 0  // the model's own answers, no repeat blocking
         settings.maxLength = 50
         let generator = AnswerGenerator(session: InferenceSession(model: model), settings: settings)
         var references: [[Int32]: Set<[Int32]>] = [:]

@@ -89,7 +89,8 @@ public final class Chatbot {
 
     public init(model: ChatModel, settings: DecodingSettings) {
         self.model = model
-        generator = AnswerGenerator(session: InferenceSession(model: model.network), specials: model.specials, settings: settings)
+        generator = AnswerGenerator(session: InferenceSession(model: model.network), specials: model.specials, settings: settings,
+                                    repeatExempt: RepeatBlocking.marks(in: model.vocabulary.tokens))
     }
 
     public var settings: DecodingSettings {
@@ -101,7 +102,8 @@ public final class Chatbot {
     public func replaceModel(with model: ChatModel) {
         model.matchThreshold = self.model.matchThreshold
         self.model = model
-        generator = AnswerGenerator(session: InferenceSession(model: model.network), specials: model.specials, settings: settings)
+        generator = AnswerGenerator(session: InferenceSession(model: model.network), specials: model.specials, settings: settings,
+                                    repeatExempt: RepeatBlocking.marks(in: model.vocabulary.tokens))
     }
 
     public func answer(_ question: ChatModel.Question, count: Int = 1) -> [GeneratedAnswer] {
