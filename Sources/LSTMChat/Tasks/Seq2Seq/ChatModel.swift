@@ -119,7 +119,8 @@ public final class Chatbot {
     }
 
     public func reply(to question: ChatModel.Question, count: Int = 1) -> Reply {
-        let confidence = AnswerConfidence.of(question.ids, session: generator.session, specials: model.specials)
+        let confidence = AnswerConfidence.of(question.ids, session: generator.session, specials: model.specials,
+                                             knownQuestions: model.knownQuestions)
         let answers = answer(question, count: count)
         return Reply(answers: answers, confidence: confidence, isFallback: minConfidence.map { confidence < $0 } ?? false)
     }
