@@ -12,7 +12,9 @@ public final class ChatModel {
     public let knownQuestions: KnownQuestions?
     /// A question not among `knownQuestions` is asked as the nearest of them when at least this
     /// similar (`KnownQuestions`); nil: asked as typed.
-    public var matchThreshold: Float? = KnownQuestions.defaultThreshold
+    public var matchThreshold: Float? = QuestionMatcher.defaultThreshold
+    /// Matches questions to `knownQuestions` (contractions and short forms written out).
+    public let matcher: QuestionMatcher?
     /// The file it came from, as the user named it.
     public let path: String
 
@@ -29,6 +31,7 @@ public final class ChatModel {
         self.trainingSteps = trainingSteps
         self.confidence = confidence
         self.knownQuestions = knownQuestions
+        matcher = knownQuestions.map { QuestionMatcher(known: $0, vocabulary: vocabulary) }
         self.path = path
     }
 
@@ -61,7 +64,7 @@ public final class ChatModel {
         let wasCut = tokens.count > Self.maxQuestionTokens
         if wasCut { tokens.removeLast(tokens.count - Self.maxQuestionTokens) }
         let typed = vocabulary.encode(tokens)
-        let asked = matchThreshold.flatMap { threshold in knownQuestions?.match(typed, threshold: threshold) } ?? typed
+        let asked = matchThreshold.flatMap { threshold in matcher?.match(tokens, threshold: threshold) } ?? typed
         return Question(ids: asked, matched: asked == typed ? nil : asked,
                         unknownWords: vocabulary.unknownWords(in: tokens), wasCut: wasCut)
     }
