@@ -36,6 +36,27 @@ import Testing
         #expect(answer.status == 0 && !answer.stdout.isEmpty)
     }
 
+    /// One definition of exact match (issue 26): the per-epoch figure after the last epoch is
+    /// `eval`'s of the saved model on the same questions, even when --max-length cuts answers in
+    /// training (a cut answer is not the data's answer, in either).
+    @Test func thePerEpochExactMatchIsEvals() throws {
+        let dir = try TemporaryDirectory()
+        let out = dir.url.appendingPathComponent("run").path
+        let train = try LSTMChatBinary.run(["train", Self.small, "--out", out, "--epochs", "40", "--val-fraction", "0",
+                                            "--exact-match-sample", "0", "--max-length", "4"] + Self.quick)
+        #expect(train.status == 0, "\(train.stderr)")
+        let log = try String(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("loss.csv"), encoding: .utf8)
+        let rows = log.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let column = try #require(rows.first?.firstIndex(of: "exact_match"))
+        let perEpoch = try #require(rows.dropFirst().last(where: { $0.count > column && !$0[column].isEmpty }).flatMap { Float($0[column]) })
+        let eval = try LSTMChatBinary.run(["eval", "--checkpoint", out, Self.small, "--json"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let figures = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+        let accuracy = try #require(figures["accuracy"] as? Double)
+        #expect(perEpoch == Float(accuracy))
+        #expect(perEpoch > 0 && perEpoch < 1, "answers longer than 4 tokens were cut in training: they cannot be right")
+    }
+
     /// The loss log without its timing columns (tokens_per_s, elapsed_s), which no two runs share.
     static func figures(_ log: URL) throws -> [String] {
         try String(contentsOf: log, encoding: .utf8).split(separator: "\n").map { line in

@@ -14,22 +14,39 @@ import Foundation
 /// state space, the known words alone), this product told unrelated questions from the corpus's and
 /// from reworded ones best.
 ///
+/// A question the model was trained on (one of its `KnownQuestions`, as typed or matched to it) is
+/// judged by how well it knows it, not by how many answers it learned for it: a question with
+/// several answers ("tell me a joke": 30 in the corpus) starts with a wide distribution over their
+/// first words, which the entropy reads as ignorance. Its confidence is the larger of the above
+/// and the greedy answer's mean token probability, exp(mean log P) × known words (`<eos>`
+/// counted; at most `maxLength` tokens): a learned answer, once started, runs on surely. Questions
+/// that are not known keep the measure above, so a threshold chosen for it still applies.
+///
 /// It depends on the question only, not on how the answer is then decoded (greedy, beam,
-/// sampling), and costs the encoder and three decoder steps.
+/// sampling), and costs the encoder and three decoder steps (the greedy answer for a known question).
 public enum AnswerConfidence {
     /// Names the measure in checkpoints: a threshold chosen for another measure is not applied.
     public static let measure = "first-steps-certainty*known-words"
     /// How many first answer tokens the certainty is taken over.
     public static let steps = 3
 
-    public static func of(_ question: [Int32], session: InferenceSession, specials: SpecialTokenIDs = .standard) -> Float {
-        let (entropies, _) = firstSteps(question, session: session, specials: specials, count: steps)
-        return combine(meanEntropy: entropies.reduce(0, +) / Float(entropies.count),
-                       knownWords: knownWords(question, unknown: specials.unknown))
+    /// - knownQuestions: the questions the model was trained on; a question among them is judged
+    ///   by how well it is known. nil: every question is judged as unknown.
+    /// - maxLength: the longest greedy answer read for a known question (`ConfidenceSignals`'s).
+    public static func of(_ question: [Int32], session: InferenceSession, specials: SpecialTokenIDs = .standard,
+                          knownQuestions: KnownQuestions? = nil, maxLength: Int = 60) -> Float {
+        let isKnown = knownQuestions?.contains(question) ?? false
+        let (entropies, chosen) = firstSteps(question, session: session, specials: specials, count: isKnown ? max(maxLength, steps) : steps)
+        let first = entropies.prefix(steps)
+        let meanLogP = chosen.isEmpty ? -Float.infinity : chosen.map(\.logP).reduce(0, +) / Float(chosen.count)
+        return combine(meanEntropy: first.reduce(0, +) / Float(first.count), knownWords: knownWords(question, unknown: specials.unknown),
+                       knownQuestionMeanLogP: isKnown ? meanLogP : nil)
     }
 
-    static func combine(meanEntropy: Float, knownWords: Float) -> Float {
-        exp(-meanEntropy) * knownWords
+    static func combine(meanEntropy: Float, knownWords: Float, knownQuestionMeanLogP: Float? = nil) -> Float {
+        let certainty = exp(-meanEntropy) * knownWords
+        guard let knownQuestionMeanLogP else { return certainty }
+        return max(certainty, exp(knownQuestionMeanLogP) * knownWords)
     }
 
     /// The share of the question's tokens that are not `<unk>`; 0 for an empty question.

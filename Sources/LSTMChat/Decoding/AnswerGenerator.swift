@@ -9,7 +9,9 @@ import Foundation
 ///     let list = generator.generate(questionIDs, count: 3)    // the three best, best first
 ///
 /// Answers stop at `<eos>` or after `settings.maxLength` tokens, and never contain `<pad>`,
-/// `<bos>`, or `<unk>` unless `settings.allowUnknown`. Buffers are made once per question:
+/// `<bos>`, or `<unk>` unless `settings.allowUnknown`. Every strategy forbids the tokens that would
+/// make an answer stutter or repeat an n-gram (`RepeatBlocking`, by `settings.maxRepeats` and
+/// `settings.blockNgramRepeat`). Buffers are made once per question:
 /// generating a token allocates nothing.
 public final class AnswerGenerator {
     public let session: InferenceSession
@@ -17,14 +19,20 @@ public final class AnswerGenerator {
     public var settings: DecodingSettings {
         didSet { if settings.seed != oldValue.seed { rng = Self.generator(seed: settings.seed) } }
     }
+    /// Tokens that may repeat in runs of their own however `settings.maxRepeats` is set: marks
+    /// (`RepeatBlocking.marks(in: vocabulary.tokens)`), so that code keeps its ``` and `)))`.
+    public var repeatExempt: Set<Int32>
+    private var blocking: RepeatBlocking { RepeatBlocking(settings: settings, exempt: repeatExempt) }
     /// Sampling's random numbers: seeded once, then running on from question to question, so
     /// asking the same question twice may give two answers, and the same seed the same two.
     private var rng: Xoshiro256
 
-    public init(session: InferenceSession, specials: SpecialTokenIDs = .standard, settings: DecodingSettings = .init()) {
+    public init(session: InferenceSession, specials: SpecialTokenIDs = .standard, settings: DecodingSettings = .init(),
+                repeatExempt: Set<Int32> = []) {
         self.session = session
         self.specials = specials
         self.settings = settings
+        self.repeatExempt = repeatExempt
         rng = Self.generator(seed: settings.seed)
     }
 
@@ -63,7 +71,8 @@ public final class AnswerGenerator {
     // MARK: Greedy
 
     private func greedy(_ question: [Int32]) -> GeneratedAnswer {
-        let V = vocabSize, mask = makeMask()
+        let V = vocabSize, blocking = blocking
+        var mask = makeMask()
         session.encode(question, rows: 1)
         var tokens: [Int32] = []
         tokens.reserveCapacity(settings.maxLength)
@@ -71,9 +80,15 @@ public final class AnswerGenerator {
         while tokens.count < settings.maxLength {
             input[0] = token
             let z = session.step(input).baseAddress!
-            token = mask.withUnsafeBufferPointer { m in TokenDistribution.argmax(z, mask: m.baseAddress!, count: V) }
-            let (largest, logSum) = mask.withUnsafeBufferPointer { TokenDistribution.normalizer(z, mask: $0.baseAddress!, count: V) }
-            logP += z[Int(token)] - largest - logSum
+            let (chosen, logPToken) = tokens.withUnsafeBufferPointer { answer in
+                blocking.masking(&mask, after: answer, eos: specials.eos) { m in
+                    let token = TokenDistribution.argmax(z, mask: m, count: V)
+                    let (largest, logSum) = TokenDistribution.normalizer(z, mask: m, count: V)
+                    return (token, z[Int(token)] - largest - logSum)
+                }
+            }
+            token = chosen
+            logP += logPToken
             if token == specials.eos { return GeneratedAnswer(tokens: tokens, logProbability: logP, finished: true) }
             tokens.append(token)
         }
@@ -84,7 +99,8 @@ public final class AnswerGenerator {
 
     /// `count` independent samples, one per row of one batch.
     private func sample(_ question: [Int32], count rows: Int) -> [GeneratedAnswer] {
-        let V = vocabSize, maxLength = settings.maxLength, mask = makeMask()
+        let V = vocabSize, maxLength = settings.maxLength, blocking = blocking
+        var mask = makeMask()
         let temperature = settings.temperature, topK = settings.topK, topP = settings.topP
         session.encode(question, rows: rows)
         var inputs = [Int32](repeating: specials.bos, count: rows)
@@ -99,11 +115,11 @@ public final class AnswerGenerator {
             let logits = session.step(inputs)
             for r in 0..<rows where !finished[r] {
                 let z = logits.baseAddress! + r * V
-                let token: Int32 = mask.withUnsafeBufferPointer { m in
+                let token: Int32 = tokens[r].withUnsafeBufferPointer { answer in blocking.masking(&mask, after: answer, eos: specials.eos) { m in
                     let n = TokenDistribution.samplingCandidates(
-                        z, mask: m.baseAddress!, count: V, temperature: temperature, topK: topK, topP: topP,
+                        z, mask: m, count: V, temperature: temperature, topK: topK, topP: topP,
                         ids: &ids, probabilities: &probabilities, weights: &weights)
-                    let (largest, logSum) = TokenDistribution.normalizer(z, mask: m.baseAddress!, count: V)
+                    let (largest, logSum) = TokenDistribution.normalizer(z, mask: m, count: V)
                     var u = rng.nextFloat(), i = 0
                     while i < n - 1, u >= probabilities[i] {
                         u -= probabilities[i]
@@ -111,7 +127,7 @@ public final class AnswerGenerator {
                     }
                     logP[r] += z[Int(ids[i])] - largest - logSum
                     return ids[i]
-                }
+                } }
                 if token == specials.eos {
                     finished[r] = true
                 } else {
@@ -140,7 +156,8 @@ public final class AnswerGenerator {
     /// `width` other prefixes outscore it for a step). Returns the `count` best, best first.
     private func beamSearch(_ question: [Int32], width: Int, count: Int) -> [GeneratedAnswer] {
         let V = vocabSize, maxLength = settings.maxLength, alpha = settings.lengthPenalty, eos = specials.eos
-        let mask = makeMask()
+        var mask = makeMask()
+        let blocking = blocking
         let withGreedy = width > 1  // a beam one wide is greedy already
         let rows = width + (withGreedy ? 1 : 0), greedyRow = width
         session.encode(question, rows: rows)
@@ -186,8 +203,13 @@ public final class AnswerGenerator {
             // with <eos>, so at least `width` live ones remain.
             candidates.removeAll(keepingCapacity: true)
             for r in 0..<width where scores[r] > -.infinity {
-                logProbabilities.withUnsafeMutableBufferPointer { out in
-                    mask.withUnsafeBufferPointer { TokenDistribution.logSoftmax(logits.baseAddress! + r * V, mask: $0.baseAddress!, count: V, into: out.baseAddress!) }
+                prefixes.withUnsafeBufferPointer { all in
+                    let answer = UnsafeBufferPointer(rebasing: all[(r * maxLength)..<(r * maxLength + t)])
+                    blocking.masking(&mask, after: answer, eos: eos) { m in
+                        logProbabilities.withUnsafeMutableBufferPointer { out in
+                            TokenDistribution.logSoftmax(logits.baseAddress! + r * V, mask: m, count: V, into: out.baseAddress!)
+                        }
+                    }
                 }
                 for v in 0..<V {
                     let logP = scores[r] + logProbabilities[v]
@@ -226,9 +248,14 @@ public final class AnswerGenerator {
 
             if !greedyDone {
                 let z = logits.baseAddress! + greedyRow * V
-                let token = mask.withUnsafeBufferPointer { TokenDistribution.argmax(z, mask: $0.baseAddress!, count: V) }
-                let (largest, logSum) = mask.withUnsafeBufferPointer { TokenDistribution.normalizer(z, mask: $0.baseAddress!, count: V) }
-                greedyLogP += z[Int(token)] - largest - logSum
+                let (token, logPToken) = greedyTokens.withUnsafeBufferPointer { answer in
+                    blocking.masking(&mask, after: answer, eos: eos) { m in
+                        let token = TokenDistribution.argmax(z, mask: m, count: V)
+                        let (largest, logSum) = TokenDistribution.normalizer(z, mask: m, count: V)
+                        return (token, z[Int(token)] - largest - logSum)
+                    }
+                }
+                greedyLogP += logPToken
                 if token == eos {
                     greedyDone = true
                     keep(row: greedyRow, length: greedyTokens.count, logP: greedyLogP, finished: true, tokens: greedyTokens)

@@ -17,8 +17,14 @@ public struct ConfidenceSignals: Sendable {
     /// Cosine similarity of the question's encoder state to the nearest training question's
     /// (nil without a `QuestionMemory`).
     public var nearestQuestion: Float?
-    /// `AnswerConfidence`: exp(firstStepsCertainty) × knownWords.
-    public var confidence: Float { AnswerConfidence.combine(meanEntropy: -firstStepsCertainty, knownWords: knownWords) }
+    /// Whether the question is one the model was trained on (`KnownQuestions`).
+    public var isKnownQuestion = false
+    /// `AnswerConfidence`: exp(firstStepsCertainty) × knownWords; for a known question, at least
+    /// exp(meanLogProbability) × knownWords.
+    public var confidence: Float {
+        AnswerConfidence.combine(meanEntropy: -firstStepsCertainty, knownWords: knownWords,
+                                 knownQuestionMeanLogP: isKnownQuestion ? meanLogProbability : nil)
+    }
 
     /// Each signal with its name, the confidence last.
     public var named: [(name: String, value: Float)] {
@@ -35,9 +41,11 @@ public struct ConfidenceSignals: Sendable {
     /// Measures the signals of each question on the way to its greedy answer (at most
     /// `maxLength` tokens), which it returns too: all the questions in batches (`BatchedGreedy`),
     /// giving what one question at a time would. With `memory`, also each question's nearest
-    /// remembered question.
+    /// remembered question. With `knownQuestions`, the questions among them are judged as known
+    /// (`AnswerConfidence`).
     public static func measure(_ questions: [[Int32]], model: Seq2SeqModel, specials: SpecialTokenIDs = .standard,
-                               memory: QuestionMemory? = nil, maxLength: Int = 60) -> [(signals: ConfidenceSignals, answer: GeneratedAnswer)] {
+                               memory: QuestionMemory? = nil, maxLength: Int = 60,
+                               knownQuestions: KnownQuestions? = nil) -> [(signals: ConfidenceSignals, answer: GeneratedAnswer)] {
         let V = model.config.vocabSize, mask = AnswerConfidence.mask(vocabSize: V, specials: specials)
         var logProbabilities = [Float](repeating: 0, count: V)
         // Per question: the entropies of its first steps, and the log-probability of each chosen
@@ -67,7 +75,8 @@ public struct ConfidenceSignals: Sendable {
             let signals = ConfidenceSignals(
                 meanLogProbability: logP / Float(answer.length), leastLogProbability: chosen[q].min() ?? 0,
                 firstStepCertainty: -entropies[q][0], firstStepsCertainty: -first.reduce(0, +) / Float(first.count),
-                knownWords: AnswerConfidence.knownWords(questions[q], unknown: specials.unknown), nearestQuestion: nearest)
+                knownWords: AnswerConfidence.knownWords(questions[q], unknown: specials.unknown), nearestQuestion: nearest,
+                isKnownQuestion: knownQuestions?.contains(questions[q]) ?? false)
             return (signals, answer)
         }
     }

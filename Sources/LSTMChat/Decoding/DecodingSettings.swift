@@ -31,6 +31,12 @@ public struct DecodingSettings: Codable, Equatable, Sendable {
     public var seed: UInt64? = nil
     /// Whether answers may contain `<unk>`.
     public var allowUnknown = false
+    /// The most times in a row an answer may say the same run of 1…4 tokens ("r. r. r." says
+    /// "r." three times); 0: no limit. See `RepeatBlocking`.
+    public var maxRepeats: Int = 2
+    /// OpenNMT's `block_ngram_repeat`: no n-gram of this many tokens twice in an answer; 0: off
+    /// (the default: the corpus's own answers repeat n-grams, code above all).
+    public var blockNgramRepeat: Int = 0
 
     public init() {}
 
@@ -46,6 +52,8 @@ public struct DecodingSettings: Codable, Equatable, Sendable {
         parts.append("max length \(maxLength)")
         if strategy == .sample { parts.append("seed \(seed.map(String.init) ?? "random")") }
         if allowUnknown { parts.append("<unk> allowed") }
+        if maxRepeats != 2 { parts.append(maxRepeats > 0 ? "max repeats \(maxRepeats)" : "repeats allowed") }
+        if blockNgramRepeat > 0 { parts.append("no repeated \(blockNgramRepeat)-grams") }
         return parts.joined(separator: ", ")
     }
 

@@ -57,6 +57,12 @@ public struct KnownQuestions: Equatable, Sendable {
         vectors = distinct.map { Self.vector(of: $0, unknown: unknown, weights: weights, unseenWeight: unseenWeight) }
     }
 
+    /// Whether `question` is one of the known questions, token for token.
+    public func contains(_ question: [Int32]) -> Bool { index[question] != nil }
+
+    /// The index in `questions` of `question`, if it is one of them.
+    public func index(of question: [Int32]) -> Int? { index[question] }
+
     /// The nearest known question and its similarity in [0, 1]; nil when no known question shares a word.
     public func nearest(_ question: [Int32]) -> (question: [Int32], similarity: Float)? {
         if let i = index[question] { return (questions[i], 1) }

@@ -41,7 +41,7 @@ public struct UseOptions: Sendable {
     public var fallback = UseOptions.defaultFallback
     /// Questions the model was not trained on are asked as the nearest known one at this
     /// similarity (nil: asked as typed).
-    public var matchThreshold: Float? = KnownQuestions.defaultThreshold
+    public var matchThreshold: Float? = QuestionMatcher.defaultThreshold
 
     public static let defaultFallback = "I don't know that one."
 
@@ -86,7 +86,7 @@ public struct EvaluationRequest: Sendable {
     public var showAnswers = false
     public var maxLength = 60
     public var minConfidence: Float?
-    public var matchThreshold: Float? = KnownQuestions.defaultThreshold
+    public var matchThreshold: Float? = QuestionMatcher.defaultThreshold
 
     /// True when --match or --no-match was given.
     public var matchGiven = false

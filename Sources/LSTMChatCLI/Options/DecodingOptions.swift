@@ -27,8 +27,17 @@ struct DecodingOptions: ParsableArguments {
     @Flag(help: "Let answers contain the unknown-word token <unk>.")
     var allowUnknown = false
 
+    @Option(help: ArgumentHelp("The most times in a row an answer may say the same 1 to 4 tokens (no stutter); 0: no limit.", valueName: "n"))
+    var maxRepeats = DecodingSettings().maxRepeats
+
+    @Option(help: ArgumentHelp("Forbid any n-gram of n tokens twice in an answer (OpenNMT's block_ngram_repeat); 0: off.", valueName: "n"))
+    var blockNgramRepeat = DecodingSettings().blockNgramRepeat
+
     /// True when any decoding flag was given.
-    var isGiven: Bool { samples || beam != nil || maxLength != DecodingSettings().maxLength || seed != nil }
+    var isGiven: Bool {
+        samples || beam != nil || maxLength != DecodingSettings().maxLength || seed != nil
+            || maxRepeats != DecodingSettings().maxRepeats || blockNgramRepeat != DecodingSettings().blockNgramRepeat
+    }
 
     var samples: Bool { sample || temperature != nil || topK != nil || topP != nil }
 
@@ -39,6 +48,7 @@ struct DecodingOptions: ParsableArguments {
         if let beam, let problem = SettingRule.beamWidth.problem(beam) { throw ValidationError("--beam: \(problem)") }
         if let problem = SettingRule.maxLength.problem(maxLength) { throw ValidationError("--max-length: \(problem)") }
         if beam != nil && samples { throw ValidationError("--beam searches, --sample samples: choose one.") }
+        if maxRepeats < 0 || blockNgramRepeat < 0 { throw ValidationError("--max-repeats and --block-ngram-repeat are 0 or more") }
     }
 
     /// The settings these flags ask for, with a random seed drawn now when none was given, so
@@ -56,6 +66,8 @@ struct DecodingOptions: ParsableArguments {
         settings.maxLength = maxLength
         settings.seed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         settings.allowUnknown = allowUnknown
+        settings.maxRepeats = maxRepeats
+        settings.blockNgramRepeat = blockNgramRepeat
         return settings
     }
 }

@@ -6,7 +6,7 @@ import LSTMChat
 struct MatchOptions: ParsableArguments {
     @Option(help: ArgumentHelp("""
         Ask a question the model was not trained on as the most similar one it was, when their \
-        words are at least s similar (0 < s ≤ 1, rare words counting most). (default: 0.5)
+        words are at least s similar (0 < s ≤ 1, rare words counting most). (default: 0.44)
         """, valueName: "s"))
     var match: Float?
 
@@ -21,5 +21,5 @@ struct MatchOptions: ParsableArguments {
     var isGiven: Bool { match != nil || noMatch }
 
     /// The threshold to use: nil turns matching off.
-    var threshold: Float? { noMatch ? nil : match ?? KnownQuestions.defaultThreshold }
+    var threshold: Float? { noMatch ? nil : match ?? QuestionMatcher.defaultThreshold }
 }

@@ -9,6 +9,7 @@ import Testing
 
     static func oneAtATime(_ model: Seq2SeqModel, maxLength: Int = maxLength) -> [[Int32]] {
         var settings = DecodingSettings()
+        settings.maxRepeats = 0  // the model's own answers, no repeat blocking
         settings.strategy = .greedy
         settings.maxLength = maxLength
         let generator = AnswerGenerator(session: InferenceSession(model: model), settings: settings)
@@ -40,5 +41,39 @@ import Testing
             #expect(answer == (q % 2 == 1 ? full[q] : Array(full[q].prefix(2))))
         }
         #expect(full.filter { $0.count > 2 }.count >= 4, "answers long enough to be cut")
+    }
+}
+
+@Suite struct BatchedGreedyPaddingTests {
+    /// Questions of 1 to 23 tokens in one batch: every row's padding (encoder lengths, attention
+    /// over its own question's real tokens only) leaves its answer that of the question alone, on a
+    /// model of realistic width where the products take their blocked paths.
+    @Test("batched answers to questions of mixed lengths are the answers to each alone", arguments: [false, true])
+    func mixedLengthsGiveTheSingleQuestionAnswers(attention: Bool) {
+        let config = ModelConfig(vocabSize: 60, embedSize: 32, hiddenSize: 64, layers: 2, attention: attention)
+        let model = Seq2SeqModel(config: config)
+        model.parameters.initialize(seed: 11, hiddenSize: config.hiddenSize)
+        var random = Xoshiro256(seed: 4)
+        let questions: [[Int32]] = (0..<40).map { i in (0..<(1 + (i * 7) % 23)).map { _ in Int32(4 + random.next() % 56) } }
+        var settings = DecodingSettings()
+        settings.maxRepeats = 0  // the model's own answers, no repeat blocking
+        settings.maxLength = 30
+        let generator = AnswerGenerator(session: InferenceSession(model: model), settings: settings)
+        // A random model rarely ends an answer: raise <eos>'s bias until answers end at several lengths.
+        var tested = false
+        // <eos>'s weights made large, so that whether it wins depends much on the state.
+        let H = config.hiddenSize, weights = model.parameters.value("proj.weight")
+        for i in 0..<H { weights[Int(Vocabulary.eos) * H + i] *= 20 }
+        for bias in stride(from: Float(-6), through: 6, by: 0.1) {
+            model.parameters.value("proj.bias")[Int(Vocabulary.eos)] = bias
+            let alone = questions.map { generator.generate($0).tokens }
+            guard Set(alone.map(\.count)).count >= 3 else { continue }
+            let batched = BatchedGreedy.answers(model: model, questions: questions, maxLength: 30, batchSize: 16)
+            #expect(batched == alone)
+            tested = true
+            break
+        }
+        #expect(tested, "answers of several lengths")
+        #expect(Set(questions.map(\.count)).count >= 10)
     }
 }

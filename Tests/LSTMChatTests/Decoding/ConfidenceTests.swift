@@ -50,19 +50,22 @@ private let questions: [[Int32]] = [[4, 5, 6], [7], [8, 9, 10, 11, 4], [1, 5], [
     func theSignalsMeasureTheGreedyAnswerAndTheSameConfidence(trainingSteps: Int, attention: Bool) throws {
         let model = try partlyTrainedModel(steps: trainingSteps, attention: attention)
         var settings = DecodingSettings()
+        settings.maxRepeats = 0  // the model's own answers, no repeat blocking
         settings.maxLength = 8
         let generator = AnswerGenerator(session: InferenceSession(model: model), settings: settings)
         let session = InferenceSession(model: model)
         let asked = questions + smallCorpus.map(\.question)
         let memory = QuestionMemory(questions: smallCorpus.map(\.question), session: session)
-        let measured = ConfidenceSignals.measure(asked, model: model, memory: memory, maxLength: 8)
+        let known = KnownQuestions(smallCorpus.map(\.question))
+        let measured = ConfidenceSignals.measure(asked, model: model, memory: memory, maxLength: 8, knownQuestions: known)
         #expect(measured.count == asked.count)
         for (question, (signals, answer)) in zip(asked, measured) {
             let greedy = generator.generate(question)
             #expect(answer.tokens == greedy.tokens && answer.finished == greedy.finished)
             #expect(abs(answer.logProbability - greedy.logProbability) < 1e-4)
             #expect(abs(signals.meanLogProbability - greedy.logProbability / Float(greedy.length)) < 1e-4)
-            #expect(abs(signals.confidence - AnswerConfidence.of(question, session: session)) < 1e-5)
+            #expect(signals.isKnownQuestion == known.contains(question))
+            #expect(abs(signals.confidence - AnswerConfidence.of(question, session: session, knownQuestions: known, maxLength: 8)) < 1e-5)
             let (entropies, chosen) = AnswerConfidence.firstSteps(question, session: session, specials: .standard, count: 8)
             #expect(abs(signals.firstStepCertainty + entropies[0]) < 1e-5)
             #expect(abs(signals.leastLogProbability - chosen.map(\.logP).min()!) < 1e-5)
@@ -71,6 +74,38 @@ private let questions: [[Int32]] = [[4, 5, 6], [7], [8, 9, 10, 11, 4], [1, 5], [
         }
         // Answers of several lengths: rows leave the batch at several steps.
         #expect(Set(measured.map(\.answer.tokens.count)).count >= 2)
+    }
+
+    /// A known question is judged by how well it is known: at least its greedy answer's mean token
+    /// probability. A question with four answers of four tokens starts with a wide distribution
+    /// (four first words); as a known question it is not judged by that.
+    @Test(arguments: [false, true])
+    func aKnownQuestionWithSeveralAnswersIsJudgedByHowWellItIsKnown(attention: Bool) throws {
+        let pairs: [EncodedPair] = [([4], [5, 6, 7, 8]), ([4], [6, 7, 8, 9]), ([4], [7, 8, 9, 10]), ([4], [8, 9, 10, 11]),
+                                    ([5, 6], [9]), ([7], [10, 11]), ([8, 9], [4, 5, 6])]
+        let config = ModelConfig(vocabSize: smallCorpusTokens.count, embedSize: 8, hiddenSize: 16, layers: 1, attention: attention)
+        let model = Seq2SeqModel(config: config)
+        model.parameters.initialize(seed: 2, hiddenSize: config.hiddenSize)
+        var training = TrainingSettings()
+        training.learningRate = 0.03; training.dropout = 0; training.seed = 2
+        let trainer = Trainer(model: model, settings: training)
+        let batch = Seq2SeqBatch(questions: pairs.map(\.question), answers: pairs.map(\.answer), bos: Vocabulary.bos, eos: Vocabulary.eos)
+        for _ in 0..<300 { _ = try trainer.step(batch) }
+
+        let session = InferenceSession(model: model), known = KnownQuestions(pairs.map(\.question))
+        var settings = DecodingSettings()
+        settings.maxRepeats = 0
+        settings.maxLength = 60
+        let generator = AnswerGenerator(session: InferenceSession(model: model), settings: settings)
+        for question in known.questions + [[9, 9], [11, 4]] {
+            let unknown = AnswerConfidence.of(question, session: session)
+            let judged = AnswerConfidence.of(question, session: session, knownQuestions: known)
+            let greedy = generator.generate(question)
+            let expected = known.contains(question) ? max(unknown, exp(greedy.logProbability / Float(greedy.length))) : unknown
+            #expect(abs(judged - expected) < 1e-5, "\(question)")
+        }
+        let several = AnswerConfidence.of([4], session: session, knownQuestions: known)
+        #expect(several > AnswerConfidence.of([4], session: session), "four answers do not make it less known")
     }
 
     @Test func aTrainingQuestionIsItsOwnNearestNeighbour() {

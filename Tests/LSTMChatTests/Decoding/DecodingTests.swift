@@ -12,6 +12,7 @@ private func randomModel(seed: UInt64, vocabSize: Int = 12, layers: Int = 1, att
 
 private func generator(seed: UInt64, attention: Bool = false, _ configure: (inout DecodingSettings) -> Void = { _ in }) -> AnswerGenerator {
     var settings = DecodingSettings()
+    settings.maxRepeats = 0  // the model's own answers, no repeat blocking
     settings.maxLength = 8
     configure(&settings)
     return AnswerGenerator(session: InferenceSession(model: randomModel(seed: seed, attention: attention)), settings: settings)
@@ -105,6 +106,7 @@ private let questions: [[Int32]] = [[4, 5, 6], [7], [8, 9, 10, 11, 4], []]
         // Replays each sampled answer through the model and checks every token's rank.
         let model = randomModel(seed: 4)
         var settings = DecodingSettings()
+        settings.maxRepeats = 0  // the model's own answers, no repeat blocking
         settings.strategy = .sample
         settings.topK = k
         settings.temperature = 2  // flat, so that sampling strays as far as it may
@@ -148,6 +150,7 @@ private let questions: [[Int32]] = [[4, 5, 6], [7], [8, 9, 10, 11, 4], []]
         for seed: UInt64 in 1...60 {
             let model = randomModel(seed: seed, vocabSize: 30, attention: attention)
             var settings = DecodingSettings()
+            settings.maxRepeats = 0  // the model's own answers, no repeat blocking
             settings.maxLength = 12
             let greedy = AnswerGenerator(session: InferenceSession(model: model), settings: settings)
             settings.strategy = .beam
@@ -177,6 +180,7 @@ private let questions: [[Int32]] = [[4, 5, 6], [7], [8, 9, 10, 11, 4], []]
         // Scoring the beam's answer token by token through a fresh session gives its log P.
         let model = randomModel(seed: 6, attention: attention)
         var settings = DecodingSettings()
+        settings.maxRepeats = 0  // the model's own answers, no repeat blocking
         settings.strategy = .beam
         settings.maxLength = 6
         let generator = AnswerGenerator(session: InferenceSession(model: model), settings: settings)
@@ -222,6 +226,7 @@ private let questions: [[Int32]] = [[4, 5, 6], [7], [8, 9, 10, 11, 4], []]
             let bias = model.parameters.value("proj.bias")
             for id in [0, 1, 2] { bias[id] += 6 }
             var settings = DecodingSettings()
+            settings.maxRepeats = 0  // the model's own answers, no repeat blocking
             settings.strategy = strategy
             settings.seed = seed
             settings.maxLength = 10
@@ -241,6 +246,7 @@ private let questions: [[Int32]] = [[4, 5, 6], [7], [8, 9, 10, 11, 4], []]
         let bias = model.parameters.value("proj.bias")
         bias[1] += 20  // <unk> dominates everything
         var settings = DecodingSettings()
+        settings.maxRepeats = 0  // the model's own answers, no repeat blocking
         settings.maxLength = 3
         settings.allowUnknown = true
         let generator = AnswerGenerator(session: InferenceSession(model: model), settings: settings)
@@ -255,6 +261,7 @@ private let questions: [[Int32]] = [[4, 5, 6], [7], [8, 9, 10, 11, 4], []]
         model.parameters.value("proj.bias")[3] -= 30  // <eos> never wins
         for strategy in DecodingSettings.Strategy.allCases {
             var settings = DecodingSettings()
+            settings.maxRepeats = 0  // the model's own answers, no repeat blocking
             settings.strategy = strategy
             settings.maxLength = maxLength
             settings.seed = 1

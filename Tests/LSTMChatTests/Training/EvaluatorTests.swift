@@ -16,6 +16,8 @@ import Testing
                                             batchSize: 4, maxAnswerLength: 7)
 
         var settings = DecodingSettings()
+
+        settings.maxRepeats = 0  // the model's own answers, no repeat blocking
         settings.strategy = .greedy
         settings.maxLength = 7
         let generator = AnswerGenerator(session: InferenceSession(model: model), settings: settings)

@@ -60,7 +60,8 @@ public struct CalibrationSets {
             order = (0..<corpusQuestions).map { order[$0 * order.count / corpusQuestions] }
         }
         let asked = unrelated.map { model.encode($0).ids } + reworded.map { model.encode($0.question).ids } + order
-        let measured = ConfidenceSignals.measure(asked, model: model.network, specials: model.specials, memory: memory, maxLength: maxLength)
+        let measured = ConfidenceSignals.measure(asked, model: model.network, specials: model.specials, memory: memory, maxLength: maxLength,
+                                                 knownQuestions: model.knownQuestions)
         let rewordedStart = unrelated.count, corpusStart = rewordedStart + reworded.count
         var scores = Scores()
         scores.unrelated = measured[..<rewordedStart].map(\.signals)

@@ -12,7 +12,9 @@ public final class ChatModel {
     public let knownQuestions: KnownQuestions?
     /// A question not among `knownQuestions` is asked as the nearest of them when at least this
     /// similar (`KnownQuestions`); nil: asked as typed.
-    public var matchThreshold: Float? = KnownQuestions.defaultThreshold
+    public var matchThreshold: Float? = QuestionMatcher.defaultThreshold
+    /// Matches questions to `knownQuestions` (contractions and short forms written out).
+    public let matcher: QuestionMatcher?
     /// The file it came from, as the user named it.
     public let path: String
 
@@ -29,6 +31,7 @@ public final class ChatModel {
         self.trainingSteps = trainingSteps
         self.confidence = confidence
         self.knownQuestions = knownQuestions
+        matcher = knownQuestions.map { QuestionMatcher(known: $0, vocabulary: vocabulary) }
         self.path = path
     }
 
@@ -59,7 +62,7 @@ public final class ChatModel {
         let wasCut = tokens.count > Self.maxQuestionTokens
         if wasCut { tokens.removeLast(tokens.count - Self.maxQuestionTokens) }
         let typed = vocabulary.encode(tokens)
-        let asked = matchThreshold.flatMap { threshold in knownQuestions?.match(typed, threshold: threshold) } ?? typed
+        let asked = matchThreshold.flatMap { threshold in matcher?.match(tokens, threshold: threshold) } ?? typed
         return Question(ids: asked, matched: asked == typed ? nil : asked,
                         unknownWords: vocabulary.unknownWords(in: tokens), wasCut: wasCut)
     }
@@ -87,7 +90,8 @@ public final class Chatbot {
 
     public init(model: ChatModel, settings: DecodingSettings) {
         self.model = model
-        generator = AnswerGenerator(session: InferenceSession(model: model.network), specials: model.specials, settings: settings)
+        generator = AnswerGenerator(session: InferenceSession(model: model.network), specials: model.specials, settings: settings,
+                                    repeatExempt: RepeatBlocking.marks(in: model.vocabulary.tokens))
     }
 
     public var settings: DecodingSettings {
@@ -99,7 +103,8 @@ public final class Chatbot {
     public func replaceModel(with model: ChatModel) {
         model.matchThreshold = self.model.matchThreshold
         self.model = model
-        generator = AnswerGenerator(session: InferenceSession(model: model.network), specials: model.specials, settings: settings)
+        generator = AnswerGenerator(session: InferenceSession(model: model.network), specials: model.specials, settings: settings,
+                                    repeatExempt: RepeatBlocking.marks(in: model.vocabulary.tokens))
     }
 
     public func answer(_ question: ChatModel.Question, count: Int = 1) -> [GeneratedAnswer] {
@@ -115,7 +120,8 @@ public final class Chatbot {
     }
 
     public func reply(to question: ChatModel.Question, count: Int = 1) -> Reply {
-        let confidence = AnswerConfidence.of(question.ids, session: generator.session, specials: model.specials)
+        let confidence = AnswerConfidence.of(question.ids, session: generator.session, specials: model.specials,
+                                             knownQuestions: model.knownQuestions)
         let answers = answer(question, count: count)
         return Reply(answers: answers, confidence: confidence, isFallback: minConfidence.map { confidence < $0 } ?? false)
     }

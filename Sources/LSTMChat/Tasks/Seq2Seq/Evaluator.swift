@@ -7,7 +7,8 @@ public typealias EncodedPair = (question: [Int32], answer: [Int32])
 public struct Evaluation: Codable, Equatable, Sendable {
     public var loss: Float
     public var perplexity: Float { exp(loss) }
-    /// Share of distinct questions whose greedy answer equals one of their reference answers.
+    /// Share of distinct questions whose greedy answer equals one of their whole reference
+    /// answers (`ExactMatch`).
     public var accuracy: Float
     /// Mean over distinct questions of the best token F1 against their references.
     public var tokenF1: Float
@@ -16,8 +17,10 @@ public struct Evaluation: Codable, Equatable, Sendable {
 }
 
 public enum Evaluator {
-    /// - pairs: the held-out pairs (questions may repeat with other answers).
-    /// - answerTokens: each pair's answer as the tokenizer wrote it (what a correct answer must equal).
+    /// - pairs: the held-out pairs (questions may repeat with other answers), answers WHOLE: exact
+    ///   match (`ExactMatch`) compares with them.
+    /// - answerTokens: each pair's answer as the tokenizer wrote it, for the token F1.
+    /// - maxAnswerLength: the longest greedy answer the token F1 reads (exact match has no limit).
     public static func evaluate(model: Seq2SeqModel, vocabulary: Vocabulary, pairs: [EncodedPair], answerTokens: [[String]],
                                 batchSize: Int = 64, maxAnswerLength: Int = 60) -> Evaluation {
         precondition(pairs.count == answerTokens.count)
@@ -34,21 +37,22 @@ public enum Evaluator {
             tokens += batch.targetTokenCount
         }
 
-        // Greedy answers, one per distinct question, scored against all its references.
+        // Exact match by its one definition (whole references, answers without a length limit).
+        let exact = ExactMatch(pairs: pairs)
+        let accuracy = exact.measure(model).share
+        // Token F1 of the greedy answers of at most `maxAnswerLength` tokens, one per distinct
+        // question, against all its references as the tokenizer wrote them.
         var references: [[Int32]: [[String]]] = [:], order: [[Int32]] = []
-        for (pair, answer) in zip(pairs, answerTokens) {
+        for (pair, answer) in zip(pairs, answerTokens) where !pair.question.isEmpty && !answer.isEmpty {
             if references[pair.question] == nil { order.append(pair.question) }
             references[pair.question, default: []].append(answer)
         }
-        // In batches: the answers greedy decoding gives one question at a time, in a fraction of the time.
         let answers = BatchedGreedy.answers(model: model, questions: order, maxLength: maxAnswerLength)
-        var correct = 0, f1: Double = 0
+        var f1: Double = 0
         for (question, ids) in zip(order, answers) {
-            let answer = vocabulary.decode(ids)
-            if AnswerScore.exactMatch(answer, references: references[question]!) { correct += 1 }
-            f1 += AnswerScore.tokenF1(answer, references: references[question]!)
+            f1 += AnswerScore.tokenF1(vocabulary.decode(ids), references: references[question]!)
         }
-        return Evaluation(loss: Float(lossSum / Double(max(tokens, 1))), accuracy: Float(correct) / Float(order.count),
-                          tokenF1: Float(f1 / Double(order.count)), pairs: pairs.count, questions: order.count)
+        return Evaluation(loss: Float(lossSum / Double(max(tokens, 1))), accuracy: accuracy,
+                          tokenF1: Float(f1 / Double(max(order.count, 1))), pairs: pairs.count, questions: exact.questions.count)
     }
 }

@@ -49,11 +49,12 @@ public enum Seq2SeqTask: TaskDefinition {
 
         // Validation pairs as the model sees them, and their answers as the tokenizer wrote them.
         let kept = validationTokens.filter { !$0.0.isEmpty && !$0.1.isEmpty }
-        let validation = Batcher.truncate(encode(kept), maxLength: recipe.maxLength).pairs
-        let validationAnswers = kept.map { Array($0.1.prefix(recipe.maxLength)) }
+        let validation = encode(kept)  // whole answers: exact match compares with them (`ExactMatch`)
+        let validationAnswers = kept.map(\.1)
         calibration?.corpus = trainPairs
         // What the model answers of its own questions, after every epoch.
-        let probe = ExactMatchProbe(pairs: batcher.pairs, limit: recipe.exactMatchSample, maxLength: recipe.maxLength)
+        // Whole answers, not cut to --max-length: the exact match of `eval` (`ExactMatch`).
+        let probe = ExactMatchProbe(pairs: encode(trainTokens), limit: recipe.exactMatchSample)
         // Stored with the model so that chat can match a question asked in other words to one of these.
         let knownQuestions = recipe.tokenizer == .word ? KnownQuestions(batcher.pairs.map(\.question)) : nil
         let text = { (ids: [Int32]) in tokenizer.detokenize(ids.map { vocabulary.tokens[Int($0)] }) }
