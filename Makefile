@@ -44,10 +44,11 @@ fuzz: deps
 chat: build
 	$(BIN) chat
 
-# The bundled model: the English ChatterBot corpus, the default recipe and a fixed seed, until 95%
-# greedy exact match on its questions. The run trains in
+# The bundled model: the English ChatterBot corpus, the default recipe and a fixed seed, until 98%
+# greedy exact match on all its questions (--exact-match-sample 0: the figure after the last epoch
+# is the one eval prints below). About 50 s of training on 2 cores. The run trains in
 # checkpoints/default-run/ (resumable); only the model and its loss log are kept in the repository.
-MODEL_FLAGS := --until-accuracy 0.95 --epochs 40 --seed 1
+MODEL_FLAGS := --until-accuracy 0.98 --exact-match-sample 0 --epochs 60 --seed 1
 model: build
 	rm -rf checkpoints/default-run
 	$(BIN) train datasets/chatterbot-english --out checkpoints/default-run $(MODEL_FLAGS)

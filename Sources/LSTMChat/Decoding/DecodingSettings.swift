@@ -26,7 +26,7 @@ public struct DecodingSettings: Codable, Equatable, Sendable {
     /// 0.7 lies between, in the range GNMT found best (0.6–1).
     public var lengthPenalty: Float = 0.7
     /// The most tokens an answer may have, `<eos>` not counted.
-    public var maxLength: Int = 60
+    public var maxLength: Int = 200
     /// Seeds sampling; nil draws a seed from the system.
     public var seed: UInt64? = nil
     /// Whether answers may contain `<unk>`.

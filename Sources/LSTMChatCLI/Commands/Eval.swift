@@ -45,8 +45,8 @@ struct Eval: ParsableCommand {
 
     @OptionGroup var model: CheckpointOption
 
-    @Option(help: "Longest greedy answer, in tokens.")
-    var maxLength = 60
+    @Option(help: "Longest greedy answer, in tokens, for the token F1 and the key words (exact match reads whole answers).")
+    var maxLength = DecodingSettings().maxLength
 
     @Option(help: ArgumentHelp("Also score the questions of this TSV file (question<TAB>regular expression of the key words a right answer holds).", valueName: "file"))
     var keywords: String?
