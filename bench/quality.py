@@ -56,7 +56,9 @@ def main():
     p.add_argument("--reworded", default=os.path.join(ROOT, "datasets/chatterbot-english-reworded.tsv"))
     p.add_argument("--target", type=float, default=0.95)
     p.add_argument("--max-epochs", type=int, default=60)
-    p.add_argument("--max-length", type=int, default=60, help="lstmchat's default --max-length; the peer's --maxlen")
+    p.add_argument("--max-length", type=int, default=300,
+                   help="the peer's --maxlen: at 300 (the corpus's longest answer is 257 tokens) it scores whole "
+                        "answers, as lstmchat's exact match (eval's definition) does")
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--skip-peer", action="store_true")
     p.add_argument("--results", default=RESULTS, metavar="DIR",
