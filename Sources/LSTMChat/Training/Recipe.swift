@@ -93,10 +93,48 @@ public struct Recipe: Codable, Equatable, Sendable {
         return String(decoding: try! encoder.encode(self), as: UTF8.self)
     }
 
-    /// The recipe stored with a run (nil when there is none, or it is from before recipes had one shape).
+    /// The recipe stored with a run, also in the two shapes of runs saved before there was one
+    /// recipe for every task (nil when there is none).
     public init?(json: String?) {
-        guard let json, let value = try? JSONDecoder().decode(Self.self, from: Data(json.utf8)) else { return nil }
-        self = value
+        guard let json else { return nil }
+        if let value = try? JSONDecoder().decode(Self.self, from: Data(json.utf8)) {
+            self = value
+        } else if let old = try? JSONDecoder().decode(EarlierRecipe.self, from: Data(json.utf8)) {
+            self = old.recipe
+        } else {
+            return nil
+        }
+    }
+
+    /// How runs were recorded before this type: the question-answering recipe (its data under
+    /// `source`) or the other tasks' (`task`, `data`, and `length` for the window or text length).
+    private struct EarlierRecipe: Decodable {
+        struct Source: Decodable { var data, questions, answers, format: String? }
+        var task: ModelTask?
+        var source: Source?
+        var data: String?
+        var tokenizer: Tokenizer.Kind
+        var embed, hidden, layers, minCount, maxVocab: Int
+        var attention: Bool?
+        var wordDropout: Float?
+        var maxLength, length: Int?
+        var validationFraction: Double
+        var settings: TrainingSettings
+
+        var recipe: Recipe {
+            let task = task ?? .default
+            // `length` was the window of a task that reads windows, and the longest text of the others.
+            let windows = task.definition.keys.contains(.seqLength)
+            let data = source.map { DataSource(data: $0.data, questions: $0.questions, answers: $0.answers, format: $0.format) }
+                ?? DataSource(data: data)
+            // No floor: these runs decayed without one, and a resumed run goes on as it began.
+            return Recipe(task: task, data: data, tokenizer: tokenizer, embed: embed, hidden: hidden, layers: layers,
+                          attention: attention ?? false, minCount: minCount, maxVocab: maxVocab, epochs: settings.epochs,
+                          lr: settings.learningRate, lrDecay: settings.lrDecay, lrFloor: 0, clip: settings.clip,
+                          dropout: settings.dropout, wordDropout: wordDropout ?? 0, batchSize: settings.batchSize,
+                          seed: settings.seed, maxLength: maxLength ?? (windows ? 60 : length ?? 60),
+                          seqLength: windows ? length ?? 100 : 100, valFraction: validationFraction)
+        }
     }
 
     public init(task: ModelTask, data: DataSource, tokenizer: Tokenizer.Kind, embed: Int, hidden: Int, layers: Int,
