@@ -38,14 +38,7 @@ struct Ask: ParsableCommand {
     @Flag(help: "Print JSON: answers, tokens, log-probabilities and settings.")
     var json = false
 
-    @OptionGroup(title: "Decoding")
-    var decoding: DecodingOptions
-
-    @OptionGroup(title: "Confidence")
-    var confidence: ConfidenceOptions
-
-    @OptionGroup(title: "Questions in other words")
-    var matching: MatchOptions
+    @OptionGroup var flags: UseFlags
 
     func validate() throws {
         if let top, top < 1 { throw ValidationError("--top: expected a whole number ≥ 1, got \(top)") }
@@ -54,7 +47,7 @@ struct Ask: ParsableCommand {
 
     func run() throws {
         let model = try model.open()
-        let use = GivenUseOptions(decoding: decoding, confidence: confidence, matching: matching, nBest: nBest, top: top)
+        let use = flags.given(nBest: nBest, top: top)
         try use.check(model)
         setvbuf(stdout, nil, _IOLBF, 0)
         func ask(_ text: String) {

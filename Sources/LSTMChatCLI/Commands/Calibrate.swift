@@ -14,7 +14,7 @@ struct Calibrate: ParsableCommand {
             questions the model answers right and losing at most \(Int(ConfidenceCalibration.rewordedPointsLost)) points of right answers \
             on the reworded ones. `lstmchat train` does the same at the end of a run.
 
-            DATA defaults to the data the model was trained on, and --unrelated and --keywords to \
+            DATA (the corpus) defaults to the data the model was trained on, and --unrelated and --keywords to \
             the files beside it named DATA-unrelated.txt and DATA-reworded.tsv (as \
             datasets/chatterbot-english-unrelated.txt and datasets/chatterbot-english-reworded.tsv).
 
@@ -22,17 +22,7 @@ struct Calibrate: ParsableCommand {
               lstmchat calibrate --checkpoint checkpoints/default
             """)
 
-    @Argument(help: ArgumentHelp("The corpus: question/answer data as `train` reads it. (default: the model's training data)", valueName: "data"))
-    var data: String?
-
-    @Option(help: ArgumentHelp("Questions file, one per line (with --answers).", valueName: "file"))
-    var questions: String?
-
-    @Option(help: ArgumentHelp("Answers file, one per line, parallel to --questions.", valueName: "file"))
-    var answers: String?
-
-    @Option(help: "Data format when the extension does not say: tsv, parallel or yaml.")
-    var format: String?
+    @OptionGroup var corpus: DataOptions
 
     @OptionGroup var model: CheckpointOption
 
@@ -48,7 +38,7 @@ struct Calibrate: ParsableCommand {
     func run() throws {
         let model = try LoadedModels.open(self.model.file, as: ChatModel.self)
         var file = try CheckpointFile.read(URL(fileURLWithPath: model.path))
-        let given = DataSource(data: data, questions: questions, answers: answers, format: format)
+        let given = corpus.source
         let data = given.isGiven ? given : Self.trainingData(file)
         guard let data else { throw CommandFailure("\(model.path): no record of its training data; give DATA") }
         let companions = CalibrationSets.companions(of: data.data)

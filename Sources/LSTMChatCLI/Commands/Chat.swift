@@ -28,18 +28,11 @@ struct Chat: ParsableCommand {
     @Option(help: ArgumentHelp("Where to keep the history of typed lines ('' keeps none). (default: $XDG_STATE_HOME/lstmchat/history)", valueName: "file"))
     var historyFile: String?
 
-    @OptionGroup(title: "Decoding")
-    var decoding: DecodingOptions
-
-    @OptionGroup(title: "Confidence")
-    var confidence: ConfidenceOptions
-
-    @OptionGroup(title: "Questions in other words")
-    var matching: MatchOptions
+    @OptionGroup var flags: UseFlags
 
     func run() throws {
         let model = try model.open()
-        let use = GivenUseOptions(decoding: decoding, confidence: confidence, matching: matching)
+        let use = flags.given()
         try use.check(model)
         REPL.run(model.conversation(use.options), model: model, historyFile: historyFile ?? History.defaultFile())
     }

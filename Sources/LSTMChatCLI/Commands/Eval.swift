@@ -31,17 +31,7 @@ struct Eval: ParsableCommand {
                 --keywords datasets/chatterbot-english-reworded.tsv datasets/chatterbot-english
             """)
 
-    @Argument(help: ArgumentHelp("The data to score, read as `train` reads it for the model's task.", valueName: "data"))
-    var data: String?
-
-    @Option(help: ArgumentHelp("Questions file, one per line (with --answers; question-answering models).", valueName: "file"))
-    var questions: String?
-
-    @Option(help: ArgumentHelp("Answers file, one per line, parallel to --questions.", valueName: "file"))
-    var answers: String?
-
-    @Option(help: "Data format when the extension does not say: tsv, parallel or yaml.")
-    var format: String?
+    @OptionGroup var source: DataOptions
 
     @OptionGroup var model: CheckpointOption
 
@@ -67,10 +57,7 @@ struct Eval: ParsableCommand {
     var matching: MatchOptions
 
     func validate() throws {
-        if (questions == nil) != (answers == nil) { throw ValidationError("--questions and --answers go together") }
-        if data != nil, questions != nil { throw ValidationError("give DATA or --questions/--answers, not both") }
-        if let format, DataFormat(rawValue: format) == nil { throw ValidationError("--format must be tsv, parallel or yaml") }
-        if data == nil, questions == nil, keywords == nil, unrelated == nil {
+        if !source.source.isGiven, keywords == nil, unrelated == nil {
             throw ValidationError("give the data: a file or directory, or --questions and --answers, or --keywords FILE, or --unrelated FILE")
         }
         if let minConfidence, let problem = SettingRule.minConfidence.problem(minConfidence) {
@@ -82,7 +69,7 @@ struct Eval: ParsableCommand {
     func run() throws {
         let model = try model.open()
         var request = EvaluationRequest()
-        request.data = DataSource(data: data, questions: questions, answers: answers, format: format)
+        request.data = source.source
         request.keywords = keywords
         request.unrelated = unrelated
         request.showAnswers = show

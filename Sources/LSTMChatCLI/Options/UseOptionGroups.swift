@@ -1,6 +1,17 @@
 import ArgumentParser
 import LSTMChat
 
+/// The flags `ask` and `chat` share: decoding, confidence, and questions in other words.
+struct UseFlags: ParsableArguments {
+    @OptionGroup(title: "Decoding") var decoding: DecodingOptions
+    @OptionGroup(title: "Confidence") var confidence: ConfidenceOptions
+    @OptionGroup(title: "Questions in other words") var matching: MatchOptions
+
+    func given(nBest: Int? = nil, top: Int? = nil) -> GivenUseOptions {
+        GivenUseOptions(decoding: decoding, confidence: confidence, matching: matching, nBest: nBest, top: top)
+    }
+}
+
 /// What `ask` and `chat` were told, and which of their options were given: a model refuses
 /// the options it cannot use (`LoadedModel.options`).
 struct GivenUseOptions {
