@@ -19,7 +19,6 @@ import Foundation
 ///   known_questions  optional: JSON array of the distinct training questions as token-id arrays,
 ///               for matching a question asked in other words (`KnownQuestions`)
 public struct CheckpointFile {
-    public static let format = ModelTask.seq2seq.format
     static let normalizedQuestions = "final-punctuation-dropped"
 
     public var task: ModelTask

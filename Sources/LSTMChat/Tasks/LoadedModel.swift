@@ -32,8 +32,6 @@ public enum UseOption: String, CaseIterable, Sendable {
 /// What `ask` and `chat` were told.
 public struct UseOptions: Sendable {
     public var decoding = DecodingSettings()
-    /// True when a flag chose the decoding strategy (--sample, --beam, ...), not the default.
-    public var strategyGiven = false
     public var nBest = 1
     public var top = 1
     /// The confidence below which the fallback is said (nil: the model's own threshold).

@@ -20,7 +20,6 @@ struct GivenUseOptions {
 
     init(decoding: DecodingOptions, confidence: ConfidenceOptions, matching: MatchOptions, nBest: Int? = nil, top: Int? = nil) {
         options.decoding = decoding.settings
-        options.strategyGiven = decoding.samples || decoding.beam != nil
         options.minConfidence = confidence.minConfidence
         if let fallback = confidence.fallback { options.fallback = fallback }
         options.matchThreshold = matching.threshold
