@@ -173,3 +173,20 @@ import Testing
         #expect(resume.status == 0, "\(resume.stderr)")
     }
 }
+
+/// `ask`, `chat` and `eval` refuse, in one line with status 64, the options a model cannot use.
+@Suite struct UseOptionRefusalTests {
+    @Test(arguments: [
+        (["ask", "--top", "3", "hello"], "--top does not apply to a question-answering model (checkpoints/default/model.safetensors)"),
+        (["ask", "--checkpoint", "kjv-lm", "--n-best", "2", "And"], "--n-best does not apply to a language model (checkpoints/kjv-lm/model.safetensors)"),
+        (["chat", "--checkpoint", "kjv-lm", "--min-confidence", "0.5"],
+         "--min-confidence, --fallback do not apply to a language model (checkpoints/kjv-lm/model.safetensors)"),
+        (["eval", "--checkpoint", "kjv-lm", "--keywords", "datasets/chatterbot-english-reworded.tsv", "datasets/kjv"],
+         "--keywords does not apply to a language model (checkpoints/kjv-lm/model.safetensors)"),
+    ])
+    func optionsAModelCannotUseAreRefused(arguments: [String], message: String) throws {
+        let result = try LSTMChatBinary.run(arguments)
+        #expect(result.status == 64)
+        #expect(result.stderr == "lstmchat: \(message)\n")
+    }
+}
