@@ -54,6 +54,12 @@ public struct Recipe: Codable, Equatable, Sendable {
 
         public var flag: String { "--" + rawValue }
 
+        /// The tasks that take this key, in `ModelTask`'s order.
+        public var tasks: [ModelTask] { ModelTask.allCases.filter { $0.definition.keys.contains(self) } }
+
+        /// "seq2seq and classify": the tasks' names, for messages.
+        public var taskNames: String { tasks.map(\.rawValue).joined(separator: " and ") }
+
         /// The keys of an LSTM and its solver, which every task takes.
         public static let modelAndSolver: Set<Key> = [.tokenizer, .embed, .hidden, .layers, .minCount, .maxVocab, .epochs, .lr,
                                                        .lrDecay, .lrFloor, .clip, .dropout, .batchSize, .seed, .valFraction]

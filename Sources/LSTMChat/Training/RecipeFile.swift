@@ -126,8 +126,7 @@ public struct RecipeConfigFile: Sendable {
     public func apply(to recipe: inout Recipe) throws {
         for (key, text, line) in values {
             guard recipe.task.definition.keys.contains(key) else {
-                let takers = ModelTask.allCases.filter { $0.definition.keys.contains(key) }.map(\.rawValue)
-                throw DataError(file: path, line: line, "\(key.rawValue) applies to task \(takers.joined(separator: " and ")) only")
+                throw DataError(file: path, line: line, "\(key.rawValue) applies to task \(key.taskNames) only")
             }
             do { try recipe.set(key, to: text) } catch {
                 throw DataError(file: path, line: line, "\(key.rawValue) \(error.problem)")

@@ -92,8 +92,7 @@ struct Train: ParsableCommand {
             let task = self.task ?? file?.task ?? .default
             let definition = task.definition
             if let refused = recipe.given.first(where: { !definition.keys.contains($0) }) {
-                let takers = ModelTask.allCases.filter { $0.definition.keys.contains(refused) }.map(\.rawValue)
-                throw UsageFailure("\(refused.flag) applies to --task \(takers.joined(separator: " and ")) only")
+                throw UsageFailure("\(refused.flag) applies to --task \(refused.taskNames) only")
             }
             var recipe = definition.defaults
             recipe.data.data = data ?? file?.data

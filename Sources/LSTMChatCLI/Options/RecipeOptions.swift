@@ -91,24 +91,18 @@ enum RecipeHelp {
     /// "0.02; lm: 0.002; classify: 0.005", or "5" when every task that takes it agrees, with
     /// "seq2seq only" (or the tasks that take it) when some do not take it.
     static func defaults(_ key: Recipe.Key) -> String {
-        let tasks = ModelTask.allCases.filter { $0.definition.keys.contains(key) }
+        let tasks = key.tasks
         let values = tasks.map { ($0, $0.definition.defaults.text(of: key) ?? "none") }
         var text = values.first!.1
         if Set(values.map(\.1)).count > 1 {
             text = "\(values[0].0.rawValue): \(values[0].1); " + values.dropFirst().map { "\($0.0.rawValue): \($0.1)" }.joined(separator: "; ")
         }
-        if tasks.count < ModelTask.allCases.count { text += "; " + only(tasks) }
+        if tasks.count < ModelTask.allCases.count { text += "; \(key.taskNames) only" }
         return text
     }
 
     /// "(seq2seq only)"
-    static func tasks(_ key: Recipe.Key) -> String {
-        "(" + only(ModelTask.allCases.filter { $0.definition.keys.contains(key) }) + ")"
-    }
-
-    static func only(_ tasks: [ModelTask]) -> String {
-        tasks.map(\.rawValue).joined(separator: " and ") + " only"
-    }
+    static func tasks(_ key: Recipe.Key) -> String { "(\(key.taskNames) only)" }
 }
 
 extension ModelTask: ExpressibleByArgument {
