@@ -28,7 +28,9 @@ public enum ClassifierTask: TaskDefinition {
         var recipe = recipe
         let texts = try LabelledTextReader.read(recipe.data.data ?? "-")
         let (trainTexts, validationTexts) = splitForValidation(texts, fraction: recipe.valFraction, seed: recipe.seed)
-        let tokenizer = try resumed?.vocabularyAndTokenizer(file: "the run's model").1 ?? Tokenizer(kind: recipe.tokenizer)
+        // A resumed run keeps its vocabulary and tokenizer.
+        let trained = try resumed?.vocabularyAndTokenizer(file: "the run's model")
+        let tokenizer = trained?.1 ?? Tokenizer(kind: recipe.tokenizer)
         let labels = resumed?.labels ?? Array(Set(trainTexts.map(\.label))).sorted()
         let labelIDs = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, Int32($0)) })
         if let orphan = validationTexts.first(where: { labelIDs[$0.label] == nil }) {
@@ -37,7 +39,7 @@ public enum ClassifierTask: TaskDefinition {
         }
         let tokenize = { (t: LabelledText) in Array(tokenizer.tokenize(t.text).prefix(recipe.maxLength)) }
         let trainTokens = trainTexts.map(tokenize)
-        let vocabulary = try resumed?.vocabularyAndTokenizer(file: "the run's model").0
+        let vocabulary = trained?.0
             ?? Vocabulary(counting: trainTokens, minCount: recipe.minCount, maxSize: recipe.maxVocab)
         func encoded(_ texts: [LabelledText], _ tokens: [[String]]) -> [(ids: [Int32], label: Int32)] {
             zip(texts, tokens).filter { !$0.1.isEmpty }.map { (vocabulary.encode($0.1), labelIDs[$0.0.label]!) }

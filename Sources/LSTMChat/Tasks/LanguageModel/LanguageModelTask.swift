@@ -28,11 +28,13 @@ public enum LanguageModelTask: TaskDefinition {
         var recipe = recipe
         let path = recipe.data.data ?? "-"
         let lines = try PlainTextReader.read(path)
-        let tokenizer = try resumed?.vocabularyAndTokenizer(file: "the run's model").1 ?? Tokenizer(kind: recipe.tokenizer)
+        // A resumed run keeps its vocabulary and tokenizer.
+        let trained = try resumed?.vocabularyAndTokenizer(file: "the run's model")
+        let tokenizer = trained?.1 ?? Tokenizer(kind: recipe.tokenizer)
         let tokens = PlainTextReader.tokens(lines, tokenizer: tokenizer)
         let heldOut = recipe.valFraction > 0 ? Int(Double(tokens.count) * recipe.valFraction) : 0
         let trainTokens = Array(tokens[..<(tokens.count - heldOut)]), validationTokens = Array(tokens[(tokens.count - heldOut)...])
-        let vocabulary = try resumed?.vocabularyAndTokenizer(file: "the run's model").0
+        let vocabulary = trained?.0
             ?? Vocabulary(counting: [trainTokens], minCount: recipe.minCount, maxSize: recipe.maxVocab)
         if fitBatchSize {
             recipe.batchSize = Recipe.fittedBatchSize(recipe.batchSize, rows: trainTokens.count / max(recipe.seqLength, 1))

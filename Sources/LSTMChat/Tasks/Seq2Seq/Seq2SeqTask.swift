@@ -34,10 +34,12 @@ public enum Seq2SeqTask: TaskDefinition {
         var calibration = try calibrationSets(recipe)
         let pairs = try recipe.data.pairs()
         let (trainPairs, validationPairs) = splitForValidation(pairs, fraction: recipe.valFraction, seed: recipe.seed)
-        let tokenizer = try resumed?.vocabularyAndTokenizer(file: "the run's model").1 ?? Tokenizer(kind: recipe.tokenizer)
+        // A resumed run keeps its vocabulary and tokenizer.
+        let trained = try resumed?.vocabularyAndTokenizer(file: "the run's model")
+        let tokenizer = trained?.1 ?? Tokenizer(kind: recipe.tokenizer)
         let tokenized = { (pairs: [QAPair]) in pairs.map { (tokenizer.tokenizeQuestion($0.question), tokenizer.tokenize($0.answer)) } }
         let trainTokens = tokenized(trainPairs), validationTokens = tokenized(validationPairs)
-        let vocabulary = try resumed?.vocabularyAndTokenizer(file: "the run's model").0
+        let vocabulary = trained?.0
             ?? Vocabulary(counting: trainTokens.flatMap { [$0.0, $0.1] }, minCount: recipe.minCount, maxSize: recipe.maxVocab)
         let encode = { (pairs: [([String], [String])]) in pairs.map { (question: vocabulary.encode($0.0), answer: vocabulary.encode($0.1)) } }
         let (train, truncated) = Batcher.truncate(encode(trainTokens), maxLength: recipe.maxLength)
