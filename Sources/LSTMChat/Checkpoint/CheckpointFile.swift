@@ -7,7 +7,10 @@ import Foundation
 /// Metadata keys (all strings, as safetensors requires):
 ///   format      "lstmchat-seq2seq/1", "lstmchat-lm/1" or "lstmchat-classifier/1": the task
 ///   config      {"vocab_size", "embed_size", "hidden_size", "layers"} as JSON, and "attention": true
-///               for a model with attention (absent: none, as in files written before it existed)
+///               for a model with attention (absent: none, as in files written before it existed);
+///               "softmax": "adaptive" and "cutoffs": [2000, 10000] for a seq2seq model whose output
+///               layer is PyTorch's `nn.AdaptiveLogSoftmaxWithLoss` (div_value 4, no head bias), its
+///               tensors `proj.head.weight`, `proj.tail.<i>.0.weight`, `proj.tail.<i>.1.weight`
 ///   vocabulary  JSON array of the tokens, index = id (`<pad>`, `<unk>`, `<bos>`, `<eos>` first)
 ///   tokenizer   "word" or "char"
 ///   labels      classifiers only: JSON array of the labels, index = class id
@@ -54,6 +57,8 @@ public struct CheckpointFile {
     private struct ConfigJSON: Codable {
         var vocab_size, embed_size, hidden_size, layers: Int
         var attention: Bool?
+        var softmax: ModelConfig.Softmax?
+        var cutoffs: [Int]?
     }
 
     public func write(to url: URL) throws {
@@ -61,7 +66,8 @@ public struct CheckpointFile {
             SafetensorsFile.Tensor(name: e.name, shape: e.shape, values: Array(parameters.value(e.name)))
         }
         let c = ConfigJSON(vocab_size: config.vocabSize, embed_size: config.embedSize, hidden_size: config.hiddenSize, layers: config.layers,
-                           attention: config.attention ? true : nil)
+                           attention: config.attention ? true : nil, softmax: config.softmax == .adaptive ? .adaptive : nil,
+                           cutoffs: config.softmax == .adaptive ? config.cutoffs : nil)
         var metadata = [
             "format": task.format,
             "config": jsonString(c),
@@ -102,7 +108,9 @@ public struct CheckpointFile {
             throw fail("metadata \"config\" has impossible sizes")
         }
         let config = ModelConfig(vocabSize: c.vocab_size, embedSize: c.embed_size, hiddenSize: c.hidden_size, layers: c.layers,
-                                 attention: c.attention ?? false)
+                                 attention: c.attention ?? false, softmax: c.softmax ?? .full, cutoffs: c.cutoffs ?? [])
+        if let problem = config.adaptiveSoftmaxProblem { throw fail("metadata \"config\": \(problem)") }
+        guard config.softmax == .full || task == .seq2seq else { throw fail("only a seq2seq model has an adaptive softmax") }
         guard let vocabulary = jsonValue([String].self, try field("vocabulary")) else { throw fail("metadata \"vocabulary\" is not a list of strings") }
         guard vocabulary.count == config.vocabSize else {
             throw fail("vocabulary has \(vocabulary.count) tokens but the model has \(config.vocabSize)")

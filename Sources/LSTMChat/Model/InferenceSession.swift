@@ -84,7 +84,7 @@ public final class InferenceSession {
     }
 
     /// Feeds one token to each row and returns the next-token logits, [rows, V] (valid until
-    /// the next call).
+    /// the next call): with an adaptive softmax, log-probabilities, which a softmax leaves as they are.
     public func step(_ tokens: UnsafeBufferPointer<Int32>) -> UnsafeBufferPointer<Float> {
         precondition(tokens.count == rows, "one token per row")
         let V = model.config.vocabSize, E = model.config.embedSize
@@ -102,7 +102,7 @@ public final class InferenceSession {
             }
         }
         let z = logits.reserve(rows * V)
-        model.proj.forward(top, rows: rows, into: z)
+        model.scores(top, rows: rows, into: z)
         return UnsafeBufferPointer(start: z, count: rows * V)
     }
 

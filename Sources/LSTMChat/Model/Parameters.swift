@@ -33,6 +33,18 @@ public struct ParameterLayout: Equatable, Sendable {
             append("\(prefix).bias_hh_l\(l)", [4 * hiddenSize])
         }
     }
+
+    /// PyTorch's `nn.AdaptiveLogSoftmaxWithLoss` (no head bias) called `prefix`: `head.weight`
+    /// [shortlist + clusters, in], then for cluster i `tail.i.0.weight` [in / 4^(i+1), in] (the
+    /// projection) and `tail.i.1.weight` [cluster size, in / 4^(i+1)].
+    mutating func appendAdaptiveSoftmax(_ prefix: String, inputSize: Int, vocabSize: Int, cutoffs: [Int]) {
+        append("\(prefix).head.weight", [cutoffs[0] + cutoffs.count, inputSize])
+        for (i, (start, end)) in zip(cutoffs, cutoffs.dropFirst() + [vocabSize]).enumerated() {
+            let projection = AdaptiveSoftmax.projectionSize(hidden: inputSize, cluster: i)
+            append("\(prefix).tail.\(i).0.weight", [projection, inputSize])
+            append("\(prefix).tail.\(i).1.weight", [end - start, projection])
+        }
+    }
 }
 
 /// Parameter values and their gradients, in the same layout.
@@ -102,8 +114,9 @@ public final class Parameters {
     }
 
     /// PyTorch's default initialisation: embeddings N(0, 1); LSTM and linear weights and biases
-    /// U(-1/√fan, 1/√fan) with fan the hidden size (LSTM) or the input size (linear: `proj`,
-    /// `attn`, `attn_combine`, whose bias takes its weight's input size).
+    /// U(-1/√fan, 1/√fan) with fan the hidden size (LSTM) or the input size (linear: `proj` and
+    /// the adaptive softmax's `proj.head` and `proj.tail.*`, `attn`, `attn_combine`, whose bias
+    /// takes its weight's input size).
     public func initialize(seed: UInt64, hiddenSize: Int) {
         var rng = Xoshiro256(seed: seed)
         for e in layout.entries {
@@ -113,7 +126,8 @@ public final class Parameters {
             } else {
                 let module = String(e.name.prefix { $0 != "." })
                 let isLinear = ["proj", "attn", "attn_combine"].contains(module)
-                let fan = isLinear ? (layout.entry(module + ".weight")?.shape[1] ?? hiddenSize) : hiddenSize
+                let weight = e.name.hasSuffix(".bias") ? String(e.name.dropLast(4)) + "weight" : e.name
+                let fan = isLinear ? (layout.entry(weight)?.shape[1] ?? hiddenSize) : hiddenSize
                 let bound = 1 / Float(fan).squareRoot()
                 for i in 0..<e.count { p[i] = (2 * rng.nextFloat() - 1) * bound }
             }

@@ -16,6 +16,10 @@ public struct Recipe: Codable, Equatable, Sendable {
     public var attention: Bool
     public var minCount: Int
     public var maxVocab: Int
+    /// seq2seq: the output layer's softmax, and an adaptive one's cutoffs (nil in runs recorded
+    /// before there was a choice: a full softmax).
+    public var softmax: ModelConfig.Softmax?
+    public var cutoffs: [Int]?
 
     // The solver.
     public var epochs: Int
@@ -47,7 +51,7 @@ public struct Recipe: Codable, Equatable, Sendable {
     /// The recipe's keys: flag names without their dashes, and a config file's keys.
     public enum Key: String, CaseIterable, Codable, Sendable {
         case questions, answers, format
-        case tokenizer, embed, hidden, layers, attention, minCount = "min-count", maxVocab = "max-vocab"
+        case tokenizer, embed, hidden, layers, attention, minCount = "min-count", maxVocab = "max-vocab", softmax, cutoffs
         case epochs, lr, lrDecay = "lr-decay", lrFloor = "lr-floor", clip, dropout, wordDropout = "word-dropout"
         case batchSize = "batch-size", seed, maxLength = "max-length", seqLength = "seq-length", valFraction = "val-fraction"
         case untilAccuracy = "until-accuracy", exactMatchSample = "exact-match-sample", unrelated, keywords
@@ -81,7 +85,8 @@ public struct Recipe: Codable, Equatable, Sendable {
 
     /// The model's shape for a vocabulary of `vocabSize` tokens.
     public func config(vocabSize: Int) -> ModelConfig {
-        ModelConfig(vocabSize: vocabSize, embedSize: embed, hiddenSize: hidden, layers: layers, attention: attention)
+        ModelConfig(vocabSize: vocabSize, embedSize: embed, hiddenSize: hidden, layers: layers, attention: attention,
+                    softmax: softmax ?? .full, cutoffs: cutoffs ?? [])
     }
 
     /// At most `batchSize` rows, and no more than leave `minimumStepsPerEpoch` steps in an epoch
@@ -144,7 +149,8 @@ public struct Recipe: Codable, Equatable, Sendable {
     }
 
     public init(task: ModelTask, data: DataSource, tokenizer: Tokenizer.Kind, embed: Int, hidden: Int, layers: Int,
-                attention: Bool, minCount: Int = 1, maxVocab: Int = 20_000, epochs: Int, lr: Float, lrDecay: Float,
+                attention: Bool, minCount: Int = 1, maxVocab: Int = 20_000, softmax: ModelConfig.Softmax? = nil,
+                cutoffs: [Int]? = nil, epochs: Int, lr: Float, lrDecay: Float,
                 lrFloor: Float = 0.1, clip: Float = 5, dropout: Float, wordDropout: Float = 0, batchSize: Int = 32,
                 seed: UInt64 = 1, maxLength: Int = 60, seqLength: Int = 100, valFraction: Double,
                 untilAccuracy: Float? = nil, exactMatchSample: Int = 500, unrelated: String? = nil, keywords: String? = nil) {
@@ -157,6 +163,8 @@ public struct Recipe: Codable, Equatable, Sendable {
         self.attention = attention
         self.minCount = minCount
         self.maxVocab = maxVocab
+        self.softmax = softmax
+        self.cutoffs = cutoffs
         self.epochs = epochs
         self.lr = lr
         self.lrDecay = lrDecay
@@ -189,6 +197,8 @@ public struct Recipe: Codable, Equatable, Sendable {
         case .attention: return attention ? "on" : "off"
         case .minCount: return String(minCount)
         case .maxVocab: return String(maxVocab)
+        case .softmax: return softmax?.rawValue
+        case .cutoffs: return cutoffs.map { $0.map(String.init).joined(separator: ",") }
         case .epochs: return String(epochs)
         case .lr: return number(lr)
         case .lrDecay: return number(lrDecay)

@@ -35,6 +35,16 @@ extension Recipe {
         case .maxVocab:
             guard let n = Int(text), n >= 5 else { throw RecipeValueError(key, "must be at least 5 (4 special tokens and a word)") }
             maxVocab = n
+        case .softmax:
+            guard let kind = ModelConfig.Softmax(rawValue: text) else { throw RecipeValueError(key, "must be full or adaptive") }
+            softmax = kind
+        case .cutoffs:
+            let list = text.split(separator: ",", omittingEmptySubsequences: false).compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard list.count == text.split(separator: ",", omittingEmptySubsequences: false).count, list.first! > 0,
+                  zip(list, list.dropFirst()).allSatisfy({ $0 < $1 }) else {
+                throw RecipeValueError(key, "must be increasing whole numbers above 0, separated by commas (2000,10000)")
+            }
+            cutoffs = list
         case .epochs: epochs = try whole(1)
         case .lr: lr = try share({ $0 > 0 && $0.isFinite }, "(0, ∞)")
         case .lrDecay: lrDecay = try share({ $0 > 0 && $0 <= 1 }, "(0, 1]")

@@ -19,6 +19,10 @@ struct RecipeOptions: ParsableArguments {
     @Option(help: ArgumentHelp(RecipeHelp.text(.layers, "LSTM layers (in the encoder and in the decoder)."), valueName: "n")) var layers: Int?
     @Flag(inversion: .prefixedNo, help: ArgumentHelp(RecipeHelp.text(.attention, "Luong attention: the decoder looks back at the question's words at every step.")))
     var attention: Bool?
+    @Option(help: ArgumentHelp(RecipeHelp.text(.softmax, "The output layer's softmax: full, or adaptive for large vocabularies (tens of thousands of words: several times faster to train)."), valueName: "kind"))
+    var softmax: String?
+    @Option(help: ArgumentHelp(RecipeHelp.text(.cutoffs, "Adaptive softmax: the ids where the shortlist and each rarer cluster of words end (the vocabulary is most frequent first)."), valueName: "ids"))
+    var cutoffs: String?
     @Option(help: ArgumentHelp(RecipeHelp.text(.minCount, "Keep tokens seen at least this often."), valueName: "n")) var minCount: Int?
     @Option(help: ArgumentHelp(RecipeHelp.text(.maxVocab, "Vocabulary size limit, special tokens included."), valueName: "n")) var maxVocab: Int?
 
@@ -54,6 +58,7 @@ struct RecipeOptions: ParsableArguments {
         all[.questions] = questions; all[.answers] = answers; all[.format] = format; all[.tokenizer] = tokenizer
         all[.embed] = text(embed); all[.hidden] = text(hidden); all[.layers] = text(layers)
         all[.attention] = attention.map { $0 ? "on" : "off" }
+        all[.softmax] = softmax; all[.cutoffs] = cutoffs
         all[.minCount] = text(minCount); all[.maxVocab] = text(maxVocab); all[.epochs] = text(epochs)
         all[.lr] = text(lr); all[.lrDecay] = text(lrDecay); all[.lrFloor] = text(lrFloor); all[.clip] = text(clip)
         all[.dropout] = text(dropout); all[.wordDropout] = text(wordDropout); all[.batchSize] = text(batchSize)

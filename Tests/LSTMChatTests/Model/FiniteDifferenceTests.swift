@@ -11,6 +11,10 @@ import Testing
         let questions: [[Int32]]
         let answers: [[Int32]]
         var attention = false
+        /// An adaptive softmax with these cutoffs (empty: the full softmax); its two tail
+        /// clusters need a hidden size of 16 (projections of 4 and 1).
+        var cutoffs: [Int] = []
+        var hidden = 4
         var testDescription: String { name }
     }
 
@@ -29,11 +33,17 @@ import Testing
              attention: true),
         Case(name: "attention, 2 layers with dropout", layers: 2, dropout: 0.3,
              questions: [[4, 5], [6], [7, 8, 9]], answers: [[6], [4, 5, 6], [8, 9]], attention: true),
+        // Targets in the shortlist (0–4), the first cluster (5, 6) and the second (7–9).
+        Case(name: "adaptive softmax, rows padded differently", layers: 1, dropout: 0,
+             questions: [[4], [5, 6, 7], [9, 9]], answers: [[6, 7, 8], [4], [5, 9, 4]], cutoffs: [5, 7], hidden: 16),
+        Case(name: "adaptive softmax, attention and dropout", layers: 1, dropout: 0.3,
+             questions: [[4, 5], [6]], answers: [[6, 9], [8, 5, 4]], attention: true, cutoffs: [5, 7], hidden: 16),
     ]
 
     @Test(arguments: cases)
     func gradientsMatchFiniteDifferences(_ c: Case) {
-        let config = ModelConfig(vocabSize: 10, embedSize: 3, hiddenSize: 4, layers: c.layers, attention: c.attention)
+        let config = ModelConfig(vocabSize: 10, embedSize: 3, hiddenSize: c.hidden, layers: c.layers, attention: c.attention,
+                                 softmax: c.cutoffs.isEmpty ? .full : .adaptive, cutoffs: c.cutoffs)
         let model = Seq2SeqModel(config: config)
         model.parameters.initialize(seed: 3, hiddenSize: config.hiddenSize)
         let batch = Seq2SeqBatch(questions: c.questions, answers: c.answers, bos: 2, eos: 3)

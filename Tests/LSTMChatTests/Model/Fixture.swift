@@ -12,6 +12,7 @@ struct Fixture: Decodable {
         let vocab, embed, hidden, layers, batch: Int
         let steps: Int?                          // lm
         let source_steps, target_steps: Int?     // seq2seq
+        let cutoffs: [Int]?                      // seq2seq with an adaptive softmax
     }
     struct AdamStep: Decodable {
         let lr, beta1, beta2, eps: Double
@@ -42,7 +43,8 @@ struct Fixture: Decodable {
 
     var modelConfig: ModelConfig {
         ModelConfig(vocabSize: config.vocab, embedSize: config.embed, hiddenSize: config.hidden, layers: config.layers,
-                    attention: model == "seq2seq_attention")
+                    attention: model == "seq2seq_attention", softmax: config.cutoffs == nil ? .full : .adaptive,
+                    cutoffs: config.cutoffs ?? [])
     }
 
     /// Parameters laid out as `layout`, filled with this fixture's values.

@@ -4,7 +4,7 @@ import Testing
 
 /// The model, number by number, against PyTorch's float64 references.
 @Suite struct Seq2SeqFixtureTests {
-    @Test("seq2seq matches PyTorch, with and without attention",
+    @Test("seq2seq matches PyTorch, with and without attention, with a full or an adaptive softmax",
           arguments: Fixture.named("seq2seq") + Fixture.named("seq2seq_attention"))
     func matchesPyTorch(_ url: URL) throws {
         let f = try Fixture.load(url)

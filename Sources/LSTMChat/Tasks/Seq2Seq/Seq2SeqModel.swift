@@ -9,13 +9,23 @@
 /// With `config.attention`, Luong attention sits between the decoder and the affine layer:
 /// each decoder output is combined with a weighted mean of the encoder's top-layer outputs
 /// over its question (`LuongAttention`), and gradients reach the encoder through those too.
+///
+/// With `config.softmax == .adaptive`, an adaptive softmax (`AdaptiveSoftmax`) replaces the
+/// affine layer and the full softmax: for vocabularies of tens of thousands of words.
 public final class Seq2SeqModel {
+    /// The last layer: an affine layer whose logits a softmax over the whole vocabulary reads, or
+    /// an adaptive softmax.
+    enum OutputLayer {
+        case full(Affine)
+        case adaptive(AdaptiveSoftmax)
+    }
+
     public let config: ModelConfig
     public let parameters: Parameters
     let embedding: Embedding
     let encoder: LSTMStack
     let decoder: LSTMStack
-    let proj: Affine
+    let output: OutputLayer
     let attention: LuongAttention?
 
     private var sourceEmbedded = Workspace(), targetEmbedded = Workspace()  // [S|T, B, E]
@@ -36,20 +46,36 @@ public final class Seq2SeqModel {
         embedding = Embedding(parameters, config: config)
         encoder = LSTMStack(inputSize: config.embedSize, hiddenSize: config.hiddenSize, layers: config.layers, parameters: parameters, prefix: "encoder")
         decoder = LSTMStack(inputSize: config.embedSize, hiddenSize: config.hiddenSize, layers: config.layers, parameters: parameters, prefix: "decoder")
-        proj = Affine(parameters, name: "proj", inputSize: config.hiddenSize, outputSize: config.vocabSize)
+        let H = config.hiddenSize, V = config.vocabSize
+        output = config.softmax == .adaptive
+            ? .adaptive(AdaptiveSoftmax(parameters, name: "proj", inputSize: H, vocabSize: V, cutoffs: config.cutoffs))
+            : .full(Affine(parameters, name: "proj", inputSize: H, outputSize: V))
         attention = config.attention ? LuongAttention(hiddenSize: config.hiddenSize, parameters: parameters) : nil
     }
 
-    /// Computes the logits [T, B, V] of a batch (valid until the next forward).
-    /// `dropout > 0` is training mode: dropout between layers and before the affine layer
+    /// Computes the scores [T, B, V] of a batch (valid until the next forward): logits, or
+    /// log-probabilities with an adaptive softmax (`scores(_:rows:into:)`).
+    /// `dropout > 0` is training mode: dropout between layers and before the output layer
     /// (on h~ with attention).
     @discardableResult
     public func forward(_ batch: Seq2SeqBatch, dropout: Float = 0, rng: inout Xoshiro256) -> UnsafeMutableBufferPointer<Float> {
         let rows = batch.targetSteps * batch.batchSize, V = config.vocabSize
         let top = forwardToTop(batch, dropout: dropout, rng: &rng)
         let logits = logitsBuffer.reserve(rows * V)
-        outputLayer(top, rows: rows, into: logits)
+        scores(top, rows: rows, into: logits)
         return .init(start: logits, count: rows * V)
+    }
+
+    /// The output layer's scores over the vocabulary of `rows` rows of the top layer, [rows, V]:
+    /// the affine layer's logits, or the adaptive softmax's exact log-probabilities. A softmax
+    /// over either gives the model's distribution, so decoding reads both alike.
+    func scores(_ top: UnsafePointer<Float>, rows: Int, into scores: UnsafeMutablePointer<Float>) {
+        StepProfile.measure(.outputLayer) {
+            switch output {
+            case .full(let proj): proj.forward(top, rows: rows, into: scores)
+            case .adaptive(let softmax): softmax.logProbabilities(top, rows: rows, into: scores)
+            }
+        }
     }
 
     /// Everything up to the affine layer: what it reads, [T, B, H].
@@ -114,7 +140,7 @@ public final class Seq2SeqModel {
         return loss
     }
 
-    /// The affine layer, softmax and cross-entropy at the positions whose target counts (mask ≠ 0)
+    /// The output layer, softmax and cross-entropy at the positions whose target counts (mask ≠ 0)
     /// only, and with `dTop` their gradient: d loss / d top [T, B, H], zero at the other positions.
     ///
     /// Answers in a batch differ in length, and the affine layer and softmax over the vocabulary
@@ -138,12 +164,25 @@ public final class Seq2SeqModel {
             for (i, r) in countedRows.enumerated() { (rows + i * H).update(from: top + r * H, count: H) }
             x = UnsafePointer(rows)
         }
-        let logits = logitsBuffer.reserve(n * V)
-        outputLayer(x, rows: n, into: logits)
-        let dz = dTop.map { _ in dLogits.reserve(n * V) }
-        let loss = softmaxCrossEntropy(logits, rows: n, dLogits: dz)
-        guard let dTop, let dz else { return loss }
-        outputLayerBackward(x, dy: dz, rows: n, dTop: dTop, positions: all, gathered: gathered)
+        let dx = dTop.map { gathered ? dCountedTop.reserve(n * H) : $0 }
+        let loss: Float
+        switch output {
+        case .full(let proj):
+            let logits = logitsBuffer.reserve(n * V)
+            StepProfile.measure(.outputLayer) { proj.forward(x, rows: n, into: logits) }
+            let dz = dTop.map { _ in dLogits.reserve(n * V) }
+            loss = softmaxCrossEntropy(logits, rows: n, dLogits: dz)
+            if let dx, let dz { StepProfile.measure(.outputLayerBackward) { proj.backward(x, dy: dz, rows: n, dx: dx) } }
+        case .adaptive(let softmax):
+            loss = StepProfile.measure(.outputLayer) {
+                countedTargets.withUnsafeBufferPointer { targets in
+                    countedMask.withUnsafeBufferPointer { mask in
+                        softmax.loss(x, rows: n, targets: targets.baseAddress!, mask: mask.baseAddress!, dx: dx)
+                    }
+                }
+            }
+        }
+        if let dTop, let dx, gathered { scatter(dx, into: dTop, positions: all) }
         return loss
     }
 
@@ -159,10 +198,6 @@ public final class Seq2SeqModel {
 
     private func zeroGradients() { StepProfile.measure(.zeroGradients) { parameters.zeroGradients() } }
 
-    private func outputLayer(_ x: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>) {
-        StepProfile.measure(.outputLayer) { proj.forward(x, rows: rows, into: logits) }
-    }
-
     /// The mean cross-entropy of the counted positions' softmax, and with `dLogits` its gradient.
     private func softmaxCrossEntropy(_ logits: UnsafePointer<Float>, rows n: Int, dLogits: UnsafeMutablePointer<Float>?) -> Float {
         StepProfile.measure(.softmaxCrossEntropy) {
@@ -175,14 +210,10 @@ public final class Seq2SeqModel {
         }
     }
 
-    /// d top from d logits: at the counted positions (scattered back when they were gathered), 0 elsewhere.
-    private func outputLayerBackward(_ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows n: Int,
-                                     dTop: UnsafeMutablePointer<Float>, positions: Int, gathered: Bool) {
+    /// d top [positions, H] from the gathered rows' gradients: theirs at the counted positions, 0 elsewhere.
+    private func scatter(_ dRows: UnsafePointer<Float>, into dTop: UnsafeMutablePointer<Float>, positions: Int) {
         let H = config.hiddenSize
         StepProfile.measure(.outputLayerBackward) {
-            guard gathered else { proj.backward(x, dy: dy, rows: n, dx: dTop); return }
-            let dRows = dCountedTop.reserve(n * H)
-            proj.backward(x, dy: dy, rows: n, dx: dRows)
             dTop.update(repeating: 0, count: positions * H)
             for (i, r) in countedRows.enumerated() { (dTop + r * H).update(from: dRows + i * H, count: H) }
         }

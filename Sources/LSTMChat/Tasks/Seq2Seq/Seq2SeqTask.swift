@@ -12,7 +12,7 @@ public enum Seq2SeqTask: TaskDefinition {
     /// The recipe that learned the bundled corpus fastest (docs/learning-quality.md).
     public static var defaults: Recipe {
         Recipe(task: .seq2seq, data: DataSource(), tokenizer: .word, embed: 64, hidden: 128, layers: 1, attention: true,
-               epochs: 40, lr: 0.02, lrDecay: 0.9, dropout: 0, maxLength: 160, valFraction: 0)
+               softmax: .full, cutoffs: [2000, 10_000], epochs: 40, lr: 0.02, lrDecay: 0.9, dropout: 0, maxLength: 160, valFraction: 0)
     }
 
     public static var keys: Set<Recipe.Key> {
@@ -48,6 +48,7 @@ public enum Seq2SeqTask: TaskDefinition {
         if truncated > 0 { warn("\(truncated) pairs longer than \(recipe.maxLength) tokens were cut (--max-length)") }
         if batcher.droppedEmptyCount > 0 { warn("\(batcher.droppedEmptyCount) pairs with no tokens on one side were left out") }
         guard !batcher.pairs.isEmpty else { throw CommandFailure("no pairs left to train on") }
+        if let problem = recipe.config(vocabSize: vocabulary.count).adaptiveSoftmaxProblem { throw CommandFailure(problem) }
 
         // Validation pairs as the model sees them, and their answers as the tokenizer wrote them.
         let kept = validationTokens.filter { !$0.0.isEmpty && !$0.1.isEmpty }
