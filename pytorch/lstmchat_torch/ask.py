@@ -31,7 +31,8 @@ class ChatModel:
             path = os.path.join(path, "model.safetensors")
         config, tensors, tokens, kind, self.training = files.read_model(path)
         self.network = Seq2Seq(config["vocab_size"], config["embed_size"], config["hidden_size"], config["layers"],
-                               attention=config.get("attention", False))
+                               attention=config.get("attention", False), softmax=config.get("softmax", "full"),
+                               cutoffs=config.get("cutoffs", ()))
         self.network.load_state_dict(tensors, strict=True)
         self.network.to(device).eval()
         self.vocabulary = Vocabulary(tokens)

@@ -46,6 +46,9 @@ def parameter_names(config: dict[str, Any]) -> list[str]:
             names += [f"{side}.weight_ih_l{l}", f"{side}.weight_hh_l{l}", f"{side}.bias_ih_l{l}", f"{side}.bias_hh_l{l}"]
     if config.get("attention"):
         names += ["attn.weight", "attn_combine.weight", "attn_combine.bias"]
+    if config.get("softmax") == "adaptive":  # nn.AdaptiveLogSoftmaxWithLoss's state_dict under proj
+        clusters = len(config["cutoffs"])
+        return names + ["proj.head.weight"] + [f"proj.tail.{i}.{j}.weight" for i in range(clusters) for j in (0, 1)]
     return names + ["proj.weight", "proj.bias"]
 
 

@@ -16,7 +16,7 @@ TASKS = ("seq2seq", "lm", "classify")
 # Each key's type, as the flag parses it.
 TYPES: dict[str, type] = {
     "tokenizer": str, "embed": int, "hidden": int, "layers": int, "attention": bool, "min_count": int,
-    "max_vocab": int, "epochs": int, "lr": float, "lr_decay": float, "lr_floor": float, "clip": float, "dropout": float,
+    "max_vocab": int, "softmax": str, "cutoffs": str, "epochs": int, "lr": float, "lr_decay": float, "lr_floor": float, "clip": float, "dropout": float,
     "word_dropout": float, "batch_size": int, "max_length": int, "seq_length": int, "val_fraction": float,
     "seed": int,
 }

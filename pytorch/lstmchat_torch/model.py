@@ -13,6 +13,11 @@ looks at the encoder's top-layer outputs e_s of its question's real tokens,
     a_t = softmax_s(h_t · W_a e_s)    c_t = Σ_s a_t,s e_s    h~_t = tanh(W_c [c_t ; h_t] + b_c)
 
 (attn.weight W_a [H, H], attn_combine.weight W_c [H, 2H], attn_combine.bias b_c), and proj reads h~_t.
+
+With an adaptive softmax (lstmchat train --softmax adaptive --cutoffs 2000,10000;
+Sources/LSTMChat/Layers/AdaptiveSoftmax.swift), proj is nn.AdaptiveLogSoftmaxWithLoss(H, V, cutoffs,
+div_value=4): the model's scores are then its log_prob, the full log-distribution, and training
+computes a tail cluster only for the targets in it.
 """
 
 from __future__ import annotations
@@ -34,11 +39,14 @@ Memory = Optional[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
 
 class Seq2Seq(nn.Module):
     def __init__(self, vocab_size: int, embed_size: int, hidden_size: int, layers: int, dropout: float = 0.0,
-                 attention: bool = False) -> None:
+                 attention: bool = False, softmax: str = "full", cutoffs: Sequence[int] = ()) -> None:
         super().__init__()
         self.config: dict[str, Any] = dict(vocab_size=vocab_size, embed_size=embed_size, hidden_size=hidden_size, layers=layers)
         if attention:
             self.config["attention"] = True  # written only when on, as lstmchat does
+        if softmax == "adaptive":
+            self.config["softmax"] = "adaptive"
+            self.config["cutoffs"] = list(cutoffs)
         self.embedding = nn.Embedding(vocab_size, embed_size)
         self.encoder = nn.LSTM(embed_size, hidden_size, layers, dropout=dropout if layers > 1 else 0.0)
         self.decoder = nn.LSTM(embed_size, hidden_size, layers, dropout=dropout if layers > 1 else 0.0)
@@ -46,11 +54,24 @@ class Seq2Seq(nn.Module):
             self.attn = nn.Linear(hidden_size, hidden_size, bias=False)
             self.attn_combine = nn.Linear(2 * hidden_size, hidden_size)
         self.output_dropout = nn.Dropout(dropout)
-        self.proj = nn.Linear(hidden_size, vocab_size)
+        self.proj: nn.Module = nn.AdaptiveLogSoftmaxWithLoss(hidden_size, vocab_size, list(cutoffs), div_value=4.0) \
+            if softmax == "adaptive" else nn.Linear(hidden_size, vocab_size)
 
     @property
     def has_attention(self) -> bool:
         return "attention" in self.config
+
+    @property
+    def has_adaptive_softmax(self) -> bool:
+        return self.config.get("softmax") == "adaptive"
+
+    def scores(self, top: torch.Tensor) -> torch.Tensor:
+        """[..., V] from top [..., H]: proj's logits, or the adaptive softmax's log-probabilities
+        (a softmax over either gives the model's distribution)."""
+        if not self.has_adaptive_softmax:
+            return self.proj(top)
+        V = self.config["vocab_size"]
+        return self.proj.log_prob(top.reshape(-1, top.shape[-1])).reshape(*top.shape[:-1], V)
 
     def encode(self, source: torch.Tensor, lengths: torch.Tensor) -> tuple[State, Memory]:
         """source [S, B] padded, lengths [B] (each ≥ 1): the encoder's final (h, c), [L, B, H] each,
@@ -74,11 +95,23 @@ class Seq2Seq(nn.Module):
         context = torch.einsum("bts,sbh->tbh", weights, outputs)
         return torch.tanh(self.attn_combine(torch.cat([context, top], dim=2)))
 
-    def forward(self, source: torch.Tensor, lengths: torch.Tensor, decoder_inputs: torch.Tensor) -> torch.Tensor:
-        """Logits [T, B, V] of the decoder reading decoder_inputs [T, B] after the question."""
+    def forward(self, source: torch.Tensor, lengths: torch.Tensor, decoder_inputs: torch.Tensor,
+                targets: torch.Tensor | None = None, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Scores [T, B, V] of the decoder reading decoder_inputs [T, B] after the question; with
+        targets and mask [T, B], the summed loss instead (summed_cross_entropy's; one call, so
+        that DistributedDataParallel sees it)."""
         state, memory = self.encode(source, lengths)
         top, _ = self.decoder(self.embedding(decoder_inputs), state)
-        return self.proj(self.output_dropout(self.attend(top, memory)))
+        top = self.output_dropout(self.attend(top, memory))
+        if targets is None or mask is None:
+            return self.scores(top)
+        if not self.has_adaptive_softmax:
+            return summed_cross_entropy(self.proj(top), targets, mask)
+        # Only the counted positions, as lstmchat: the module computes a cluster only for its targets.
+        weights = mask.reshape(-1)
+        counted = weights > 0
+        log_p = self.proj(top.reshape(-1, top.shape[-1])[counted].float(), targets.reshape(-1)[counted]).output
+        return -(log_p * weights[counted]).sum()
 
 
 def make_batch(questions: Sequence[Sequence[int]], answers: Sequence[Sequence[int]], device: torch.device | str | None = None
@@ -120,7 +153,7 @@ def greedy_answer(model: Seq2Seq, question_ids: Sequence[int], max_length: int =
     keep_going: asked after every token with the answer so far; when it says false, the answer stops
     there, unfinished (as lstmchat's BatchedGreedy, for a measure that only needs to know whether
     an answer can still be right)."""
-    device = model.proj.weight.device
+    device = next(model.parameters()).device
     # A question with no tokens leaves the encoder's state at zero, as in lstmchat.
     state: State | None = None
     memory: Memory = None
@@ -136,7 +169,7 @@ def greedy_answer(model: Seq2Seq, question_ids: Sequence[int], max_length: int =
     tokens: list[int] = []
     while len(tokens) < max_length:
         top, state = model.decoder(model.embedding(torch.tensor([[token]], device=device)), state)
-        logits = model.proj(model.attend(top, memory))[0, 0].float()
+        logits = model.scores(model.attend(top, memory))[0, 0].float()
         logits[forbidden] = float("-inf")
         token = int(torch.argmax(logits))
         log_p += float(torch.log_softmax(logits, dim=0)[token])

@@ -42,7 +42,7 @@ from . import batches
 from . import checkpoint as files
 from . import corpus
 from . import defaults
-from .model import Seq2Seq, greedy_answer, make_batch, summed_cross_entropy
+from .model import Seq2Seq, greedy_answer, make_batch
 from .text import Tokenizer, Vocabulary
 
 LOG_HEADER = "step,epoch,loss,lr,grad_norm,tokens_per_s,val_loss,val_accuracy,elapsed_s,exact_match"
@@ -98,6 +98,10 @@ def build_parser(defaults_of_task: dict[str, Any]) -> argparse.ArgumentParser:
     model.add_argument("--attention", action=argparse.BooleanOptionalAction, default=None,
                        help="Luong attention: the decoder looks back at the question's words at every step "
                        f"(default: {d['attention']})")
+    model.add_argument("--softmax", choices=["full", "adaptive"], help="the output layer's softmax: full, or adaptive for "
+                       f"large vocabularies (default: {d['softmax']})")
+    model.add_argument("--cutoffs", metavar="IDS", help="adaptive softmax: the ids where the shortlist and each rarer "
+                       f"cluster of words end (default: {d['cutoffs']})")
     model.add_argument("--tokenizer", choices=["word", "char"], help=f"tokenizer (default: {d['tokenizer']})")
     model.add_argument("--min-count", type=int, help=f"keep words seen at least this often (default: {d['min_count']})")
     model.add_argument("--max-vocab", type=int,
@@ -165,16 +169,22 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
         p.error("give DATA or --questions/--answers, not both")
     if args.resume is not None:
         fixed = [f for f in ("data", "questions", "format", "task", "out", "init", "embed", "hidden", "layers", "attention",
-                             "tokenizer", "min_count", "max_vocab", "lr", "lr_decay", "lr_floor", "clip", "dropout",
+                             "softmax", "cutoffs", "tokenizer", "min_count", "max_vocab", "lr", "lr_decay", "lr_floor", "clip", "dropout",
                              "word_dropout", "batch_size", "max_length", "val_fraction", "seed", "until_accuracy",
                              "exact_match_sample") if getattr(args, f) is not None]
         if fixed:
             name = "DATA" if fixed[0] == "data" else "--" + fixed[0].replace("_", "-")
             p.error(f"{name} cannot change when resuming: a resumed run keeps its data and settings (only --epochs may grow)")
     if args.init is not None and any(getattr(args, f) is not None for f in ("embed", "hidden", "layers", "attention",
-                                                                            "tokenizer", "min_count", "max_vocab")):
+                                                                            "softmax", "cutoffs", "tokenizer",
+                                                                            "min_count", "max_vocab")):
         p.error("--init takes the model's shape, vocabulary and tokenizer from the checkpoint; --embed, --hidden, "
-                "--layers, --attention, --tokenizer, --min-count and --max-vocab do not apply")
+                "--layers, --attention, --softmax, --cutoffs, --tokenizer, --min-count and --max-vocab do not apply")
+    if args.cutoffs is not None:
+        try:
+            args.cutoffs = parse_cutoffs(args.cutoffs)
+        except ValueError:
+            p.error("--cutoffs must be increasing whole numbers above 0, separated by commas (2000,10000)")
     Check = tuple[str, Any, Callable[[Any], bool], str]
     checks: list[Check] = [
         ("--epochs", args.epochs, lambda v: v >= 1, "must be at least 1"),
@@ -215,6 +225,27 @@ EXACT_MATCH_SAMPLE = 500
 MINIMUM_STEPS_PER_EPOCH = 8
 
 
+def parse_cutoffs(text: str) -> list[int]:
+    """"2000,10000" → [2000, 10000], as lstmchat's --cutoffs; ValueError unless increasing and above 0."""
+    cutoffs = [int(part) for part in text.split(",")]
+    if cutoffs[0] <= 0 or any(a >= b for a, b in zip(cutoffs, cutoffs[1:])):
+        raise ValueError(text)
+    return cutoffs
+
+
+def adaptive_softmax_problem(recipe: dict[str, Any], vocabulary_size: int) -> str | None:
+    """Why the recipe's cutoffs cannot split the vocabulary (lstmchat's ModelConfig.adaptiveSoftmaxProblem)."""
+    if recipe.get("softmax") != "adaptive":
+        return None
+    cutoffs = recipe["cutoffs"]
+    if cutoffs[-1] >= vocabulary_size:
+        return (f"cutoffs {','.join(map(str, cutoffs))} must be below the vocabulary size, {vocabulary_size} "
+                "(give smaller --cutoffs, or use --softmax full)")
+    if recipe["hidden"] // 4 ** len(cutoffs) < 1:
+        return f"hidden size {recipe['hidden']} is too small for {len(cutoffs)} tail clusters (each divides it by 4 again)"
+    return None
+
+
 def new_recipe(args: argparse.Namespace) -> dict[str, Any]:
     """lstmchat's Recipe (Sources/LSTMChat/Training/Recipe.swift) of a new run: the flags given, the
     task's defaults for the others."""
@@ -226,8 +257,9 @@ def new_recipe(args: argparse.Namespace) -> dict[str, Any]:
     data = {k: v for k, v in dict(data=args.data, questions=args.questions, answers=args.answers,
                                    format=args.format).items() if v is not None}
     recipe = dict(task="seq2seq", data=data, tokenizer=pick("tokenizer"), embed=pick("embed"), hidden=pick("hidden"),
-                  layers=pick("layers"), attention=pick("attention"), minCount=pick("min_count"),
-                  maxVocab=pick("max_vocab"), epochs=pick("epochs"), lr=pick("lr"), lrDecay=pick("lr_decay"),
+                  layers=pick("layers"), attention=pick("attention"), softmax=pick("softmax"),
+                  cutoffs=parse_cutoffs(default["cutoffs"]) if args.cutoffs is None else args.cutoffs,
+                  minCount=pick("min_count"), maxVocab=pick("max_vocab"), epochs=pick("epochs"), lr=pick("lr"), lrDecay=pick("lr_decay"),
                   lrFloor=pick("lr_floor"), clip=pick("clip"), dropout=pick("dropout"), wordDropout=pick("word_dropout"),
                   batchSize=pick("batch_size"), seed=pick("seed"), maxLength=pick("max_length"),
                   seqLength=UNUSED_SEQ_LENGTH, valFraction=pick("val_fraction"),
@@ -324,7 +356,7 @@ def evaluate(model: Seq2Seq, pairs: Sequence[Pair], answer_tokens: Sequence[list
         for start in range(0, len(pairs), batch_size):
             rows = pairs[start:start + batch_size]
             source, lengths, inputs, targets, mask = make_batch([q for q, _ in rows], [a for _, a in rows], device)
-            loss_sum += float(summed_cross_entropy(model(source, lengths, inputs), targets, mask))
+            loss_sum += float(model(source, lengths, inputs, targets, mask))
             tokens += int(mask.sum())
     references: dict[tuple[int, ...], list[list[str]]] = {}
     order: list[tuple[int, ...]] = []
@@ -439,6 +471,8 @@ def main(argv: Sequence[str]) -> int:
             recipe.update(tokenizer=tokenizer_kind, embed=config["embed_size"], hidden=config["hidden_size"],
                           layers=config["layers"], maxVocab=config["vocab_size"])
             recipe["attention"] = bool(config.get("attention"))
+            recipe["softmax"] = config.get("softmax", "full")
+            recipe["cutoffs"] = config.get("cutoffs", recipe["cutoffs"])
 
     # The data: read, split, tokenized, encoded, as lstmchat does.
     pairs = read_pairs(recipe["data"])
@@ -469,6 +503,9 @@ def main(argv: Sequence[str]) -> int:
         say(f"warning: {batcher.dropped_empty} pairs with no tokens on one side were left out")
     if not batcher.pairs:
         raise Failure("no pairs left to train on")
+    problem = adaptive_softmax_problem(recipe, len(vocabulary))
+    if problem is not None:
+        raise Failure(problem)
     # The distinct training questions in the order first seen, stored with the model as lstmchat
     # stores them (KnownQuestions): chat asks a question in other words as the nearest of them.
     known_questions = list(dict.fromkeys(tuple(q) for q, _ in batcher.pairs if q)) if tokenizer.kind == "word" else []
@@ -487,7 +524,7 @@ def main(argv: Sequence[str]) -> int:
     # model's weights (--init), or the resumed run's.
     torch.manual_seed(settings["seed"])
     model = Seq2Seq(len(vocabulary), recipe["embed"], recipe["hidden"], recipe["layers"], settings["dropout"],
-                    attention=recipe["attention"])
+                    attention=recipe["attention"], softmax=recipe.get("softmax") or "full", cutoffs=recipe.get("cutoffs") or ())
     source_tensors = resumed["tensors"] if resumed is not None else init_tensors
     if source_tensors is not None:
         model.load_state_dict({name: source_tensors[name] for name in files.parameter_names(model.config)}, strict=True)
@@ -577,7 +614,7 @@ def main(argv: Sequence[str]) -> int:
                 mine, weight = [0], 0.0
             source, lengths, inputs, targets, mask = make_batch(
                 [questions[k] for k in mine], [batcher.pairs[rows[k]][1] for k in mine], device)
-            summed = summed_cross_entropy(trained(source, lengths, inputs), targets, mask) * weight
+            summed = trained(source, lengths, inputs, targets, mask) * weight
             optimizer.zero_grad(set_to_none=False)
             # DDP averages over processes: scaled by the process count, the mean is the whole batch's gradient.
             (summed * world / batch_tokens).backward()

@@ -38,6 +38,30 @@ def test_model_round_trip(tmp_path: Path, attention: bool, layers: int) -> None:
     assert metadata["questions"] == "final-punctuation-dropped"
 
 
+def test_an_adaptive_softmax_keeps_pytorchs_names_and_cutoffs(tmp_path: Path) -> None:
+    torch.manual_seed(5)
+    model = Seq2Seq(len(VOCABULARY), 6, 16, 1, softmax="adaptive", cutoffs=[4, 8])
+    path = str(tmp_path / "model.safetensors")
+    files.write_model(path, model, VOCABULARY, "word", {})
+    config, tensors, _, _, _ = files.read_model(path)
+    assert config["softmax"] == "adaptive" and config["cutoffs"] == [4, 8]
+    assert set(tensors) == set(model.state_dict()) == {
+        "embedding.weight", *(f"{side}.{kind}_l0" for side in ("encoder", "decoder")
+                              for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")),
+        "proj.head.weight", "proj.tail.0.0.weight", "proj.tail.0.1.weight", "proj.tail.1.0.weight", "proj.tail.1.1.weight"}
+    assert tuple(tensors["proj.head.weight"].shape) == (4 + 2, 16) and tuple(tensors["proj.tail.1.0.weight"].shape) == (1, 16)
+
+
+def test_an_adaptive_softmaxs_loss_is_the_cross_entropy_of_its_log_probabilities() -> None:
+    torch.manual_seed(6)
+    model = Seq2Seq(len(VOCABULARY), 6, 16, 1, softmax="adaptive", cutoffs=[4, 8])
+    source, lengths, inputs, targets, mask = make_batch([[4, 5], [6]], [[7, 8, 9, 10], [10]])
+    log_p = model(source, lengths, inputs)
+    assert torch.allclose(log_p.exp().sum(dim=2), torch.ones(log_p.shape[:2]), atol=1e-5)  # a whole distribution
+    summed = model(source, lengths, inputs, targets, mask)
+    assert torch.allclose(summed, summed_cross_entropy(log_p, targets, mask), atol=1e-5)
+
+
 def test_training_state_round_trip(tmp_path: Path) -> None:
     torch.manual_seed(4)
     model = Seq2Seq(len(VOCABULARY), 6, 5, 1, attention=True)

@@ -86,6 +86,29 @@ def test_a_small_data_set_gets_smaller_batches(tiny_tsv: Path, tmp_path: Path) -
     assert settings == settings_of(recipe)
 
 
+def test_an_adaptive_softmax_trains_resumes_and_answers(tiny_tsv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = run([*script("lstmchat-torch-train"), str(tiny_tsv), "--out", str(out), "--epochs", "1", *SMALL,
+                  "--softmax", "adaptive", "--cutoffs", "6,12"])
+    assert result.returncode == 0, result.stderr
+    config, tensors, _, _, training = files.read_model(str(out / "model.safetensors"))
+    assert config["softmax"] == "adaptive" and config["cutoffs"] == [6, 12] and "proj.tail.1.1.weight" in tensors
+    recipe = json.loads(training["recipe"])
+    assert recipe["softmax"] == "adaptive" and recipe["cutoffs"] == [6, 12]
+    result = run([*script("lstmchat-torch-train"), "--resume", str(out), "--epochs", "2", "--quiet"])
+    assert result.returncode == 0, result.stderr
+    result = run([*script("lstmchat-torch-ask"), "--checkpoint", str(out), "--json", "hello"])
+    assert result.returncode == 0 and json.loads(result.stdout)["log_probability"] <= 0, result.stderr
+
+
+def test_cutoffs_past_the_vocabulary_are_refused_in_one_line(tiny_tsv: Path, tmp_path: Path) -> None:
+    result = run([*script("lstmchat-torch-train"), str(tiny_tsv), "--out", str(tmp_path / "run"), *SMALL,
+                  "--softmax", "adaptive"])
+    assert result.returncode == 1
+    assert result.stderr == ("lstmchat-torch-train: cutoffs 2000,10000 must be below the vocabulary size, 34 "
+                             "(give smaller --cutoffs, or use --softmax full)\n")
+
+
 def test_the_learning_rate_decays_to_its_floor() -> None:
     settings = {"learningRate": 0.02, "lrDecay": 0.9, "lrFloor": 0.1}
     assert learning_rate(settings, 0) == float(np.float32(0.02))
@@ -125,7 +148,7 @@ def test_defaults_json_holds_every_task_and_flag() -> None:
     common = {"tokenizer", "embed", "hidden", "layers", "min_count", "max_vocab", "epochs", "lr", "lr_decay", "lr_floor", "clip",
               "dropout", "batch_size", "val_fraction", "seed"}
     loaded = defaults.load()
-    assert set(loaded["seq2seq"]) == common | {"attention", "word_dropout", "max_length"}
+    assert set(loaded["seq2seq"]) == common | {"attention", "softmax", "cutoffs", "word_dropout", "max_length"}
     assert set(loaded["lm"]) == common | {"seq_length"}
     assert set(loaded["classify"]) == common | {"max_length"}
     assert loaded["seq2seq"]["word_dropout"] == 0 and loaded["lm"]["tokenizer"] == "char"
@@ -170,6 +193,8 @@ def test_as_a_module_errors_start_with_train_py(tiny_tsv: Path) -> None:
     (["--exact-match-sample", "-1"], 2, "--exact-match-sample must be 0 or more"),
     (["--threads", "0"], 2, "--threads must be at least 1"),
     (["--lr-floor", "2"], 2, "--lr-floor must be in [0, 1]"),
+    (["--cutoffs", "10,5"], 2, "--cutoffs must be increasing whole numbers above 0"),
+    (["--softmax", "hierarchical"], 2, "invalid choice: 'hierarchical'"),
 ])
 def test_bad_and_unsupported_flags_are_refused(flags: list[str], status: int, message: str, tiny_tsv: Path,
                                                capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -178,6 +203,7 @@ def test_bad_and_unsupported_flags_are_refused(flags: list[str], status: int, me
 
 
 @pytest.mark.parametrize("flag", [["--word-dropout", "0.1"], ["--lr", "0.1"], ["--attention"], ["--lr-floor", "0"],
+                                  ["--softmax", "adaptive"], ["--cutoffs", "5"],
                                   ["--until-accuracy", "0.9"], ["--task", "seq2seq"]])
 def test_a_resumed_run_keeps_its_settings(flag: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                           monkeypatch: pytest.MonkeyPatch) -> None:
