@@ -12,6 +12,8 @@ import Testing
         switch key {
         case .questions, .answers: ["--questions", "q.txt", "--answers", "a.txt"]
         case .attention: ["--no-attention"]
+        case .softmax: ["--softmax", "adaptive"]
+        case .cutoffs: ["--cutoffs", "20,50"]
         case .format: ["--format", "tsv"]
         case .tokenizer: ["--tokenizer", "word"]
         case .unrelated, .keywords: [key.flag, "file.txt"]

@@ -48,6 +48,28 @@ import Testing
         #expect(read.parameters.values.array == original.parameters.values.array)
     }
 
+    /// An adaptive softmax is written under the names of PyTorch's `nn.AdaptiveLogSoftmaxWithLoss`
+    /// called `proj`, its cutoffs in the config, and read back the same.
+    @Test func anAdaptiveSoftmaxKeepsPyTorchsNamesAndItsCutoffs() throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("model.safetensors")
+        let config = ModelConfig(vocabSize: 7, embedSize: 3, hiddenSize: 16, layers: 1, softmax: .adaptive, cutoffs: [4, 5])
+        let parameters = Parameters(layout: config.seq2seqLayout)
+        parameters.initialize(seed: 2, hiddenSize: 16)
+        let original = CheckpointFile(config: config, parameters: parameters, vocabulary: smallCheckpoint().vocabulary, tokenizer: "word")
+        try original.write(to: url)
+        let (tensors, metadata) = try SafetensorsFile.read(url)
+        let shapes = Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0.shape) })
+        #expect(shapes["proj.head.weight"] == [4 + 2, 16])
+        #expect(shapes["proj.tail.0.0.weight"] == [4, 16] && shapes["proj.tail.0.1.weight"] == [1, 4])
+        #expect(shapes["proj.tail.1.0.weight"] == [1, 16] && shapes["proj.tail.1.1.weight"] == [2, 1])
+        #expect(shapes["proj.weight"] == nil && shapes.count == 1 + 2 * 4 + 5)
+        #expect(metadata["config"]!.contains(#""cutoffs":[4,5]"#) && metadata["config"]!.contains(#""softmax":"adaptive""#))
+        let read = try CheckpointFile.read(url)
+        #expect(read.config == config)
+        #expect(read.parameters.values.array == original.parameters.values.array)
+    }
+
     /// Files written before attention existed have no "attention" in their config: they load
     /// as models without it, and models without it are still written that way.
     @Test func aConfigWithoutAttentionLoadsAsAModelWithout() throws {
@@ -79,6 +101,9 @@ import Testing
         ("missing tensor", tampered { t, _ in t.removeAll { $0.name == "proj.bias" } }, "missing tensor proj.bias"),
         ("attention without its tensors", tampered { _, m in
             m["config"] = #"{"vocab_size":7,"embed_size":3,"hidden_size":4,"layers":1,"attention":true}"# }, "missing tensor attn.weight"),
+        ("cutoffs past the vocabulary", tampered { _, m in
+            m["config"] = #"{"vocab_size":7,"embed_size":3,"hidden_size":4,"layers":1,"softmax":"adaptive","cutoffs":[7]}"# },
+         "cutoffs 7 must be below the vocabulary size, 7"),
         ("extra tensor", tampered { t, _ in t.append(.init(name: "attn.weight", shape: [1], values: [0])) }, "unexpected tensor attn.weight"),
         ("wrong shape", tampered { t, _ in
             let i = t.firstIndex { $0.name == "proj.weight" }!

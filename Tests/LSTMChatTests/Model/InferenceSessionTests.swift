@@ -1,9 +1,11 @@
+import Foundation
 import Testing
 @testable import LSTMChat
 
 @Suite struct InferenceSessionTests {
-    static func model(layers: Int, attention: Bool = false) -> Seq2SeqModel {
-        let config = ModelConfig(vocabSize: 9, embedSize: 5, hiddenSize: 6, layers: layers, attention: attention)
+    static func model(layers: Int, attention: Bool = false, adaptive: Bool = false) -> Seq2SeqModel {
+        let config = ModelConfig(vocabSize: 9, embedSize: 5, hiddenSize: adaptive ? 16 : 6, layers: layers, attention: attention,
+                                 softmax: adaptive ? .adaptive : .full, cutoffs: [5, 7])
         let model = Seq2SeqModel(config: config)
         model.parameters.initialize(seed: 7, hiddenSize: config.hiddenSize)
         return model
@@ -11,9 +13,29 @@ import Testing
 
     static let shapes = [(1, false), (2, false), (1, true), (2, true)]
 
-    @Test("stepping token by token gives the logits of the whole-sequence forward", arguments: shapes)
-    func stepEqualsForward(layers: Int, attention: Bool) {
-        let model = Self.model(layers: layers, attention: attention)
+    /// With an adaptive softmax a step gives log-probabilities: a whole distribution, whose
+    /// mean negative log-probability of the answer is the model's loss.
+    @Test("an adaptive softmax steps through its exact log-distribution", arguments: [false, true])
+    func adaptiveSoftmaxGivesTheLossItTrainsOn(attention: Bool) {
+        let model = Self.model(layers: 1, attention: attention, adaptive: true)
+        let question: [Int32] = [4, 5, 6], answer: [Int32] = [7, 8, 4, 6]
+        let batch = Seq2SeqBatch(questions: [question], answers: [answer], bos: 2, eos: 3)
+        let session = InferenceSession(model: model)
+        session.encode(question, rows: 1)
+        var summed: Double = 0
+        for (token, target) in zip([2] + answer, answer + [3]) {
+            let logP = session.step([token])
+            let total: Double = logP.reduce(0.0) { (sum: Double, x: Float) in sum + Foundation.exp(Double(x)) }
+            #expect(abs(total - 1) < 1e-5)
+            summed -= Double(logP[Int(target)])
+        }
+        let loss = Double(model.loss(batch))
+        #expect(abs(summed / Double(answer.count + 1) - loss) < 1e-5, "\(summed / 5) vs \(loss)")
+    }
+
+    @Test("stepping token by token gives the logits of the whole-sequence forward", arguments: shapes.map { ($0, $1, false) } + [(1, true, true)])
+    func stepEqualsForward(layers: Int, attention: Bool, adaptive: Bool) {
+        let model = Self.model(layers: layers, attention: attention, adaptive: adaptive)
         let question: [Int32] = [4, 5, 6], answer: [Int32] = [7, 8, 4]
         let batch = Seq2SeqBatch(questions: [question], answers: [answer], bos: 2, eos: 3)
         var rng = Xoshiro256(seed: 0)
