@@ -20,11 +20,12 @@ import subprocess
 import sys
 import tempfile
 
-WORKLOADS = ["anchor", "medium", "large", "corpus"]
+WORKLOADS = ["anchor", "medium", "large", "corpus", "vocab50k"]
 CORPUS_STEPS = 73  # one epoch of the bundled corpus's batches
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RESULTS = os.path.join(ROOT, "bench", "results")
+VOCAB50K_DATA = os.path.join(ROOT, ".build", "vocab50k", "vocab50k.tsv")  # bench/make_vocab50k.py writes it
 
 
 def run(command):
@@ -122,6 +123,56 @@ def write_record(kind, started, figures, lstmchat, python, blas_core=None, direc
     return path
 
 
+def run_vocab50k(args, threads_list):
+    """The vocab50k workloads: lstmchat with the full and the adaptive softmax against
+    bench/peer_vocab50k.py on the same batches (lstmchat's, exported), alternately."""
+    if not os.path.exists(VOCAB50K_DATA):
+        os.makedirs(os.path.dirname(VOCAB50K_DATA), exist_ok=True)
+        subprocess.run([sys.executable, os.path.join(HERE, "make_vocab50k.py"), VOCAB50K_DATA], check=True)
+    batches = os.path.join(tempfile.mkdtemp(prefix="lstmchat-bench-"), "vocab50k.json")
+    subprocess.run([args.lstmchat, "bench", "--workload", "vocab50k", "--vocab50k-data", VOCAB50K_DATA,
+                    "--steps", str(args.steps), "--export-batches", batches], check=True)
+    rows = []
+    for threads in threads_list:
+        for softmax in ("full", "adaptive"):
+            workload = "vocab50k" + ("-adaptive" if softmax == "adaptive" else "")
+            common = ["--threads", str(threads), "--steps", str(args.steps)]
+            ours, our_rss = run([args.lstmchat, "bench", "--json", "--workload", workload, "--vocab50k-data", VOCAB50K_DATA]
+                                + common)
+            peer, peer_rss = run([args.python, "-W", "ignore", os.path.join(HERE, "peer_vocab50k.py"), "--softmax", softmax,
+                                  "--batches", batches] + common)
+            rows.append((softmax, threads, pick(ours, "train"), our_rss, pick(peer, "train"), peer_rss))
+    return rows
+
+
+def vocab50k_figures(rows):
+    return [{
+        "softmax": softmax, "threads": threads,
+        "train_tokens_per_s": {"lstmchat": rounded(ot["tokens_per_s"], 1), "pytorch": rounded(pt["tokens_per_s"], 1)},
+        "train_ratio": rounded(ot["tokens_per_s"] / pt["tokens_per_s"], 3),
+        "step_ms_mean": {"lstmchat": rounded(ot["step_ms_mean"], 2), "pytorch": rounded(pt["step_ms_mean"], 2)},
+        "max_rss_mb": {"lstmchat": rounded(our_rss, 1), "pytorch": rounded(peer_rss, 1)},
+    } for softmax, threads, ot, our_rss, pt, peer_rss in rows]
+
+
+def print_vocab50k(rows):
+    print()
+    print("vocab50k: E128 H256, 1 layer, batch 32, 50,000 words of bench/make_vocab50k.py's Zipf corpus, the same "
+          "batches for both (lstmchat's, exported to bench/peer_vocab50k.py):")
+    print()
+    print("| softmax | threads | train tokens/s: ours | PyTorch | ratio | step ms: ours | PyTorch |")
+    print("|---|---|---|---|---|---|---|")
+    for softmax, threads, ot, _, pt, _ in rows:
+        print(f"| {softmax} | {threads} | {ot['tokens_per_s']:,.0f} | {pt['tokens_per_s']:,.0f} "
+              f"| **{ot['tokens_per_s'] / pt['tokens_per_s']:.2f}×** | {ot['step_ms_mean']:.0f} | {pt['step_ms_mean']:.0f} |")
+    full = {t: ot["tokens_per_s"] for s, t, ot, _, _, _ in rows if s == "full"}
+    for softmax, threads, ot, _, _, _ in rows:
+        if softmax == "adaptive" and threads in full:
+            print(f"\nadaptive ÷ full softmax, lstmchat, {threads} thread{'s' if threads > 1 else ''}: "
+                  f"{ot['tokens_per_s'] / full[threads]:.2f}×", end="")
+    print()
+
+
 def bench_figures(rows, loaded, sgemm, args):
     """The figures of compare.py's tables, as numbers (ratios as printed: above 1, lstmchat ahead;
     memory below 1, lstmchat uses less)."""
@@ -190,8 +241,10 @@ def main():
 
     rows = []
     sgemm = {}
-    for threads in [int(t) for t in args.threads.split(",")]:
-        for workload in args.workloads.split(","):
+    threads_list = [int(t) for t in args.threads.split(",")]
+    vocab50k = run_vocab50k(args, threads_list) if "vocab50k" in args.workloads.split(",") else []
+    for threads in threads_list:
+        for workload in [w for w in args.workloads.split(",") if w != "vocab50k"]:
             steps = CORPUS_STEPS if workload == "corpus" else args.steps
             common = ["--workload", workload, "--threads", str(threads), "--steps", str(steps)]
             ours, our_rss = run([args.lstmchat, "bench", "--json"] + common)
@@ -203,7 +256,7 @@ def main():
     if args.loaded:
         busy = subprocess.Popen(["yes"], stdout=subprocess.DEVNULL)
         try:
-            for workload in args.workloads.split(","):
+            for workload in [w for w in args.workloads.split(",") if w != "vocab50k"]:
                 steps = CORPUS_STEPS if workload == "corpus" else args.steps
                 common = ["--workload", workload, "--threads", "2", "--steps", str(steps)]
                 ours, _ = run([args.lstmchat, "bench", "--json"] + common)
@@ -215,6 +268,13 @@ def main():
             busy.kill()
             busy.wait()
 
+    if not rows:  # vocab50k alone
+        print_vocab50k(vocab50k)
+        if args.results:
+            path = write_record("bench", started, {"steps": args.steps, "vocab50k": vocab50k_figures(vocab50k)},
+                                args.lstmchat, args.python, blas_core=vocab50k[0][2]["blas_core"], directory=args.results)
+            print(f"compare.py: this run's record: {os.path.relpath(path)}", file=sys.stderr)
+        return
     version = pick(rows[0][4], "train")["version"]
     core = pick(rows[0][2], "train")["blas_core"]
     print(f"{datetime.date.today()}, {cpu_model()}, {os.cpu_count()} CPUs; "
@@ -262,8 +322,13 @@ def main():
         print()
         print("Tuned: `bench --adaptive-threads`, which trains as `train` does without --threads, choosing "
               "between 2 threads and 1 by timing its first steps and again every 100 (`ThreadTuner`).")
+    if vocab50k:
+        print_vocab50k(vocab50k)
     if args.results:
-        path = write_record("bench", started, bench_figures(rows, loaded, sgemm, args), args.lstmchat, args.python,
+        figures = bench_figures(rows, loaded, sgemm, args)
+        if vocab50k:
+            figures["vocab50k"] = vocab50k_figures(vocab50k)
+        path = write_record("bench", started, figures, args.lstmchat, args.python,
                             blas_core=core, directory=args.results)
         print(f"compare.py: this run's record: {os.path.relpath(path)}", file=sys.stderr)
 

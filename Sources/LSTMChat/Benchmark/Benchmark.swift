@@ -14,11 +14,16 @@ public struct BenchmarkWorkload: Sendable, Equatable {
     /// (`LSTMLayer` skips the rest, a prefix once `Batcher` puts the longest question first).
     /// Every row at every step, in the random-token workloads.
     public let questionRowsPerStep: [Int]
+    /// With an adaptive softmax: the counted positions whose target is in each tail cluster (the
+    /// rows that cluster's products run on).
+    public let clusterRows: [Int]
 
     public init(name: String, vocab: Int, embed: Int, hidden: Int, layers: Int, questionSteps: Int, answerSteps: Int, batch: Int,
-                countedAnswerPositions: Int? = nil, questionRowsPerStep: [Int]? = nil) {
+                countedAnswerPositions: Int? = nil, questionRowsPerStep: [Int]? = nil,
+                softmax: ModelConfig.Softmax = .full, cutoffs: [Int] = [], clusterRows: [Int]? = nil) {
         self.name = name
-        config = ModelConfig(vocabSize: vocab, embedSize: embed, hiddenSize: hidden, layers: layers)
+        config = ModelConfig(vocabSize: vocab, embedSize: embed, hiddenSize: hidden, layers: layers, softmax: softmax, cutoffs: cutoffs)
+        self.clusterRows = clusterRows ?? Array(repeating: 0, count: config.cutoffs.count)
         self.questionSteps = questionSteps
         self.answerSteps = answerSteps
         batchSize = batch
@@ -37,12 +42,17 @@ public struct BenchmarkWorkload: Sendable, Equatable {
 
     /// The shape of one batch of `corpus`: its padded question and answer steps and its rows.
     public func withBatch(_ batch: Seq2SeqBatch) -> BenchmarkWorkload {
-        BenchmarkWorkload(name: name, vocab: config.vocabSize, embed: config.embedSize, hidden: config.hiddenSize,
-                          layers: config.layers, questionSteps: batch.sourceSteps, answerSteps: batch.targetSteps,
-                          batch: batch.batchSize, countedAnswerPositions: batch.targetTokenCount,
-                          questionRowsPerStep: batch.sourceLengths.withUnsafeBufferPointer { lengths in
-                              (0..<batch.sourceSteps).map { LSTMLayer.rowsRunning(at: $0, lengths: lengths) }
-                          })
+        let bounds = zip(config.cutoffs, config.cutoffs.dropFirst() + [config.vocabSize])
+        let clusterRows = bounds.map { start, end in
+            zip(batch.targets, batch.mask).filter { $1 != 0 && Int($0) >= start && Int($0) < end }.count
+        }
+        return BenchmarkWorkload(name: name, vocab: config.vocabSize, embed: config.embedSize, hidden: config.hiddenSize,
+                                 layers: config.layers, questionSteps: batch.sourceSteps, answerSteps: batch.targetSteps,
+                                 batch: batch.batchSize, countedAnswerPositions: batch.targetTokenCount,
+                                 questionRowsPerStep: batch.sourceLengths.withUnsafeBufferPointer { lengths in
+                                     (0..<batch.sourceSteps).map { LSTMLayer.rowsRunning(at: $0, lengths: lengths) }
+                                 },
+                                 softmax: config.softmax, cutoffs: config.cutoffs, clusterRows: clusterRows)
     }
 
     /// Floating-point operations of one training step's matrix products as lstmchat runs them
@@ -59,7 +69,7 @@ public struct BenchmarkWorkload: Sendable, Equatable {
             // d h over the rows that run each step.
             flops += positions * 2 * G * (3 * input + H) + running * 2 * 2 * H * G
         }
-        return flops + Double(countedAnswerPositions) * 3 * 2 * H * V
+        return flops + outputProducts.map(\.flops).reduce(0, +)
     }
 
     /// Tokens one training step reads: every question and answer position.
@@ -83,35 +93,70 @@ public struct BenchmarkWorkload: Sendable, Equatable {
                 products.append(MatrixProduct(m: T * B, n: input, k: G, beta: 0))               // d input
             }
         }
-        let N = countedAnswerPositions
-        products.append(MatrixProduct(transB: true, m: N, n: V, k: H, beta: 0))  // logits
-        products.append(MatrixProduct(m: N, n: H, k: V, beta: 0))                // d hidden
-        products.append(MatrixProduct(transA: true, m: V, n: H, k: N))  // d weight
+        return products + outputProducts
+    }
+
+    /// The output layer's products (`Affine`, or `AdaptiveSoftmax`: the head over every counted
+    /// position, each tail cluster over the positions whose target is in it).
+    var outputProducts: [MatrixProduct] {
+        let H = config.hiddenSize, N = countedAnswerPositions
+        func linear(rows: Int, inputs: Int, outputs: Int) -> [MatrixProduct] {
+            [MatrixProduct(transB: true, m: rows, n: outputs, k: inputs, beta: 0),  // forward
+             MatrixProduct(m: rows, n: inputs, k: outputs, beta: 0),                // d input
+             MatrixProduct(transA: true, m: outputs, n: inputs, k: rows)]           // d weight
+        }
+        guard config.softmax == .adaptive else { return linear(rows: N, inputs: H, outputs: config.vocabSize) }
+        let cutoffs = config.cutoffs, ends = cutoffs.dropFirst() + [config.vocabSize]
+        var products = linear(rows: N, inputs: H, outputs: cutoffs[0] + cutoffs.count)
+        for (i, (start, end)) in zip(cutoffs, ends).enumerated() where clusterRows[i] > 0 {
+            let P = AdaptiveSoftmax.projectionSize(hidden: H, cluster: i)
+            products += linear(rows: clusterRows[i], inputs: H, outputs: P) + linear(rows: clusterRows[i], inputs: P, outputs: end - start)
+        }
         return products
     }
 }
 
-/// The `corpus` workload: a model of the bundled corpus's size (embed 64, hidden 256, one layer,
-/// no attention, as the PyTorch peer has none; batches of 32, at most 60 tokens a side) on the
-/// batches `train` makes of a corpus (epoch 0 of seed 1), real sentence lengths and token ids.
+/// A workload on the batches `train` makes of a data file (epoch 0 of seed 1, batches of 32, at
+/// most 60 tokens a side), real sentence lengths and token ids, one layer, no attention (as the
+/// PyTorch peers have none):
+///
+/// - `corpus`: a model of the bundled corpus's size (embed 64, hidden 256) on the bundled corpus;
+/// - `vocab50k` and `vocab50k-adaptive`: embed 128, hidden 256 and a vocabulary of 50,000 words
+///   of the synthetic Zipf corpus of `bench/make_vocab50k.py`, with the full softmax or an
+///   adaptive one (cutoffs 2000, 10000), against `bench/peer_vocab50k.py`.
 public struct CorpusWorkload {
     public let workload: BenchmarkWorkload
     public let batches: [Seq2SeqBatch]
 
     public static let defaultPath = "datasets/chatterbot-english"
+    public static let vocab50kPath = ".build/vocab50k/vocab50k.tsv"
+    public static let names = ["corpus", "vocab50k", "vocab50k-adaptive"]
 
     public static func load(_ path: String = defaultPath) throws -> CorpusWorkload {
+        try load(path, name: "corpus", embed: 64, maxVocab: 20_000)
+    }
+
+    /// `vocab50k` (full softmax) or `vocab50k-adaptive` on the corpus at `path`; only the first
+    /// `batchLimit` batches are kept (those the timed steps run).
+    public static func vocab50k(_ path: String = vocab50kPath, adaptive: Bool, batchLimit: Int) throws -> CorpusWorkload {
+        try load(path, name: adaptive ? "vocab50k-adaptive" : "vocab50k", embed: 128, maxVocab: 50_000,
+                 softmax: adaptive ? .adaptive : .full, cutoffs: adaptive ? [2000, 10_000] : [], batchLimit: batchLimit)
+    }
+
+    static func load(_ path: String, name: String, embed: Int, maxVocab: Int, softmax: ModelConfig.Softmax = .full,
+                     cutoffs: [Int] = [], batchLimit: Int? = nil) throws -> CorpusWorkload {
         let tokenizer = Tokenizer(kind: .word)
         let pairs = try DatasetReader.read(path).map { (tokenizer.tokenize($0.question), tokenizer.tokenize($0.answer)) }
-        let vocabulary = Vocabulary(counting: pairs.flatMap { [$0.0, $0.1] }, minCount: 1, maxSize: 20_000)
+        let vocabulary = Vocabulary(counting: pairs.flatMap { [$0.0, $0.1] }, minCount: 1, maxSize: maxVocab)
         let encoded = pairs.map { (question: vocabulary.encode($0.0), answer: vocabulary.encode($0.1)) }
         let batcher = Batcher(pairs: Batcher.truncate(encoded, maxLength: 60).pairs, batchSize: 32, seed: 1)
-        let batches = batcher.batches(epoch: 0)
+        let batches = Array(batcher.batches(epoch: 0).prefix(batchLimit ?? .max))
         let rows = batches.map(\.batchSize).reduce(0, +)
         let workload = BenchmarkWorkload(
-            name: "corpus", vocab: vocabulary.count, embed: 64, hidden: 256, layers: 1,
+            name: name, vocab: vocabulary.count, embed: embed, hidden: 256, layers: 1,
             questionSteps: batches.map { $0.sourceSteps * $0.batchSize }.reduce(0, +) / rows,
-            answerSteps: batches.map { $0.targetSteps * $0.batchSize }.reduce(0, +) / rows, batch: 32)
+            answerSteps: batches.map { $0.targetSteps * $0.batchSize }.reduce(0, +) / rows, batch: 32,
+            softmax: softmax, cutoffs: cutoffs)
         return CorpusWorkload(workload: workload, batches: batches)
     }
 
@@ -129,6 +174,7 @@ public struct CorpusWorkload {
         let c = workload.config
         let object: [String: Any] = [
             "vocab": c.vocabSize, "embed": c.embedSize, "hidden": c.hiddenSize, "layers": c.layers, "clip": 5.0,
+            "softmax": c.softmax.rawValue, "cutoffs": c.cutoffs,
             "batches": batches.map { batch -> [String: Any] in
                 let B = batch.batchSize
                 let answerLengths = (0..<B).map { b in (0..<batch.targetSteps).filter { batch.mask[$0 * B + b] != 0 }.count }

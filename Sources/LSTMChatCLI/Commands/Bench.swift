@@ -22,6 +22,10 @@ struct Bench: ParsableCommand {
               corpus  the bundled model (embed 64, hidden 256, 1 layer) on the batches
                       `train` makes of --corpus (batches of 32, real lengths and words;
                       clipping at 5); tokens/s counts real tokens, over the timed steps
+              vocab50k, vocab50k-adaptive
+                      embed 128, hidden 256, 1 layer, a vocabulary of 50,000 words, on
+                      the batches of --vocab50k-data (bench/make_vocab50k.py writes it) as
+                      for corpus; the full softmax, or an adaptive one (cutoffs 2000,10000)
 
             --profile adds, per workload, where a training step's time goes: embedding, input
             projections, recurrent products, gate kernels, output layer, softmax cross-entropy,
@@ -31,16 +35,19 @@ struct Bench: ParsableCommand {
             `make bench` runs this beside the PyTorch peer and prints the ratios.
             """)
 
-    @Option(help: ArgumentHelp("anchor, medium, large, corpus or all (all but corpus).", valueName: "name"))
+    @Option(help: ArgumentHelp("anchor, medium, large, corpus, vocab50k, vocab50k-adaptive or all (anchor, medium and large).", valueName: "name"))
     var workload = "all"
 
     @Option(help: ArgumentHelp("The corpus of the corpus workload.", valueName: "path"))
     var corpus = CorpusWorkload.defaultPath
 
+    @Option(help: ArgumentHelp("The synthetic corpus of the vocab50k workloads (python3 bench/make_vocab50k.py FILE).", valueName: "path"))
+    var vocab50kData = CorpusWorkload.vocab50kPath
+
     @Flag(help: "Print where a training step's time goes.")
     var profile = false
 
-    @Option(help: ArgumentHelp("Write the corpus workload's batches as JSON for bench/peer_torch.py, and stop.", valueName: "file"))
+    @Option(help: ArgumentHelp("Write the batches of the corpus workload (or of --workload vocab50k*, those the timed steps run) as JSON for the peers, and stop.", valueName: "file"))
     var exportBatches: String?
 
     @Option(help: "Threads for lstmchat's products and loops (default: one per CPU).")
@@ -59,8 +66,8 @@ struct Bench: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if workload != "all" && workload != "corpus" && BenchmarkWorkload.named(workload) == nil {
-            throw ValidationError("unknown workload '\(workload)': expected anchor, medium, large, corpus or all")
+        if workload != "all" && !CorpusWorkload.names.contains(workload) && BenchmarkWorkload.named(workload) == nil {
+            throw ValidationError("unknown workload '\(workload)': expected anchor, medium, large, corpus, vocab50k, vocab50k-adaptive or all")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if steps < 1 { throw ValidationError("--steps must be at least 1") }
@@ -70,13 +77,20 @@ struct Bench: ParsableCommand {
     func run() throws {
         ThreadPolicy.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         var corpusWorkload: CorpusWorkload?
-        if workload == "corpus" || exportBatches != nil { corpusWorkload = try CorpusWorkload.load(corpus) }
+        if workload.hasPrefix("vocab50k") {
+            guard FileManager.default.fileExists(atPath: vocab50kData) else {
+                throw CommandFailure("\(vocab50kData): no such file (write it with: python3 bench/make_vocab50k.py \(vocab50kData))")
+            }
+            corpusWorkload = try CorpusWorkload.vocab50k(vocab50kData, adaptive: workload == "vocab50k-adaptive", batchLimit: warmup + steps)
+        } else if workload == "corpus" || exportBatches != nil {
+            corpusWorkload = try CorpusWorkload.load(corpus)
+        }
         if let exportBatches {
             try corpusWorkload!.peerJSON().write(to: URL(fileURLWithPath: exportBatches))
             return
         }
         let workloads = workload == "all" ? BenchmarkWorkload.all
-            : workload == "corpus" ? [corpusWorkload!.workload] : [BenchmarkWorkload.named(workload)!]
+            : corpusWorkload.map { [$0.workload] } ?? [BenchmarkWorkload.named(workload)!]
         let threadCount = ThreadPolicy.threads
         let sgemm = Benchmark.sgemmGFLOPS()
         if json {
@@ -86,7 +100,7 @@ struct Bench: ParsableCommand {
             print("workload   tokens/s  step ms  products ms   GFLOP/s: step (of sgemm)  products (of sgemm)   ms/token (gen)   max RSS")
         }
         for w in workloads {
-            let batches = w.name == "corpus" ? corpusWorkload?.batches : nil
+            let batches = corpusWorkload?.batches
             let train = Benchmark.training(w, corpus: batches, steps: steps, warmup: warmup, profile: profile,
                                            adaptiveThreads: adaptiveThreads)
             let products: Double
