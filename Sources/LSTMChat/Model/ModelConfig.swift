@@ -41,7 +41,12 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// "vocabulary 1234, 1 layer of 128 with attention", for the models' summaries.
     public var summary: String {
         "vocabulary \(vocabSize), \(layers) layer\(layers == 1 ? "" : "s") of \(hiddenSize)" + (attention ? " with attention" : "")
-            + (softmax == .adaptive ? ", adaptive softmax (cutoffs \(cutoffs.map(String.init).joined(separator: ",")))" : "")
+            + softmaxSummary
+    }
+
+    /// ", adaptive softmax (cutoffs 2000,10000)", or nothing for the full softmax.
+    public var softmaxSummary: String {
+        softmax == .adaptive ? ", adaptive softmax (cutoffs \(cutoffs.map(String.init).joined(separator: ",")))" : ""
     }
 
     /// Why `cutoffs` cannot split this vocabulary for an adaptive softmax, or nil when they can:

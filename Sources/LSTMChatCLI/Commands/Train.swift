@@ -150,7 +150,7 @@ struct Train: ParsableCommand {
         let config = trainer.model.config
         progressBar.message("""
             training \(T.description) on \(data.summary), vocabulary \(data.vocabulary.count), \
-            \(config.layers)×\(config.hiddenSize) LSTM\(config.attention ? " with attention" : ""), \(trainer.model.parameters.values.count) parameters\
+            \(config.layers)×\(config.hiddenSize) LSTM\(config.attention ? " with attention" : "")\(config.softmaxSummary), \(trainer.model.parameters.values.count) parameters\
             \(resuming ? ", resuming at epoch \(trainer.progress.epoch + 1) step \(trainer.progress.step)" : "")
             """)
 
