@@ -9,6 +9,7 @@ bench/results/ (kind "vocab50k-perplexity").
 import argparse
 import csv
 import datetime
+import math
 import os
 import subprocess
 import sys
@@ -18,12 +19,10 @@ import time
 from compare import RESULTS, ROOT, VOCAB50K_DATA, write_record
 
 
-def last_validation(log):
-    """(validation loss, perplexity, seconds) of the last row of a loss.csv that has them."""
+def validations(log):
+    """[(epoch, validation loss, seconds of training)] of a loss.csv: its rows at the end of an epoch."""
     with open(log, newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r.get("val_loss")]
-    row = rows[-1]
-    return float(row["val_loss"]), float(row["val_perplexity"]), float(row["elapsed_s"])
+        return [(int(r["epoch"]), float(r["val_loss"]), float(r["elapsed_s"])) for r in csv.DictReader(f) if r.get("val_loss")]
 
 
 def main():
@@ -53,17 +52,20 @@ def main():
         flags = ["--softmax", softmax] + (["--cutoffs", args.cutoffs] if softmax == "adaptive" else [])
         start = time.time()
         subprocess.run([args.lstmchat, "train", data, "--out", out] + recipe + flags, check=True)
-        loss, perplexity, seconds = last_validation(os.path.join(out, "loss.csv"))
-        runs[softmax] = {"val_loss": round(loss, 4), "val_perplexity": round(perplexity, 2),
-                         "train_seconds": round(seconds, 1), "wall_seconds": round(time.time() - start, 1)}
-        print(f"{softmax}: validation loss {loss:.4f}, perplexity {perplexity:.1f} after {args.epochs} epochs "
-              f"({seconds:.0f} s of training)", flush=True)
-    ratio = runs["adaptive"]["val_perplexity"] / runs["full"]["val_perplexity"]
-    print(f"adaptive ÷ full perplexity: {ratio:.3f}; training time adaptive ÷ full: "
-          f"{runs['adaptive']['train_seconds'] / runs['full']['train_seconds']:.2f}")
+        epochs = validations(os.path.join(out, "loss.csv"))
+        runs[softmax] = {"epochs": [{"epoch": e, "val_loss": round(loss, 4), "val_perplexity": round(math.exp(loss), 1),
+                                     "train_seconds": round(seconds, 1)} for e, loss, seconds in epochs],
+                         "wall_seconds": round(time.time() - start, 1)}
+        for e, loss, seconds in epochs:
+            print(f"{softmax}, epoch {e}: validation loss {loss:.4f}, perplexity {math.exp(loss):.1f} "
+                  f"({seconds:.0f} s of training)", flush=True)
+    ratios = [round(math.exp(a["val_loss"] - f["val_loss"]), 4) for f, a in zip(runs["full"]["epochs"], runs["adaptive"]["epochs"])]
+    print("adaptive ÷ full perplexity, epoch by epoch: " + ", ".join(f"{r:.3f}" for r in ratios)
+          + f"; training time adaptive ÷ full: "
+          f"{runs['adaptive']['epochs'][-1]['train_seconds'] / runs['full']['epochs'][-1]['train_seconds']:.2f}")
     if args.results:
         figures = {"pairs": args.pairs, "epochs": args.epochs, "cutoffs": args.cutoffs, "recipe": recipe,
-                   "runs": runs, "perplexity_ratio": round(ratio, 4)}
+                   "runs": runs, "perplexity_ratios": ratios}
         path = write_record("vocab50k-perplexity", started, figures, args.lstmchat, sys.executable,
                             directory=args.results, source="bench/vocab50k_perplexity.py")
         print(f"vocab50k_perplexity.py: this run's record: {os.path.relpath(path)}", file=sys.stderr)

@@ -46,6 +46,25 @@ extension ThreadCountTests {
             #expect(anchor.countedAnswerPositions == 15 * 20)
         }
 
+        /// With an adaptive softmax the head runs on every counted position and each tail cluster
+        /// on the positions whose target is in it (targets 9, 10, 11, 12, 13 and <eos> twice, over
+        /// cutoffs 5, 10 of 20 words: the two <eos> in the shortlist, 9 in the first cluster,
+        /// 10–13 in the second), and a step trains.
+        @Test func anAdaptiveSoftmaxsProductsRunOnItsClustersRows() {
+            let w = BenchmarkWorkload(name: "adaptive", vocab: 20, embed: 6, hidden: 16, layers: 1, questionSteps: 3, answerSteps: 5,
+                                      batch: 2, softmax: .adaptive, cutoffs: [5, 10])
+                .withBatch(Seq2SeqBatch(questions: [[5, 6, 7], [8]], answers: [[9, 10, 11, 12], [13]], bos: 1, eos: 2))
+            #expect(w.clusterRows == [1, 4])
+            let output = w.outputProducts
+            #expect(output.count == 3 + 2 * 6)
+            #expect(output[0].m == 7 && output[0].n == 5 + 2 && output[0].k == 16)        // the head
+            #expect(output[3].m == 1 && output[3].n == 4 && output[6].n == 5)             // cluster 0: 16 → 4 → 5 words
+            #expect(output[9].m == 4 && output[9].n == 1 && output[12].n == 10)           // cluster 1: 16 → 1 → 10 words
+            #expect(w.matrixProducts.map(\.flops).reduce(0, +) == w.flopsPerStep)
+            let train = Benchmark.training(w, steps: 2, warmup: 1)
+            #expect(train.tokensPerSecond > 0 && train.medianSeconds > 0)
+        }
+
         /// A batch's encoder runs each question step's recurrent products on the rows with
         /// question tokens left (`LSTMLayer`), as the count does; the decoder on every row.
         @Test func aBatchsRecurrentProductsRunOnTheRowsWithTokensLeft() {
