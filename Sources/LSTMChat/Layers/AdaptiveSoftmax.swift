@@ -86,7 +86,7 @@ final class AdaptiveSoftmax {
                 for r in part {
                     let t = Int(targets[r]), target = cluster(of: t).map { shortlist + $0 } ?? t
                     losses[r] = Self.crossEntropy(scores + r * K, count: K, target: target, weight: mask[r], counted: counted,
-                                             gradient: dScores.map { $0 + r * K })
+                                                  gradient: dScores.map { $0 + r * K })
                 }
             }
         }
@@ -123,8 +123,8 @@ final class AdaptiveSoftmax {
                 rowLosses.withUnsafeMutableBufferPointer { losses in
                     parallelChunks(m, minimumPerThread: max(1, (1 << 16) / S)) { part in
                         for j in part {
-                            losses[j] = Self.crossEntropy(scores + j * S, count: S, target: Int(t[j]), weight: w[j], counted: counted,
-                                                     gradient: dScores.map { $0 + j * S })
+                            losses[j] = Self.crossEntropy(scores + j * S, count: S, target: Int(t[j]), weight: w[j],
+                                                          counted: counted, gradient: dScores.map { $0 + j * S })
                         }
                     }
                     return losses[0..<m].reduce(0, +)
