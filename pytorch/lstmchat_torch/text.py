@@ -81,6 +81,27 @@ def _is_word_character(cluster: str) -> bool:
 _ASCII_TOKEN = re.compile(r"\w+(?:(?:['-]|(?<=[0-9])[.,:](?=[0-9]))\w+)*|\S", re.ASCII)
 
 
+def _word_end(characters: Sequence[str], start: int) -> int:
+    """The end of the token that starts at start (not whitespace): a word or number with its joiners, or one mark."""
+    if not _is_word_character(characters[start]):
+        return start + 1
+    i, n = start + 1, len(characters)
+    while i < n:
+        if _is_word_character(characters[i]):
+            i += 1
+            continue
+        # A joiner continues the word only when a word character follows it.
+        if not (i + 1 < n and _is_word_character(characters[i + 1])):
+            break
+        joins_words = characters[i] in ("'", "\u2019", "-")
+        joins_digits = (characters[i] in (".", ",", ":") and _is_number(characters[i - 1])
+                        and _is_number(characters[i + 1]))
+        if not (joins_words or joins_digits):
+            break
+        i += 2
+    return i
+
+
 def words(text: str) -> list[str]:
     """Lowercased words, numbers and marks: "Don't stop, it's 3.14!" → don't stop , it's 3.14 !"""
     if text.isascii():
@@ -89,33 +110,77 @@ def words(text: str) -> list[str]:
     # Foundation replaces it only where no extending mark follows it ("’" + U+0301 stays as it is).
     characters = _clusters(_APOSTROPHE.sub("'", _lowercased(text)))
     tokens: list[str] = []
-    i, n = 0, len(characters)
-    while i < n:
-        c = characters[i]
-        if _is_whitespace(c):
+    i = 0
+    while i < len(characters):
+        if _is_whitespace(characters[i]):
             i += 1
             continue
-        if not _is_word_character(c):
-            tokens.append(c)
-            i += 1
-            continue
-        start = i
-        i += 1
-        while i < n:
-            if _is_word_character(characters[i]):
-                i += 1
-                continue
-            # A joiner continues the word only when a word character follows it.
-            if not (i + 1 < n and _is_word_character(characters[i + 1])):
-                break
-            joins_words = characters[i] in ("'", "-")
-            joins_digits = (characters[i] in (".", ",", ":") and _is_number(characters[i - 1])
-                            and _is_number(characters[i + 1]))
-            if not (joins_words or joins_digits):
-                break
-            i += 2
-        tokens.append("".join(characters[start:i]))
+        end = _word_end(characters, i)
+        tokens.append("".join(characters[i:end]))
+        i = end
     return tokens
+
+
+SPACE = "\u2581"  # starts a token that follows one space, in text kept as written
+_ASCII_WRITTEN = re.compile(r"(\s*)(" + _ASCII_TOKEN.pattern + ")", re.ASCII)
+
+
+def _place(tokens: list[str], gap: str, token: str) -> None:
+    """Appends token and the whitespace before it (gap; the text's start counts as a space)."""
+    if gap == " ":
+        tokens.append(SPACE + token)
+        return
+    if gap:
+        tokens.append(gap if tokens else gap[1:])
+    tokens.append(token)
+
+
+def written_words(text: str) -> list[str]:
+    """Words, numbers and marks as written: one space before a token is a ▁ starting it, any other
+    whitespace a token of its own; whitespace at the end dropped. "Hi  you\n" → ▁Hi, "  ", you"""
+    tokens: list[str] = []
+    if text.isascii():
+        for number, match in enumerate(_ASCII_WRITTEN.finditer(text)):
+            _place(tokens, (" " if number == 0 else "") + match.group(1), match.group(2))
+        return tokens
+    characters = _clusters(text)
+    gap, i = " ", 0
+    while i < len(characters):
+        if _is_whitespace(characters[i]):
+            gap += characters[i]
+            i += 1
+            continue
+        end = _word_end(characters, i)
+        _place(tokens, gap, "".join(characters[i:end]))
+        gap, i = "", end
+    return tokens
+
+
+def written_characters(text: str) -> list[str]:
+    """Characters as written, whitespace at the end dropped."""
+    tokens = _clusters(text)
+    while tokens and _is_whitespace(tokens[-1]):
+        tokens.pop()
+    return tokens
+
+
+def unmarked(token: str) -> tuple[str, bool]:
+    """A token without the ▁ that says a space came before it, and whether it had one (by code
+    points: the mark U+2581 alone is a token of its own)."""
+    if len(token) > 1 and token[0] == SPACE:
+        return token[1:], True
+    return token, False
+
+
+def join_written(tokens: Iterable[str]) -> str:
+    text = ""
+    for i, token in enumerate(tokens):
+        word, spaced = unmarked(token)
+        # The first token's space is the text's start.
+        if spaced and i > 0:
+            text += " "
+        text += word
+    return text
 
 
 def characters(text: str) -> list[str]:
@@ -159,33 +224,50 @@ def join_words(tokens: Iterable[str]) -> str:
 
 FINAL_PUNCTUATION = {"?", ".", "!", " "}
 NORMALIZED_QUESTIONS = "final-punctuation-dropped"  # the checkpoint's "questions" metadata
+ANSWERS_AS_WRITTEN = "as-written"  # the checkpoint's "answers" metadata, when keeps_text
 
 
 class Tokenizer:
     """normalizes_questions: questions lose the ?, . and ! they end with (lstmchat records it in the
-    checkpoint's metadata as questions = "final-punctuation-dropped"; older models lack it)."""
+    checkpoint's metadata as questions = "final-punctuation-dropped"; older models lack it).
+    keeps_text: answers are tokenized as written (written_words), and a question's words start
+    with ▁ (answers = "as-written" in the metadata; older models lack it)."""
 
-    def __init__(self, kind: str, normalizes_questions: bool = True) -> None:
+    def __init__(self, kind: str, normalizes_questions: bool = True, keeps_text: bool = False) -> None:
         if kind not in ("word", "char"):
             raise ValueError(f"unknown tokenizer {kind!r} (expected word or char)")
         self.kind = kind
         self.normalizes_questions = normalizes_questions
+        self.keeps_text = keeps_text
 
     def tokenize(self, text: str) -> list[str]:
+        """Normalized tokens: lowercased, whitespace dropped (word) or collapsed (char)."""
         return words(text) if self.kind == "word" else characters(text)
 
     def tokenize_question(self, text: str) -> list[str]:
-        """tokenize, then without the final ?, . and ! (unless they are all the question holds)."""
+        """tokenize, then without the final ?, . and ! (unless they are all the question holds);
+        its words marked with ▁ when keeps_text."""
         tokens = self.tokenize(text)
-        if not self.normalizes_questions:
+        if self.normalizes_questions:
+            end = len(tokens)
+            while end > 0 and tokens[end - 1] in FINAL_PUNCTUATION:
+                end -= 1
+            if end > 0:
+                tokens = tokens[:end]
+        if not (self.keeps_text and self.kind == "word"):
             return tokens
-        end = len(tokens)
-        while end > 0 and tokens[end - 1] in FINAL_PUNCTUATION:
-            end -= 1
-        return tokens[:end] if end > 0 else tokens
+        return [SPACE + t if _is_word_character(_clusters(t)[0]) else t for t in tokens]
+
+    def tokenize_answer(self, text: str) -> list[str]:
+        """As written when keeps_text, else as tokenize reads it."""
+        if not self.keeps_text:
+            return self.tokenize(text)
+        return written_words(text) if self.kind == "word" else written_characters(text)
 
     def detokenize(self, tokens: Sequence[str]) -> str:
-        return join_words(tokens) if self.kind == "word" else "".join(tokens)
+        if self.kind == "char":
+            return "".join(tokens)
+        return join_written(tokens) if self.keeps_text else join_words(tokens)
 
 
 def _key(token: str) -> str:

@@ -16,6 +16,9 @@ import Foundation
 ///   labels      classifiers only: JSON array of the labels, index = class id
 ///   questions   "final-punctuation-dropped" when questions were tokenized by
 ///               `Tokenizer.tokenizeQuestion` with normalization (absent in older models)
+///   answers     "as-written" when answers were tokenized as written (`Tokenizer.keepsText`:
+///               case, spacing and line breaks kept; absent in older models, whose answers were
+///               lowercased and their whitespace dropped)
 ///   training    JSON of what trained it (steps, epochs, flags): informative only
 ///   confidence  optional: {"measure", "threshold"} as JSON, the confidence below which `chat`
 ///               and `ask` give a fallback answer (files without it answer everything)
@@ -23,6 +26,7 @@ import Foundation
 ///               for matching a question asked in other words (`KnownQuestions`)
 public struct CheckpointFile {
     static let normalizedQuestions = "final-punctuation-dropped"
+    static let answersAsWritten = "as-written"
 
     public var task: ModelTask
     public var config: ModelConfig
@@ -31,6 +35,8 @@ public struct CheckpointFile {
     public var tokenizer: String
     /// Whether the model was trained on questions without their final punctuation (and so must be asked so).
     public var normalizesQuestions: Bool
+    /// Whether the model was trained on answers as written (`Tokenizer.keepsText`).
+    public var keepsText: Bool
     /// Free-form facts about training (`steps`, `epoch`, flags), JSON in the file.
     public var training: [String: String]
     /// The default confidence threshold chosen for this model, if one was.
@@ -41,7 +47,7 @@ public struct CheckpointFile {
     public var knownQuestions: [[Int32]] = []
 
     public init(config: ModelConfig, parameters: Parameters, vocabulary: [String], tokenizer: String,
-                normalizesQuestions: Bool = false, training: [String: String] = [:],
+                normalizesQuestions: Bool = false, keepsText: Bool = false, training: [String: String] = [:],
                 confidence: ConfidenceThreshold? = nil, task: ModelTask = .seq2seq, labels: [String] = []) {
         self.task = task
         self.labels = labels
@@ -50,6 +56,7 @@ public struct CheckpointFile {
         self.vocabulary = vocabulary
         self.tokenizer = tokenizer
         self.normalizesQuestions = normalizesQuestions
+        self.keepsText = keepsText
         self.training = training
         self.confidence = confidence
     }
@@ -78,6 +85,7 @@ public struct CheckpointFile {
         if let confidence { metadata["confidence"] = jsonString(confidence) }
         if task.definition.hasLabels { metadata["labels"] = jsonString(labels) }
         if normalizesQuestions { metadata["questions"] = Self.normalizedQuestions }
+        if keepsText { metadata["answers"] = Self.answersAsWritten }
         if !knownQuestions.isEmpty { metadata["known_questions"] = jsonString(knownQuestions) }
         try SafetensorsFile.write(tensors, metadata: metadata, to: url)
     }
@@ -122,6 +130,12 @@ public struct CheckpointFile {
         case normalizedQuestions?: normalizesQuestions = true
         case let other?: throw fail("unknown question normalization \"\(other)\" (expected \"\(normalizedQuestions)\")")
         }
+        let keepsText: Bool
+        switch metadata["answers"] {
+        case nil: keepsText = false
+        case answersAsWritten?: keepsText = true
+        case let other?: throw fail("unknown answer tokenization \"\(other)\" (expected \"\(answersAsWritten)\")")
+        }
         let training = metadata["training"].flatMap { jsonValue([String: String].self, $0) } ?? [:]
         var confidence: ConfidenceThreshold?
         if let text = metadata["confidence"] {
@@ -161,7 +175,7 @@ public struct CheckpointFile {
             for i in 0..<e.count { destination[i] = t.values[i] }
         }
         var file = CheckpointFile(config: config, parameters: parameters, vocabulary: vocabulary, tokenizer: tokenizer,
-                                  normalizesQuestions: normalizesQuestions, training: training,
+                                  normalizesQuestions: normalizesQuestions, keepsText: keepsText, training: training,
                                   confidence: confidence, task: task, labels: labels)
         file.knownQuestions = knownQuestions
         return file

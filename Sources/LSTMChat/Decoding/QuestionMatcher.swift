@@ -82,7 +82,7 @@ public struct QuestionMatcher: Sendable {
 /// spellings of common words as American ("favourite" → "favorite"); words joined by hyphens
 /// apart ("winnie-the-pooh"); a plural's "s" dropped (words of more than 3 letters ending in one
 /// "s"); marks (tokens with no letter or digit) left out. Lowercase tokens in, as `Tokenizer`
-/// writes them. For matching only: the model reads questions as they were typed.
+/// writes them (a word's `▁` left out). For matching only: the model reads questions as they were typed.
 public enum QuestionWords {
     /// Words too common to say which question is meant; they count less in matching.
     public static let functionWords: Set<String> = [
@@ -118,7 +118,7 @@ public enum QuestionWords {
     public static func normalized(_ tokens: [String]) -> [String] {
         var words: [String] = []
         for token in tokens {
-            for part in token.split(separator: "-") where part.contains(where: { $0.isLetter || $0.isNumber }) {
+            for part in Tokenizer.unmarked(token).text.split(separator: "-") where part.contains(where: { $0.isLetter || $0.isNumber }) {
                 for word in expansions[String(part)] ?? [String(part)] { words.append(stem(word)) }
             }
         }

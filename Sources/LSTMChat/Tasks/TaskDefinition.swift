@@ -111,6 +111,7 @@ public struct TaskData<Model: TrainableModel> {
     public func checkpoint(of model: Model, task: ModelTask) -> CheckpointFile {
         var file = CheckpointFile(config: model.config, parameters: model.parameters, vocabulary: vocabulary.tokens,
                                   tokenizer: tokenizer.kind.rawValue, normalizesQuestions: tokenizer.normalizesQuestions,
+                                  keepsText: tokenizer.keepsText,
                                   task: task, labels: labels)
         annotate(&file)
         return file

@@ -97,6 +97,6 @@ extension CheckpointFile {
         guard let kind = Tokenizer.Kind(rawValue: tokenizer) else {
             throw CheckpointError(file, "unknown tokenizer \(tokenizer)")
         }
-        return (vocabulary, Tokenizer(kind: kind, normalizesQuestions: normalizesQuestions))
+        return (vocabulary, Tokenizer(kind: kind, normalizesQuestions: normalizesQuestions, keepsText: keepsText))
     }
 }

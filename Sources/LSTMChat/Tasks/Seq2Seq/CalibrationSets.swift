@@ -50,7 +50,7 @@ public struct CalibrationSets {
     public func score(_ model: ChatModel, maxLength: Int = 60, corpusQuestions: Int? = nil, nearestQuestion: Bool = false) -> Scores {
         var references: [[Int32]: [[String]]] = [:], order: [[Int32]] = []
         for pair in corpus {
-            let question = model.encode(pair.question).ids, answer = model.tokenizer.tokenize(pair.answer)
+            let question = model.encode(pair.question).ids, answer = model.tokenizer.tokenizeAnswer(pair.answer)
             guard !question.isEmpty, !answer.isEmpty else { continue }
             if references[question] == nil { order.append(question) }
             references[question, default: []].append(answer)

@@ -64,7 +64,7 @@ public final class ChatModel {
         let typed = vocabulary.encode(tokens)
         let asked = matchThreshold.flatMap { threshold in matcher?.match(tokens, threshold: threshold) } ?? typed
         return Question(ids: asked, matched: asked == typed ? nil : asked,
-                        unknownWords: vocabulary.unknownWords(in: tokens), wasCut: wasCut)
+                        unknownWords: vocabulary.unknownWords(in: tokens).map { Tokenizer.unmarked($0).text }, wasCut: wasCut)
     }
 
     /// Token ids (a question, or an answer's tokens) as text, as the tokenizer would write them.

@@ -30,7 +30,7 @@ extension ChatModel {
 
     /// Loss, perplexity, exact match and token F1 on `pairs`, as the tokenizer reads them.
     public func evaluate(pairs: [QAPair], maxLength: Int) -> Evaluation {
-        let tokenized = pairs.map { (tokenizer.tokenizeQuestion($0.question), tokenizer.tokenize($0.answer)) }
+        let tokenized = pairs.map { (tokenizer.tokenizeQuestion($0.question), tokenizer.tokenizeAnswer($0.answer)) }
             .filter { !$0.0.isEmpty && !$0.1.isEmpty }
         let encoded = tokenized.map { (question: vocabulary.encode($0.0), answer: vocabulary.encode($0.1)) }
         return Evaluator.evaluate(model: network, vocabulary: vocabulary, pairs: encoded,

@@ -34,10 +34,10 @@ public enum Seq2SeqTask: TaskDefinition {
         var calibration = try calibrationSets(recipe)
         let pairs = try recipe.data.pairs()
         let (trainPairs, validationPairs) = splitForValidation(pairs, fraction: recipe.valFraction, seed: recipe.seed)
-        // A resumed run keeps its vocabulary and tokenizer.
+        // A resumed run keeps its vocabulary and tokenizer; a new one keeps its answers as written.
         let trained = try resumed?.vocabularyAndTokenizer(file: "the run's model")
-        let tokenizer = trained?.1 ?? Tokenizer(kind: recipe.tokenizer)
-        let tokenized = { (pairs: [QAPair]) in pairs.map { (tokenizer.tokenizeQuestion($0.question), tokenizer.tokenize($0.answer)) } }
+        let tokenizer = trained?.1 ?? Tokenizer(kind: recipe.tokenizer, keepsText: true)
+        let tokenized = { (pairs: [QAPair]) in pairs.map { (tokenizer.tokenizeQuestion($0.question), tokenizer.tokenizeAnswer($0.answer)) } }
         let trainTokens = tokenized(trainPairs), validationTokens = tokenized(validationPairs)
         let vocabulary = trained?.0
             ?? Vocabulary(counting: trainTokens.flatMap { [$0.0, $0.1] }, minCount: recipe.minCount, maxSize: recipe.maxVocab)
