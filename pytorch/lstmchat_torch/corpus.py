@@ -106,8 +106,27 @@ def read_tsv(path: str) -> list[Pair]:
             raise DataError(path, "empty question", number)
         if not answer:
             raise DataError(path, "empty answer", number)
-        pairs.append(Pair(question, answer, path, number))
+        pairs.append(Pair(question, unescaped(answer), path, number))
     return pairs
+
+
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\"}
+
+
+def unescaped(field: str) -> str:
+    """A TSV answer as lstmchat reads it (TSVField.swift): \\n, \\r, \\t and \\\\ as the characters they
+    stand for; any other backslash stays as it is."""
+    if "\\" not in field:
+        return field
+    out, i = [], 0
+    while i < len(field):
+        if field[i] == "\\" and i + 1 < len(field) and field[i + 1] in _ESCAPES:
+            out.append(_ESCAPES[field[i + 1]])
+            i += 2
+        else:
+            out.append(field[i])
+            i += 1
+    return "".join(out)
 
 
 def read_parallel(questions: str, answers: str) -> list[Pair]:

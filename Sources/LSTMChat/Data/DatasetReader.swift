@@ -2,7 +2,8 @@ import Foundation
 
 /// The file formats of question/answer corpora.
 public enum DataFormat: String, CaseIterable, Sendable {
-    /// One pair a line: `question<TAB>answer`; blank lines and lines starting with `#` are skipped.
+    /// One pair a line: `question<TAB>answer`; blank lines and lines starting with `#` are skipped;
+    /// `\n`, `\r`, `\t` and `\\` in an answer stand for a line break, a carriage return, a tab, a backslash.
     case tsv
     /// `questions.txt` and `answers.txt`: line N of one answers line N of the other.
     case parallel
@@ -93,7 +94,8 @@ public enum DatasetReader {
             let answer = fields[1].trimmingCharacters(in: .whitespaces)
             if question.isEmpty { throw DataError(file: file.path, line: lineNumber, "empty question") }
             if answer.isEmpty { throw DataError(file: file.path, line: lineNumber, "empty answer") }
-            pairs.append(QAPair(question: question, answer: answer, file: file.path, line: lineNumber))
+            // A multi-line answer is written on its line with `\n` (`TSVField`).
+            pairs.append(QAPair(question: question, answer: TSVField.unescaped(answer), file: file.path, line: lineNumber))
         }
         return pairs
     }

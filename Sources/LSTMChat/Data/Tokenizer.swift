@@ -11,7 +11,7 @@
 /// whose checkpoints do not say `normalizesQuestions`, are asked their questions as typed).
 ///
 /// Answers (`tokenizeAnswer`) are kept as written when `keepsText` (seq2seq models trained since
-/// it): `detokenize(tokenizeAnswer(s))` is `s` with the whitespace at its ends dropped — case,
+/// it): `detokenize(tokenizeAnswer(s))` is `s` with the whitespace at its end dropped — case,
 /// `<=`, `bubble_sort(arr)`, ```` ``` ````, line breaks and indentation. As in SentencePiece, a
 /// token that follows one space starts with `▁` (U+2581; the text's start counts as a space);
 /// any other run of whitespace ("\n", "\n    ", two spaces) is a token of its own. A

@@ -40,6 +40,9 @@ public struct UseOptions: Sendable {
     /// Questions the model was not trained on are asked as the nearest known one at this
     /// similarity (nil: asked as typed).
     public var matchThreshold: Float? = QuestionMatcher.defaultThreshold
+    /// Each answer written on one line, its line breaks, tabs and backslashes escaped as in a TSV
+    /// answer (`TSVField`): what `ask` and `chat` print when their output is not a terminal.
+    public var oneLinePerAnswer = false
 
     public static let defaultFallback = "I don't know that one."
 

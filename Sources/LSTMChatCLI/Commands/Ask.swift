@@ -14,6 +14,10 @@ struct Ask: ParsableCommand {
         was below the threshold, when the --fallback text is printed instead of the answers \
         (--json still lists them).
 
+        When standard output is not a terminal, each answer takes one line: a multi-line answer \
+        (code, steps) has its line breaks written \\n, its tabs \\t and its backslashes \\\\, as \
+        in a TSV answer. On a terminal and in --json the answers are as written.
+
         A language model continues the text; a classifier prints the most likely label with its \
         probability (--top N: the N most likely).
 

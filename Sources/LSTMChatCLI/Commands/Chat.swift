@@ -18,7 +18,9 @@ struct Chat: ParsableCommand {
         A language model continues each line typed; a classifier labels it.
 
         When standard input is not a terminal, chat reads one question per line and writes one \
-        answer per line, with no prompt (an empty line gets an empty line):
+        answer per line, with no prompt (an empty line gets an empty line); when standard output \
+        is not a terminal, a multi-line answer is written on its line as in a TSV answer (\\n, \
+        \\t, \\\\ for line breaks, tabs and backslashes):
           printf 'hi\\nhow are you\\n' | lstmchat chat
         """
     )

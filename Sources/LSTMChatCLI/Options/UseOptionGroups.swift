@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LSTMChat
 
 /// The flags `ask` and `chat` share: decoding, confidence, and questions in other words.
@@ -25,6 +26,8 @@ struct GivenUseOptions {
         options.matchThreshold = matching.threshold
         if let nBest { options.nBest = nBest }
         if let top { options.top = top }
+        // Through a pipe, one answer a line (a multi-line answer escaped as a TSV answer is).
+        options.oneLinePerAnswer = isatty(STDOUT_FILENO) != 1
         if decoding.isGiven { given.insert(.decoding) }
         if decoding.allowUnknown { given.insert(.allowUnknown) }
         if confidence.isGiven { given.insert(.confidence) }

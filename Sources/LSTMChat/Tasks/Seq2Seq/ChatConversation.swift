@@ -16,6 +16,7 @@ extension ChatModel: LoadedModel {
         let chatbot = Chatbot(model: self, settings: settings)
         chatbot.userMinConfidence = options.minConfidence
         chatbot.fallback = options.fallback
+        chatbot.oneLinePerAnswer = options.oneLinePerAnswer
         return chatbot
     }
 
@@ -35,7 +36,8 @@ extension Chatbot {
         let blank = text.allSatisfy(\.isWhitespace)
         let question = model.encode(blank ? "" : text)
         let reply = blank ? nil : self.reply(to: question, count: count)
-        let lines = if let reply { reply.isFallback ? [fallback] : reply.answers.map(model.text(of:)) } else { [""] }
+        let texts = if let reply { reply.isFallback ? [fallback] : reply.answers.map(model.text(of:)) } else { [""] }
+        let lines = texts.map(printed)
         return AskReply(lines: lines, notes: blank ? [] : notes(about: question),
                      json: AskReport(text: text, question: question, reply: reply, chatbot: self).json)
     }
@@ -56,7 +58,7 @@ public final class ChatConversation: Conversation {
         guard trimmed.hasPrefix("/") else {
             let question = chatbot.model.encode(line)
             for text in chatbot.notes(about: question) { note(text) }
-            output(chatbot.text(of: chatbot.reply(to: question)) + "\n")
+            output(chatbot.printed(chatbot.text(of: chatbot.reply(to: question))) + "\n")
             return true
         }
         switch SlashCommand.parse(trimmed) {

@@ -84,6 +84,8 @@ public final class Chatbot {
     /// The threshold the user set (--min-confidence, /minconf); nil: the model's own.
     public var userMinConfidence: Float?
     public var fallback = UseOptions.defaultFallback
+    /// Answers printed one a line (`UseOptions.oneLinePerAnswer`).
+    public var oneLinePerAnswer = false
 
     /// The confidence below which the fallback is given: the user's, else the model's, else none.
     public var minConfidence: Float? { userMinConfidence ?? model.confidence?.applicable }
@@ -130,6 +132,9 @@ public final class Chatbot {
     public func text(of reply: Reply) -> String {
         reply.isFallback ? fallback : model.text(of: reply.answers[0])
     }
+
+    /// An answer as printed: as it is, or on one line when `oneLinePerAnswer`.
+    public func printed(_ text: String) -> String { oneLinePerAnswer ? TSVField.escaped(text) : text }
 
     /// "min confidence 0.05 (the model's), fallback "I don't know that one.""
     public var confidenceSummary: String {
