@@ -107,9 +107,10 @@ def run(command: Sequence[str], stdin: str | None = None, check: bool = True) ->
     return result
 
 
-def swift_tokens(lstmchat: str, kind: str, texts: Sequence[str]) -> list[list[str]]:
+def swift_tokens(lstmchat: str, kind: str, texts: Sequence[str], written: bool = False) -> list[list[str]]:
     stdin = "".join(json.dumps(t) + "\n" for t in texts)
-    return [json.loads(line) for line in run([lstmchat, "tokenize", "--tokenizer", kind], stdin).stdout.splitlines()]
+    command = [lstmchat, "tokenize", "--tokenizer", kind] + (["--written"] if written else [])
+    return [json.loads(line) for line in run(command, stdin).stdout.splitlines()]
 
 
 def check_tokenizer(lstmchat: str) -> Check:
@@ -123,18 +124,18 @@ def check_tokenizer(lstmchat: str) -> Check:
     check.note("pairs read: " + ", ".join(f"{p} {n}" for p, n in pair_counts.items()))
     check.expect(pair_counts["datasets/chatterbot-english"] == 2306, "the English corpus has 2306 pairs (datasets/README.md)")
     texts += HOSTILE + random_strings(3000)
-    for kind in ("word", "char"):
-        tokenizer = Tokenizer(kind)
-        swift = swift_tokens(lstmchat, kind, texts)
-        python = [tokenizer.tokenize(t) for t in texts]
+    for kind, written in (("word", False), ("char", False), ("word", True), ("char", True)):
+        tokenizer = Tokenizer(kind, keeps_text=written)
+        swift = swift_tokens(lstmchat, kind, texts, written)
+        python = [tokenizer.tokenize_answer(t) for t in texts]
         differ = [(t, s, p) for t, s, p in zip(texts, swift, python) if s != p]
         check.expect(len(swift) == len(texts), f"lstmchat tokenize answered {len(swift)} of {len(texts)} texts")
         if check.expect(not differ, f"{kind}: {len(differ)} of {len(texts)} texts differ, first {differ[:1]!r}"):
             check.note(f"{kind}: {len(texts)} texts ({len(HOSTILE)} hostile, 3000 random from hard characters), {sum(map(len, python))} tokens, all the same")
     # The bundled model was trained on the English corpus with --val-fraction 0 (Makefile's MODEL_FLAGS).
-    tokenizer = Tokenizer("word", normalizes_questions=True)
+    tokenizer = Tokenizer("word", normalizes_questions=True, keeps_text=True)
     pairs = corpus.read("datasets/chatterbot-english")
-    counted = Vocabulary.counting([s for p in pairs for s in (tokenizer.tokenize_question(p.question), tokenizer.tokenize(p.answer))], 1, 20000)
+    counted = Vocabulary.counting([s for p in pairs for s in (tokenizer.tokenize_question(p.question), tokenizer.tokenize_answer(p.answer))], 1, 20000)
     with safe_open(BUNDLED, framework="pt") as f:
         bundled = json.loads(f.metadata()["vocabulary"])
     if check.expect(counted.tokens == bundled, "the vocabulary counted here is not the bundled model's"):

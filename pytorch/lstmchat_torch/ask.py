@@ -36,7 +36,8 @@ class ChatModel:
         self.network.load_state_dict(tensors, strict=True)
         self.network.to(device).eval()
         self.vocabulary = Vocabulary(tokens)
-        self.tokenizer = Tokenizer(kind, normalizes_questions=self.training["normalizes_questions"])
+        self.tokenizer = Tokenizer(kind, normalizes_questions=self.training["normalizes_questions"],
+                                   keeps_text=self.training["keeps_text"])
 
     def encode(self, text: str) -> list[int]:
         return self.vocabulary.encode(self.tokenizer.tokenize_question(text)[:MAX_QUESTION_TOKENS])

@@ -75,7 +75,8 @@ def _metadata(path: str) -> dict[str, str]:
 
 
 def write_model(path: str, model: Seq2Seq, vocabulary: Vocabulary, tokenizer: str, training: dict[str, Any],
-                normalizes_questions: bool = False, known_questions: Sequence[Sequence[int]] = ()) -> None:
+                normalizes_questions: bool = False, known_questions: Sequence[Sequence[int]] = (),
+                keeps_text: bool = False) -> None:
     """model.safetensors that `lstmchat chat` reads as its own. known_questions: the distinct
     training questions as token-id lists, which chat matches questions in other words to."""
     state = model.state_dict()
@@ -89,6 +90,8 @@ def write_model(path: str, model: Seq2Seq, vocabulary: Vocabulary, tokenizer: st
     }
     if normalizes_questions:
         metadata["questions"] = "final-punctuation-dropped"
+    if keeps_text:
+        metadata["answers"] = "as-written"
     if known_questions:
         metadata["known_questions"] = _json([list(q) for q in known_questions])
     _atomic_save(tensors, metadata, path)
@@ -123,6 +126,8 @@ def read_model(path: str) -> tuple[dict[str, Any], dict[str, torch.Tensor], list
     training = json.loads(metadata.get("training", "{}"))
     # Whether questions lose their final punctuation: absent in models from before lstmchat did it.
     training["normalizes_questions"] = metadata.get("questions") == "final-punctuation-dropped"
+    # Whether answers were tokenized as written: absent in models from before lstmchat did it.
+    training["keeps_text"] = metadata.get("answers") == "as-written"
     return config, tensors, vocabulary, metadata["tokenizer"], training
 
 

@@ -447,7 +447,7 @@ def main(argv: Sequence[str]) -> int:
                           f"continue it with lstmchat train --resume {directory}")
         state_tensors, settings, progress, adam_step, run = files.read_state(os.path.join(directory, "training.safetensors"))
         config, _, vocabulary_tokens, tokenizer_kind, saved = files.read_model(os.path.join(directory, "model.safetensors"))
-        normalizes_questions = saved["normalizes_questions"]
+        normalizes_questions, keeps_text = saved["normalizes_questions"], saved["keeps_text"]
         # The recipe: with the model, as lstmchat reads it (or in the training state, as runs kept it before).
         stored = saved.get("recipe") or run.get("recipe")
         if stored is None:
@@ -467,7 +467,7 @@ def main(argv: Sequence[str]) -> int:
             if os.path.isdir(path):
                 path = os.path.join(path, "model.safetensors")
             config, init_tensors, vocabulary_tokens, tokenizer_kind, saved = files.read_model(path)
-            normalizes_questions = saved["normalizes_questions"]
+            normalizes_questions, keeps_text = saved["normalizes_questions"], saved["keeps_text"]
             recipe.update(tokenizer=tokenizer_kind, embed=config["embed_size"], hidden=config["hidden_size"],
                           layers=config["layers"], maxVocab=config["vocab_size"])
             recipe["attention"] = bool(config.get("attention"))
@@ -478,11 +478,12 @@ def main(argv: Sequence[str]) -> int:
     pairs = read_pairs(recipe["data"])
     train_pairs, validation_pairs = batches.split_for_validation(pairs, recipe["valFraction"], recipe["seed"])
     # Questions lose their final ?, . and ! (as lstmchat's new runs do), unless the model started from did not.
-    tokenizer = Tokenizer(recipe["tokenizer"], normalizes_questions=True) if resumed is None and args.init is None \
-        else Tokenizer(tokenizer_kind, normalizes_questions=normalizes_questions)
+    # A new model keeps its answers as written (lstmchat's Seq2SeqTask does the same).
+    tokenizer = Tokenizer(recipe["tokenizer"], normalizes_questions=True, keeps_text=True) if resumed is None and args.init is None \
+        else Tokenizer(tokenizer_kind, normalizes_questions=normalizes_questions, keeps_text=keeps_text)
 
     def tokenized(ps: Sequence[corpus.Pair]) -> list[tuple[list[str], list[str]]]:
-        return [(tokenizer.tokenize_question(p.question), tokenizer.tokenize(p.answer)) for p in ps]
+        return [(tokenizer.tokenize_question(p.question), tokenizer.tokenize_answer(p.answer)) for p in ps]
     train_tokens, validation_tokens = tokenized(train_pairs), tokenized(validation_pairs)
     if resumed is not None or args.init is not None:
         vocabulary = Vocabulary(vocabulary_tokens)
@@ -560,7 +561,7 @@ def main(argv: Sequence[str]) -> int:
 
             def write_model(name: str) -> None:
                 files.write_model(os.path.join(directory, name), model, vocabulary, tokenizer.kind, info,
-                                  tokenizer.normalizes_questions, known_questions)
+                                  tokenizer.normalizes_questions, known_questions, tokenizer.keeps_text)
             # As lstmchat: the first save writes the model first (a state with no model beside it
             # could not be resumed; a model with no state is a run that starts over).
             first = not os.path.exists(os.path.join(directory, "model.safetensors"))

@@ -3,8 +3,12 @@ so both sides are held to the same answers (`make interop` compares them on whol
 
 from __future__ import annotations
 
+import json
+import pathlib
+
 import pytest
 
+from lstmchat_torch import corpus
 from lstmchat_torch.text import SPECIAL_TOKENS, UNKNOWN, Tokenizer, Vocabulary
 
 WORDS = Tokenizer("word")
@@ -104,3 +108,41 @@ def test_vocabulary_takes_canonically_equivalent_spellings_as_one_token() -> Non
     assert vocabulary.id("e\u0301") == 4
     with pytest.raises(ValueError):
         Vocabulary(["<pad>", "<unk>", "<bos>", "<eos>", "é", "e\u0301"])
+
+
+# Answers kept as written: the vectors shared with lstmchat's own tests (WrittenTextTests in
+# Tests/LSTMChatTests/Data/TokenizerTests.swift), and every answer of datasets/ back as written.
+_VECTORS = json.loads((pathlib.Path(__file__).parents[2] / "Tests" / "Shared" / "tokenizer-vectors.json").read_text("utf-8"))
+WRITTEN_WORDS = Tokenizer("word", keeps_text=True)
+WRITTEN_CHARACTERS = Tokenizer("char", keeps_text=True)
+
+
+@pytest.mark.parametrize("vector", _VECTORS["answers"])
+def test_answers_tokenize_as_the_shared_vectors_say(vector: dict) -> None:
+    assert WRITTEN_WORDS.tokenize_answer(vector["answer"]) == vector["word"]
+    assert WRITTEN_CHARACTERS.tokenize_answer(vector["answer"]) == vector["char"]
+    assert WRITTEN_WORDS.detokenize(vector["word"]) == vector["text"]
+    assert WRITTEN_CHARACTERS.detokenize(vector["char"]) == vector["text"]
+
+
+@pytest.mark.parametrize("vector", _VECTORS["questions"])
+def test_questions_tokenize_as_the_shared_vectors_say(vector: dict) -> None:
+    assert WRITTEN_WORDS.tokenize_question(vector["question"]) == vector["word"]
+
+
+@pytest.mark.parametrize("path", ["chatterbot-english", "examples/small.tsv", "examples/parallel"])
+def test_every_answer_of_the_datasets_comes_back_as_written(path: str) -> None:
+    pairs = corpus.read(str(pathlib.Path(__file__).parents[2] / "datasets" / path))
+    assert pairs
+    for pair in pairs:
+        written = pair.answer.rstrip()
+        assert WRITTEN_WORDS.detokenize(WRITTEN_WORDS.tokenize_answer(pair.answer)) == written, (pair.file, pair.line)
+        assert WRITTEN_CHARACTERS.detokenize(WRITTEN_CHARACTERS.tokenize_answer(pair.answer)) == written, (pair.file, pair.line)
+
+
+@pytest.mark.parametrize("field, text", [
+    (r"a\nb", "a\nb"), (r"tab\there", "tab\there"), (r"back\\slash", "back\\slash"), (r"C:\data", "C:\\data"),
+    (r"\\n", "\\n"), ("end\\", "end\\"), ("plain", "plain"),
+])
+def test_tsv_answers_read_escapes_as_lstmchat_does(field: str, text: str) -> None:
+    assert corpus.unescaped(field) == text

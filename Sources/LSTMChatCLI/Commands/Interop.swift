@@ -13,16 +13,19 @@ struct Tokenize: ParsableCommand {
     @Option(help: "Tokenizer: word or char.")
     var tokenizer = "word"
 
+    @Flag(help: "Tokenize texts as answers kept as written (the tokenizer of models trained since).")
+    var written = false
+
     func run() throws {
         guard let kind = Tokenizer.Kind(rawValue: tokenizer) else { throw ValidationError("--tokenizer must be word or char") }
-        let tokenizer = Tokenizer(kind: kind)
+        let tokenizer = Tokenizer(kind: kind, keepsText: written)
         var number = 0
         while let line = readLine(strippingNewline: true) {
             number += 1
             guard let text = try? JSONDecoder().decode(String.self, from: Data(line.utf8)) else {
                 throw CommandFailure("standard input:\(number): expected a JSON string")
             }
-            print(String(decoding: try JSONEncoder().encode(tokenizer.tokenize(text)), as: UTF8.self))
+            print(String(decoding: try JSONEncoder().encode(tokenizer.tokenizeAnswer(text)), as: UTF8.self))
         }
     }
 }

@@ -187,6 +187,24 @@ import Testing
         let (_, metadata) = try SafetensorsFile.read(url)
         #expect(metadata["questions"] == (normalizes ? "final-punctuation-dropped" : nil))
     }
+
+    /// Answers kept as written are recorded as `answers`; a file without it (older models) reads
+    /// its answers lowercased, as it was trained; an unknown value is refused.
+    @Test(arguments: [false, true])
+    func answersAsWrittenAreRecordedAndAbsentInOlderModels(keepsText: Bool) throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("model.safetensors")
+        var checkpoint = smallCheckpoint()
+        checkpoint.keepsText = keepsText
+        try checkpoint.write(to: url)
+        let read = try CheckpointFile.read(url)
+        #expect(read.keepsText == keepsText)
+        #expect(try read.vocabularyAndTokenizer(file: url.path).1.keepsText == keepsText)
+        let contents = try SafetensorsFile.read(url)
+        #expect(contents.metadata["answers"] == (keepsText ? "as-written" : nil))
+        try SafetensorsFile.write(contents.tensors, metadata: contents.metadata.merging(["answers": "lowercase"]) { $1 }, to: url)
+        #expect(throws: CheckpointError.self) { try CheckpointFile.read(url) }
+    }
 }
 
 @Suite struct CheckpointConfidenceTests {
