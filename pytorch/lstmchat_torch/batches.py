@@ -111,6 +111,7 @@ def float32(value: float) -> float:
 
 class Batcher:
     BATCHES_PER_CHUNK = 50
+    ROW_TOKENS = 32  # a batch's tokens (question + answer, padding included) are at most batch_size times this
 
     def __init__(self, pairs: Sequence[Pair], batch_size: int, seed: int, word_dropout: float = 0.0) -> None:
         if not 0 <= word_dropout < 1:
@@ -119,10 +120,6 @@ class Batcher:
         self.dropped_empty = len(pairs) - len(self.pairs)
         self.batch_size, self.seed = batch_size, seed
         self.word_dropout = float32(word_dropout)  # a Float in lstmchat: compared as one
-
-    @property
-    def batch_count(self) -> int:
-        return (len(self.pairs) + self.batch_size - 1) // self.batch_size
 
     def batch_rows(self, epoch: int) -> list[list[int]]:
         """The indices into pairs of each batch of epoch (0-based), in order."""
@@ -138,9 +135,15 @@ class Batcher:
         for start in range(0, len(order), chunk_size):
             chunk = order[start:start + chunk_size]
             by_length = [i for _, _, i in sorted((length(i), k, i) for k, i in enumerate(chunk))]
-            for b in range(0, len(by_length), self.batch_size):
+            budget, b = self.batch_size * self.ROW_TOKENS, 0
+            while b < len(by_length):
+                # As many rows as fit in the budget (the longest, last, sets the batch's length).
+                end = b + 1
+                while end < len(by_length) and end - b < self.batch_size and (end - b + 1) * length(by_length[end]) <= budget:
+                    end += 1
                 # Inside a batch, the longest question first (sorted is stable: ties keep their order).
-                rows.append(sorted(by_length[b:b + self.batch_size], key=lambda i: -len(self.pairs[i][0])))
+                rows.append(sorted(by_length[b:end], key=lambda i: -len(self.pairs[i][0])))
+                b = end
         shuffle(rows, generator)
         return rows
 

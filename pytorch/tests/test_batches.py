@@ -23,11 +23,11 @@ def test_batches_are_lstmchats_row_for_row() -> None:
     rows = Batcher(pairs(40), batch_size=8, seed=42).batch_rows(0)
     assert [sorted(r) for r in rows] == [
         [3, 4, 9, 13, 15, 28, 36, 39], [8, 10, 12, 14, 21, 22, 30, 35], [5, 17, 24, 25, 26, 27, 32, 38],
-        [0, 7, 11, 18, 20, 33, 34, 37], [1, 2, 6, 16, 19, 23, 29, 31],
+        [1, 6, 16, 23, 29, 31], [0, 7, 11, 18, 20, 33, 34, 37], [2, 19],
     ]
     assert rows == [
         [4, 39, 36, 9, 28, 15, 3, 13], [12, 22, 21, 8, 14, 10, 30, 35], [17, 38, 24, 27, 25, 5, 32, 26],
-        [33, 20, 0, 11, 37, 7, 18, 34], [2, 31, 6, 19, 29, 16, 1, 23],
+        [31, 6, 29, 16, 1, 23], [33, 20, 0, 11, 37, 7, 18, 34], [2, 19],
     ]
 
 
@@ -36,9 +36,19 @@ def test_every_pair_is_in_exactly_one_batch_per_epoch(count: int, batch_size: in
     batcher = Batcher(pairs(count), batch_size, seed=42)
     for epoch in range(2):
         rows = batcher.batch_rows(epoch)
-        assert len(rows) == batcher.batch_count == (count + batch_size - 1) // batch_size
-        assert sum(len(r) != batch_size for r in rows) <= 1
+        # batch_size rows, or fewer when they are long: at most batch_size × ROW_TOKENS tokens.
+        for r in rows:
+            longest = max(len(batcher.pairs[i][0]) + len(batcher.pairs[i][1]) for i in r)
+            assert len(r) <= batch_size
+            assert len(r) == 1 or len(r) * longest <= batch_size * Batcher.ROW_TOKENS
         assert sorted(i for r in rows for i in r) == list(range(count))
+
+
+def test_long_pairs_come_in_smaller_batches() -> None:
+    short = [([10 + i], [6] * 9) for i in range(64)]
+    long = [([100 + i], [6] * 199) for i in range(64)]
+    sizes = sorted(len(r) for r in Batcher(short + long, 32, seed=1).batch_rows(0))
+    assert sizes == [4] + [5] * 12 + [32, 32]  # 32 × 32 tokens hold 32 pairs of 10 tokens, but 5 of 200
 
 
 def test_rows_of_a_batch_come_longest_question_first() -> None:

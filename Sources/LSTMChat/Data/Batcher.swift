@@ -4,6 +4,10 @@
 /// sees the same batches; then chunks of `batchesPerChunk` batches are sorted by question +
 /// answer length and cut into batches, so rows of a batch are of similar length and little of
 /// it is padding; then the batch order is shuffled so that lengths do not rise through the epoch.
+/// A batch holds `batchSize` rows, or fewer when they are long: at most `batchSize × rowTokens`
+/// tokens with padding. So a long answer (code) is in a batch of a few, and the corpus's long
+/// answers get several steps an epoch instead of one or two, each weighing as much as a batch of
+/// short ones: the bundled corpus's code is learned in far fewer epochs (docs/learning-quality.md).
 /// Inside a batch, rows are ordered by question length, longest first, so the encoder's steps
 /// run over fewer rows as questions end (`LSTMLayer.rowsRunning`, PyTorch's
 /// `pack_padded_sequence`). Every pair is in exactly one batch per epoch.
@@ -16,6 +20,11 @@ public struct Batcher: Sendable {
     public typealias Pair = (question: [Int32], answer: [Int32])
 
     public static let batchesPerChunk = 50
+    /// A batch's tokens (question + answer, padding included) are at most `batchSize` times this,
+    /// so that long pairs come in smaller batches and take more steps.
+    public static let rowTokens = 32
+
+    var tokenBudget: Int { batchSize * Self.rowTokens }
 
     /// The pairs batched: those given, less any with an empty question or answer.
     public let pairs: [Pair]
@@ -35,9 +44,6 @@ public struct Batcher: Sendable {
         self.seed = seed
         droppedEmptyCount = pairs.count - self.pairs.count
     }
-
-    /// Batches per epoch; all hold `batchSize` pairs but at most one, which holds fewer.
-    public var batchCount: Int { (pairs.count + batchSize - 1) / batchSize }
 
     public func batches(epoch: Int) -> [Seq2SeqBatch] {
         guard wordDropout > 0 else { return batchRows(epoch: epoch).map(batch(rows:)) }
@@ -65,8 +71,15 @@ public struct Batcher: Sendable {
             let chunk = order[chunkStart..<min(chunkStart + chunkSize, order.count)]
             // Ties keep their shuffled order: a total order, so the sort is the same everywhere.
             let byLength = chunk.stablySorted { length(of: $0) }
-            for batchStart in stride(from: 0, to: byLength.count, by: batchSize) {
-                rows.append(longestQuestionFirst(byLength[batchStart..<min(batchStart + batchSize, byLength.count)]))
+            var start = byLength.startIndex
+            while start < byLength.endIndex {
+                // As many rows as fit in the budget (the longest, last, sets the batch's length).
+                var end = start + 1
+                while end < byLength.endIndex, end - start < batchSize, (end - start + 1) * length(of: byLength[end]) <= tokenBudget {
+                    end += 1
+                }
+                rows.append(longestQuestionFirst(byLength[start..<end]))
+                start = end
             }
         }
         rows.deterministicShuffle(using: &generator)

@@ -25,8 +25,9 @@ public struct DecodingSettings: Codable, Equatable, Sendable {
     /// α = 1 ranks by the mean log-probability per token, which lets long answers ramble.
     /// 0.7 lies between, in the range GNMT found best (0.6–1).
     public var lengthPenalty: Float = 0.7
-    /// The most tokens an answer may have, `<eos>` not counted.
-    public var maxLength: Int = 200
+    /// The most tokens an answer may have, `<eos>` not counted: room for the bundled corpus's
+    /// longest answer (code of 331 tokens).
+    public var maxLength: Int = 400
     /// Seeds sampling; nil draws a seed from the system.
     public var seed: UInt64? = nil
     /// Whether answers may contain `<unk>`.

@@ -277,6 +277,6 @@ private let questions: [[Int32]] = [[4, 5, 6], [7], [8, 9, 10, 11, 4], []]
         settings.temperature = 0.5
         settings.topK = 40
         settings.seed = 7
-        #expect(settings.summary == "sample, temperature 0.5, top-k 40, top-p off, max length 200, seed 7")
+        #expect(settings.summary == "sample, temperature 0.5, top-k 40, top-p off, max length 400, seed 7")
     }
 }

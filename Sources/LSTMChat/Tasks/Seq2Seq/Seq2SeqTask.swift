@@ -12,7 +12,7 @@ public enum Seq2SeqTask: TaskDefinition {
     /// The recipe that learned the bundled corpus fastest (docs/learning-quality.md).
     public static var defaults: Recipe {
         Recipe(task: .seq2seq, data: DataSource(), tokenizer: .word, embed: 64, hidden: 128, layers: 1, attention: true,
-               softmax: .full, cutoffs: [2000, 10_000], epochs: 40, lr: 0.02, lrDecay: 0.9, dropout: 0, maxLength: 160, valFraction: 0)
+               softmax: .full, cutoffs: [2000, 10_000], epochs: 40, lr: 0.02, lrDecay: 0.9, dropout: 0, maxLength: 400, valFraction: 0)
     }
 
     public static var keys: Set<Recipe.Key> {
