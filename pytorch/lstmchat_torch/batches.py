@@ -111,7 +111,7 @@ def float32(value: float) -> float:
 
 class Batcher:
     BATCHES_PER_CHUNK = 50
-    ROW_TOKENS = 32  # a batch's tokens (question + answer, padding included) are at most batch_size times this
+    ROW_TOKENS = 16  # a batch's tokens (question + answer, padding included) are at most batch_size times this
 
     def __init__(self, pairs: Sequence[Pair], batch_size: int, seed: int, word_dropout: float = 0.0) -> None:
         if not 0 <= word_dropout < 1:

@@ -19,15 +19,15 @@ def pairs(count: int) -> list[tuple[list[int], list[int]]]:
 
 
 def test_batches_are_lstmchats_row_for_row() -> None:
-    # BatcherTests.batchesHoldTheSamePairsInTheSameOrderAsBeforeTheRowOrder, lstmchat's own numbers.
+    # BatcherTests.theRowsOfAnEpoch, lstmchat's own numbers.
     rows = Batcher(pairs(40), batch_size=8, seed=42).batch_rows(0)
     assert [sorted(r) for r in rows] == [
-        [3, 4, 9, 13, 15, 28, 36, 39], [8, 10, 12, 14, 21, 22, 30, 35], [5, 17, 24, 25, 26, 27, 32, 38],
-        [1, 6, 16, 23, 29, 31], [0, 7, 11, 18, 20, 33, 34, 37], [2, 19],
+        [0, 7, 11, 18, 35], [8, 10, 12, 14, 21, 22, 30], [3, 4, 9, 13, 15, 28, 36, 39], [20, 33, 34, 37],
+        [24, 25, 27, 38], [23, 29, 31], [1, 6, 16], [5, 17, 26, 32], [2, 19],
     ]
     assert rows == [
-        [4, 39, 36, 9, 28, 15, 3, 13], [12, 22, 21, 8, 14, 10, 30, 35], [17, 38, 24, 27, 25, 5, 32, 26],
-        [31, 6, 29, 16, 1, 23], [33, 20, 0, 11, 37, 7, 18, 34], [2, 19],
+        [0, 11, 7, 18, 35], [12, 22, 21, 8, 14, 10, 30], [4, 39, 36, 9, 28, 15, 3, 13], [33, 20, 37, 34],
+        [38, 24, 27, 25], [31, 29, 23], [6, 16, 1], [17, 5, 32, 26], [2, 19],
     ]
 
 
@@ -46,9 +46,9 @@ def test_every_pair_is_in_exactly_one_batch_per_epoch(count: int, batch_size: in
 
 def test_long_pairs_come_in_smaller_batches() -> None:
     short = [([10 + i], [6] * 9) for i in range(64)]
-    long = [([100 + i], [6] * 199) for i in range(64)]
+    long = [([100 + i], [6] * 99) for i in range(64)]
     sizes = sorted(len(r) for r in Batcher(short + long, 32, seed=1).batch_rows(0))
-    assert sizes == [4] + [5] * 12 + [32, 32]  # 32 × 32 tokens hold 32 pairs of 10 tokens, but 5 of 200
+    assert sizes == [4] + [5] * 12 + [32, 32]  # 32 × 16 tokens hold 32 pairs of 10 tokens, but 5 of 100
 
 
 def test_rows_of_a_batch_come_longest_question_first() -> None:
