@@ -128,6 +128,20 @@ import Testing
         #expect(Double(fallbacks.count) <= 0.01 * Double(asked.count), "\(fallbacks.count) of \(asked.count): \(fallbacks)")
     }
 
+    /// Through a pipe, a multi-line answer takes one line, escaped as a TSV answer; --json has it as written.
+    @Test func aMultiLineAnswerTakesOneLineThroughAPipe() throws {
+        let question = "can you write bubble sort?\n"
+        let json = try LSTMChatBinary.run(["ask", "--json"], stdin: question, in: Self.root)
+        let written = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])["reply"] as? String
+        #expect(written?.contains("\n    n = len(arr)\n") == true)
+        for command in ["ask", "chat"] {
+            let piped = try LSTMChatBinary.run([command], stdin: question + "hi\n", in: Self.root)
+            let lines = piped.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(lines.count == 3, "\(command): \(piped.stdout)")  // two answers and the final newline
+            #expect(TSVField.unescaped(String(lines[0])) == written, "\(command)")
+        }
+    }
+
     /// A word, or a pair of tokens holding one, three times in a row.
     static func stutters(_ tokens: [String]) -> Bool {
         for unit in 1...2 where tokens.count >= 3 * unit {
