@@ -164,6 +164,22 @@ import Testing
         #expect(joke.answers.contains(joke.reply["reply"] as? String ?? ""), "\(joke.reply["reply"] ?? "")")
     }
 
+    /// `chat` draws among the answers a known question has in the corpus (`ask` stays greedy);
+    /// a question with one answer always gets it.
+    @Test func chatVariesAmongTheAnswersAQuestionHas() throws {
+        let asked = try Self.askCorpus("datasets/chatterbot-english/humor.yml")
+        let jokes = try #require(asked.first { $0.question.lowercased().hasPrefix("tell me a joke") }).answers
+        let result = try LSTMChatBinary.run(["chat", "--seed", "3"], stdin: String(repeating: "tell me a joke\ncan you write bubble sort?\n", count: 6),
+                                            in: Self.root)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map { TSVField.unescaped(String($0)) }
+        try #require(lines.count == 12)
+        let told = stride(from: 0, to: 12, by: 2).map { lines[$0] }, sorts = Set(stride(from: 1, to: 12, by: 2).map { lines[$0] })
+        #expect(told.allSatisfy(jokes.contains), "\(told)")
+        #expect(Set(told).count >= 2, "\(told)")
+        #expect(sorts.count == 1 && sorts.first?.hasPrefix("Here's bubble sort in Python:") == true)
+    }
+
     @Test func stutterIsAWordOrAPairThreeTimesInARow() {
         #expect(Self.stutters(["j", ".", "r", ".", "r", ".", "r", "."]))
         #expect(Self.stutters(["very", "very", "very"]))

@@ -25,7 +25,9 @@ extension ChatModel: LoadedModel {
     }
 
     public func conversation(_ options: UseOptions) -> any Conversation {
-        ChatConversation(chatbot: chatbot(options))
+        let chatbot = chatbot(options)
+        chatbot.variesAnswers = true
+        return ChatConversation(chatbot: chatbot)
     }
 }
 

@@ -86,6 +86,11 @@ public final class Chatbot {
     public var fallback = UseOptions.defaultFallback
     /// Answers printed one a line (`UseOptions.oneLinePerAnswer`).
     public var oneLinePerAnswer = false
+    /// `chat`: a known question gets one of the answers the model learned for it, drawn at random
+    /// (see `learnedAnswer`), as ChatterBot picks one of a statement's responses. `ask` stays greedy.
+    public var variesAnswers = false
+    /// Draws among learned answers: from `--seed`, else from the system.
+    private lazy var rng = Xoshiro256(seed: settings.seed ?? .random(in: .min ... .max))
 
     /// The confidence below which the fallback is given: the user's, else the model's, else none.
     public var minConfidence: Float? { userMinConfidence ?? model.confidence?.applicable }
@@ -124,8 +129,23 @@ public final class Chatbot {
     public func reply(to question: ChatModel.Question, count: Int = 1) -> Reply {
         let confidence = AnswerConfidence.of(question.ids, session: generator.session, specials: model.specials,
                                              knownQuestions: model.knownQuestions)
-        let answers = answer(question, count: count)
+        let varies = variesAnswers && count == 1 && settings.strategy == .greedy && model.knownQuestions?.index(of: question.ids) != nil
+        let answers = varies ? [learnedAnswer(question)] : answer(question, count: count)
         return Reply(answers: answers, confidence: confidence, isFallback: minConfidence.map { confidence < $0 } ?? false)
+    }
+
+    /// The answers a known question has in the corpus are learned as so many answers almost as
+    /// likely as the best ("tell me a joke": each joke about as likely as the others); a question
+    /// with one answer has one far likelier than the rest. So: one of the beam's
+    /// `learnedAnswerCount` best finished answers at least `learnedAnswerShare` as likely as the best.
+    public static let learnedAnswerCount = 8
+    public static let learnedAnswerShare: Float = 0.25
+
+    func learnedAnswer(_ question: ChatModel.Question) -> GeneratedAnswer {
+        let answers = answer(question, count: Self.learnedAnswerCount)
+        guard let best = answers.first(where: \.finished) else { return answers[0] }
+        let likely = answers.filter { $0.finished && $0.logProbability >= best.logProbability + log(Self.learnedAnswerShare) }
+        return likely[rng.index(below: likely.count)]
     }
 
     /// The text to show for a reply: the fallback, or the best answer.
