@@ -22,7 +22,7 @@ def test_model_round_trip(tmp_path: Path, attention: bool, layers: int) -> None:
     path = str(tmp_path / "model.safetensors")
     known = [(4, 5), (7, 8, 9)]
     files.write_model(path, model, VOCABULARY, "word", {"steps": 12, "note": "test"}, normalizes_questions=True,
-                      known_questions=known)
+                      known_questions=known, keeps_text=attention)
     config, tensors, tokens, kind, training = files.read_model(path)
     assert config == model.config and config.get("attention", False) == attention
     assert set(tensors) == set(files.parameter_names(model.config))
@@ -31,7 +31,8 @@ def test_model_round_trip(tmp_path: Path, attention: bool, layers: int) -> None:
         assert tensor.dtype == torch.float32
         assert torch.equal(tensor, state[name])
     assert tokens == VOCABULARY.tokens and kind == "word"
-    assert training == {"steps": "12", "note": "test", "normalizes_questions": True}
+    assert training == {"steps": "12", "note": "test", "normalizes_questions": True, "keeps_text": attention}
+    assert files._metadata(path).get("answers") == ("as-written" if attention else None)
     assert files.model_format(path) == files.MODEL_FORMAT
     metadata = files._metadata(path)
     assert json.loads(metadata["known_questions"]) == [list(q) for q in known]
