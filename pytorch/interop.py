@@ -147,8 +147,11 @@ def check_tokenizer(lstmchat: str) -> Check:
 def answers_of_lstmchat(lstmchat: str, checkpoint: str, questions: Sequence[str]) -> list[str]:
     # --min-confidence 0: the model's answer always, never the fallback for a question it is unsure of.
     # --no-match: the models are compared, not chat's matching of questions to known ones.
-    return run([lstmchat, "ask", "--checkpoint", checkpoint, "--min-confidence", "0", "--no-match"],
-               "".join(q + "\n" for q in questions)).stdout.splitlines()
+    # --max-length 60 --max-repeats 0: ChatModel.answer's greedy decoding, which blocks no repeats.
+    # --json: the answers as written (piped, plain ask writes a line break as \\n).
+    output = run([lstmchat, "ask", "--checkpoint", checkpoint, "--min-confidence", "0", "--no-match", "--max-length", "60",
+                  "--max-repeats", "0", "--json"], "".join(q + "\n" for q in questions)).stdout
+    return [json.loads(line)["reply"] for line in output.split("\n")[:-1]]
 
 
 def compare_with_lstmchat(check: Check, lstmchat: str, checkpoint: str, pairs: Sequence[corpus.Pair], scratch: str) -> None:
