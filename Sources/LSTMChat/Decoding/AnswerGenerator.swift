@@ -61,9 +61,13 @@ public final class AnswerGenerator {
 
     /// 0 for the tokens an answer may contain, −∞ for the others.
     private func makeMask() -> [Float] {
+        Self.mask(vocabSize: vocabSize, specials: specials, allowUnknown: settings.allowUnknown)
+    }
+
+    static func mask(vocabSize: Int, specials: SpecialTokenIDs, allowUnknown: Bool) -> [Float] {
         var mask = [Float](repeating: 0, count: vocabSize)
         var forbidden = [specials.pad, specials.bos]
-        if !settings.allowUnknown { forbidden.append(specials.unknown) }
+        if !allowUnknown { forbidden.append(specials.unknown) }
         for id in forbidden where Int(id) < vocabSize && id != specials.eos { mask[Int(id)] = -.infinity }
         return mask
     }

@@ -53,8 +53,12 @@ extension LabelModel: LoadedModel {
 
     public func ask(_ text: String, _ options: UseOptions) -> AskReply {
         let ranked = classify([text])[0].prefix(options.top)
-        return AskReply(lines: ranked.map(Self.line),
-                     json: jsonLine(["text": text, "labels": ranked.map { ["label": $0.label, "probability": Double($0.probability)] }]))
+        return AskReply(lines: ranked.map(Self.line), json: Self.askJSON(text: text, ranked: Array(ranked)))
+    }
+
+    /// What `ask --json` prints for a text's most likely labels.
+    static func askJSON(text: String, ranked: [(label: String, probability: Float)]) -> String {
+        jsonLine(["text": text, "labels": ranked.map { ["label": $0.label, "probability": Double($0.probability)] }])
     }
 
     public func conversation(_ options: UseOptions) -> any Conversation { LabelConversation(model: self) }

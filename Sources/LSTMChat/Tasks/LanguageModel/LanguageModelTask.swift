@@ -107,8 +107,12 @@ extension TextModel: LoadedModel {
         let settings = Self.settings(options)
         var written = ""
         continueText(text, length: settings.maxLength, settings: settings, stopAtLineEnd: true) { written += $0 }
-        return AskReply(lines: [text + written],
-                     json: jsonLine(["prompt": text, "continuation": written, "seed": settings.seed.map { Int($0) } as Any]))
+        return AskReply(lines: [text + written], json: Self.askJSON(prompt: text, continuation: written, settings: settings))
+    }
+
+    /// What `ask --json` prints for a continuation.
+    static func askJSON(prompt: String, continuation: String, settings: DecodingSettings) -> String {
+        jsonLine(["prompt": prompt, "continuation": continuation, "seed": settings.seed.map { Int($0) } as Any])
     }
 
     public func conversation(_ options: UseOptions) -> any Conversation {

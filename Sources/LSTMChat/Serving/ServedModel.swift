@@ -1,0 +1,128 @@
+import Foundation
+
+/// One request to a served model: a line of input and the `ask` options it came with.
+public struct ServedQuery: Sendable {
+    public var text: String
+    public var options: UseOptions
+
+    public init(text: String, options: UseOptions) {
+        self.text = text
+        self.options = options
+    }
+}
+
+/// A served model's reply to one query: what `ask --json` prints, and the parts an HTTP client
+/// shows (OpenAI's choices, streamed piece by piece).
+public struct ServedReply: Sendable {
+    /// The JSON object `ask --json` prints for the same input and options.
+    public var json: String
+    /// The answers (or the fallback), the continuations, or the labels, best first.
+    public var choices: [ServedChoice]
+    /// The input's tokens, as the model read them.
+    public var promptTokens: Int
+    /// seq2seq: the model's confidence in the question, 0–1.
+    public var confidence: Float?
+    /// seq2seq: true when the confidence was below the threshold and the choice is the fallback.
+    public var isFallback = false
+    /// seq2seq: the known question asked instead of the one typed.
+    public var askedAs: String?
+
+    public init(json: String, choices: [ServedChoice], promptTokens: Int) {
+        self.json = json
+        self.choices = choices
+        self.promptTokens = promptTokens
+    }
+
+    /// The tokens generated for every choice.
+    public var completionTokens: Int { choices.reduce(0) { $0 + $1.tokens } }
+}
+
+public struct ServedChoice: Sendable, Equatable {
+    public var text: String
+    /// The text token by token: their concatenation is `text` (streaming sends one at a time).
+    public var pieces: [String]
+    /// False when the text was cut at the length limit.
+    public var finished: Bool
+    /// The tokens the model generated for it (none for the fallback or a label).
+    public var tokens: Int
+    /// A classifier's probability of the label.
+    public var probability: Float?
+
+    public init(text: String, pieces: [String], finished: Bool, tokens: Int? = nil, probability: Float? = nil) {
+        self.text = text
+        self.pieces = pieces
+        self.finished = finished
+        self.tokens = tokens ?? pieces.count
+        self.probability = probability
+    }
+}
+
+/// A model `lstmchat serve` can serve: it answers a batch of queries (on the batcher's thread,
+/// one batch at a time), each reply the one `ask` gives the query alone.
+public protocol ServedModel: LoadedModel {
+    func replies(_ queries: [ServedQuery]) -> [ServedReply]
+}
+
+extension TextModel: ServedModel {
+    /// One continuation per query (sampling is one row at a time), `nBest` of them when asked:
+    /// draws of the same seeded generator, one after the other.
+    public func replies(_ queries: [ServedQuery]) -> [ServedReply] {
+        queries.map { query in
+            let settings = Self.settings(query.options), generator = generator(settings)
+            let choices = (0..<max(1, query.options.nBest)).map { _ in
+                var pieces: [String] = []
+                continueText(query.text, length: settings.maxLength, generator: generator, stopAtLineEnd: true) { pieces.append($0) }
+                return ServedChoice(text: pieces.joined(), pieces: pieces, finished: pieces.count < settings.maxLength)
+            }
+            return ServedReply(json: Self.askJSON(prompt: query.text, continuation: choices[0].text, settings: settings),
+                               choices: choices, promptTokens: encode(query.text).count)
+        }
+    }
+}
+
+extension LabelModel: ServedModel {
+    /// Every query's text classified in one batch; each reply the `top` most likely labels.
+    public func replies(_ queries: [ServedQuery]) -> [ServedReply] {
+        zip(queries, classify(queries.map(\.text))).map { query, labels in
+            let ranked = Array(labels.prefix(max(1, query.options.top)))
+            let choices = ranked.map { ServedChoice(text: $0.label, pieces: [$0.label], finished: true, tokens: 0, probability: $0.probability) }
+            return ServedReply(json: Self.askJSON(text: query.text, ranked: ranked), choices: choices, promptTokens: encode(query.text).count)
+        }
+    }
+}
+
+/// A model behind a `DynamicBatcher`, with the server's metrics: what the HTTP routes call.
+public final class ModelService: @unchecked Sendable {
+    /// The model's kind (its task, the options it takes); the model itself is the batcher's thread's.
+    public let kind: any LoadedModel.Type
+    /// The name clients know it by (OpenAI's "model"): the checkpoint's name.
+    public let name: String
+    public let summary: String
+    public let metrics: ServeMetrics
+    private let batcher: DynamicBatcher<ServedQuery, ServedReply>
+
+    public init(model: any ServedModel, name: String, limits: DynamicBatcher<ServedQuery, ServedReply>.Limits = .init(),
+                metrics: ServeMetrics = ServeMetrics()) {
+        kind = type(of: model)
+        self.name = name
+        summary = model.summary
+        self.metrics = metrics
+        batcher = DynamicBatcher(limits: limits, onBatch: metrics.batch(size:)) { model.replies($0) }
+    }
+
+    public var task: ModelTask { kind.task }
+
+    /// The reply to `query`, decoded in a batch with the queries that arrive with it; throws
+    /// `DynamicBatcher.Busy` when too many are waiting.
+    public func reply(_ query: ServedQuery) async throws -> ServedReply {
+        let reply = try await batcher.submit(query)
+        metrics.generated(tokens: reply.completionTokens)
+        return reply
+    }
+
+    /// Requests waiting for the model.
+    public var waiting: Int { batcher.waiting }
+
+    /// Takes no more queries; those waiting are answered.
+    public func stop() { batcher.stop() }
+}

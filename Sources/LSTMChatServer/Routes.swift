@@ -1,0 +1,173 @@
+import Foundation
+import Hummingbird
+import LSTMChat
+import NIOCore
+
+/// The server's routes (described for clients in `OpenAPIDocument`):
+///
+///     POST /v1/ask               a question and `ask`'s options → what `ask --json` prints (any model)
+///     POST /v1/chat/completions  OpenAI's chat completions, streamed as server-sent events (seq2seq)
+///     POST /v1/completions       OpenAI's text completions (language model)
+///     POST /v1/classify          a text → its labels and their probabilities (classifier)
+///     GET  /v1/models, /health, /metrics, /openapi.json, / (the chat page)
+struct Routes: Sendable {
+    let service: ModelService
+    let settings: ChatServer.Settings
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: Guard(metrics: service.metrics, apiKey: settings.apiKey, quiet: settings.quiet))
+        router.get("/") { _, _ in Self.text(ChatPage.html, type: "text/html; charset=utf-8") }
+        router.get("/openapi.json") { _, _ in Self.text(OpenAPIDocument.json, type: "application/json") }
+        router.get("/health") { _, _ in
+            Self.json(["status": "ok", "model": service.name, "task": service.task.rawValue, "waiting": service.waiting,
+                       "auth": settings.apiKey != nil])
+        }
+        router.get("/metrics") { _, _ in Self.text(service.metrics.text, type: "text/plain; version=0.0.4; charset=utf-8") }
+        router.get("/v1/models") { _, _ in
+            Self.json(["object": "list", "data": [["id": service.name, "object": "model", "created": 0, "owned_by": "lstmchat",
+                                                   "task": service.task.rawValue, "summary": service.summary]]])
+        }
+        router.post("/v1/ask") { request, _ in
+            let query = try AskRequest.decode(try await body(request)).query(for: service.kind)
+            return Self.json(text: try await service.reply(query).json)
+        }
+        router.post("/v1/chat/completions") { request, _ in
+            try want(.seq2seq, "/v1/chat/completions")
+            let chat = try ChatCompletionRequest.decode(try await body(request))
+            let reply = try await service.reply(try chat.query())
+            let completion = Completion(kind: .chat, model: service.name, reply: reply)
+            return chat.stream == true ? completion.stream(usage: chat.streamOptions?.includeUsage == true) : Self.json(completion.object)
+        }
+        router.post("/v1/completions") { request, _ in
+            try want(.languageModel, "/v1/completions")
+            let completion = try CompletionRequest.decode(try await body(request))
+            let reply = try await service.reply(try completion.query())
+            let text = Completion(kind: .text, model: service.name, reply: reply)
+            return completion.stream == true ? text.stream(usage: false) : Self.json(text.object)
+        }
+        router.post("/v1/classify") { request, _ in
+            try want(.classifier, "/v1/classify")
+            let query = try ClassifyRequest.decode(try await body(request)).query()
+            return Self.json(text: try await service.reply(query).json)
+        }
+        return router
+    }
+
+    /// The route of the model's own task: "/v1/completions serves a language model; this one is a question-answering model".
+    private func want(_ task: ModelTask, _ route: String) throws {
+        guard service.task != task else { return }
+        let own = switch service.task {
+        case .seq2seq: "/v1/chat/completions"
+        case .languageModel: "/v1/completions"
+        case .classifier: "/v1/classify"
+        }
+        throw HTTPError(.notFound, message: "\(route) serves \(task.description); this server's model is \(service.task.description): use \(own) or /v1/ask")
+    }
+
+    /// The request's body: at most `maxBody` bytes (413 beyond, at once when Content-Length says so).
+    private func body(_ request: Request) async throws -> Data {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > settings.maxBody {
+            throw NIOTooManyBytesError(maxBytes: settings.maxBody)
+        }
+        let buffer = try await request.body.collect(upTo: settings.maxBody)
+        return Data(buffer.readableBytesView)
+    }
+
+    static func json(_ object: [String: Any], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var response = json(text: jsonLine(object))
+        response.status = status
+        response.headers.append(contentsOf: headers)
+        return response
+    }
+
+    static func json(text: String) -> Response { Self.text(text, type: "application/json") }
+
+    static func text(_ text: String, type: String) -> Response {
+        Response(status: .ok, headers: [.contentType: type], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// A reply in OpenAI's shape: a chat completion or a text completion, whole or as server-sent
+/// events, one event per token (the pieces of `ServedChoice`).
+struct Completion: Sendable {
+    enum Kind { case chat, text }
+
+    let kind: Kind
+    let model: String
+    let reply: ServedReply
+    let id: String
+    let created = Int(Date().timeIntervalSince1970)
+
+    init(kind: Kind, model: String, reply: ServedReply) {
+        self.kind = kind
+        self.model = model
+        self.reply = reply
+        id = (kind == .chat ? "chatcmpl-" : "cmpl-") + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(24)
+    }
+
+    var usage: [String: Any] {
+        ["prompt_tokens": reply.promptTokens, "completion_tokens": reply.completionTokens,
+         "total_tokens": reply.promptTokens + reply.completionTokens]
+    }
+
+    /// The confidence, fallback and "asked as" of a question-answering model's reply.
+    var extra: [String: Any] {
+        guard let confidence = reply.confidence else { return [:] }
+        return ["confidence": Double(confidence), "fallback": reply.isFallback, "asked_as": reply.askedAs as Any]
+    }
+
+    /// The fields every object and chunk begins with; `lstmchat`'s own (confidence) in the first.
+    private func head(_ object: String, first: Bool = true) -> [String: Any] {
+        var head: [String: Any] = ["id": id, "object": object, "created": created, "model": model]
+        if first && !extra.isEmpty { head["lstmchat"] = extra }
+        return head
+    }
+
+    var object: [String: Any] {
+        var object = head(kind == .chat ? "chat.completion" : "text_completion")
+        object["choices"] = reply.choices.enumerated().map { index, choice -> [String: Any] in
+            var entry: [String: Any] = ["index": index, "finish_reason": choice.finished ? "stop" : "length", "logprobs": NSNull()]
+            if kind == .chat { entry["message"] = ["role": "assistant", "content": choice.text] } else { entry["text"] = choice.text }
+            return entry
+        }
+        object["usage"] = usage
+        return object
+    }
+
+    /// The chunks: per choice a first one (the role), one per piece, a last one with the reason
+    /// it finished; then the usage if asked for, then [DONE].
+    var events: [String] {
+        let object = kind == .chat ? "chat.completion.chunk" : "text_completion"
+        func chunk(_ index: Int, _ delta: [String: Any], _ finish: String?) -> String {
+            var chunk = head(object, first: index == 0 && delta["role"] != nil)
+            var choice: [String: Any] = ["index": index, "finish_reason": finish as Any, "logprobs": NSNull()]
+            if kind == .chat { choice["delta"] = delta } else { choice["text"] = delta["content"] ?? "" }
+            chunk["choices"] = [choice]
+            return jsonLine(chunk)
+        }
+        var events: [String] = []
+        for (index, choice) in reply.choices.enumerated() {
+            if kind == .chat { events.append(chunk(index, ["role": "assistant", "content": ""], nil)) }
+            for piece in choice.pieces { events.append(chunk(index, ["content": piece], nil)) }
+            events.append(chunk(index, [:], choice.finished ? "stop" : "length"))
+        }
+        return events
+    }
+
+    func stream(usage includeUsage: Bool) -> Response {
+        var events = self.events
+        if includeUsage {
+            var last = head(kind == .chat ? "chat.completion.chunk" : "text_completion", first: false)
+            last["choices"] = []
+            last["usage"] = usage
+            events.append(jsonLine(last))
+        }
+        events.append("[DONE]")
+        let body = ResponseBody { [events] writer in
+            for event in events { try await writer.write(ByteBuffer(string: "data: \(event)\n\n")) }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+}
