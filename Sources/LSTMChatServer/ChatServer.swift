@@ -43,8 +43,9 @@ public struct ChatServer: Sendable {
     /// lets the requests in flight finish (up to `shutdownGrace`) and returns. `onRunning` is
     /// told the port it listens on (the one the system chose for port 0).
     public func run(onRunning: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        defer { service.stop() }
         var logger = Logger(label: "lstmchat")
-        logger.logLevel = .error
+        logger.logLevel = .critical  // failures are thrown; cancellation at shutdown logs nothing
         let app = Application(
             router: Routes(service: service, settings: settings).router(),
             server: .http1(configuration: .init(idleTimeout: settings.idleTimeout)),
@@ -54,6 +55,5 @@ public struct ChatServer: Sendable {
         var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = settings.shutdownGrace
         try await ServiceGroup(configuration: configuration).run()
-        service.stop()
     }
 }

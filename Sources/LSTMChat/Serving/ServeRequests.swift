@@ -36,6 +36,18 @@ extension StrictRequest {
         }
         do {
             return try JSONDecoder().decode(Self.self, from: body)
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            // Foundation's decoder does not say which field holds a number that does not fit
+            // (2.5 or -1 for a whole number ≥ 0): the field without which the body reads.
+            let culprit = fields.keys.sorted().filter { fields[$0] is NSNumber }.first { key in
+                var rest = fields
+                rest[key] = nil
+                guard let data = try? JSONSerialization.data(withJSONObject: rest) else { return false }
+                do { _ = try JSONDecoder().decode(Self.self, from: data) } catch DecodingError.dataCorrupted { return false } catch {}
+                return true
+            }
+            guard let culprit else { throw BadRequest("the body could not be read") }
+            throw BadRequest("\(culprit): expected a whole number in range, got \(fields[culprit]!)")
         } catch let error as DecodingError {
             throw BadRequest(error.oneLine)
         } catch let error as BadRequest {
@@ -57,7 +69,8 @@ extension DecodingError {
         case .typeMismatch(let type, let context): return "\(path(context)): expected \(Self.name(type))"
         case .valueNotFound(let type, let context): return "\(path(context)): expected \(Self.name(type)), got null"
         case .keyNotFound(let key, let context): return "\(path(context, key)): missing"
-        case .dataCorrupted(let context): return "\(path(context).isEmpty ? "body" : path(context)): not a valid value"
+        case .dataCorrupted(let context):  // "Parsed JSON number <2.5> does not fit in Int."
+            return "\(path(context).isEmpty ? "body" : path(context)): \(context.debugDescription.prefix(200))"
         @unknown default: return "the body could not be read"
         }
     }

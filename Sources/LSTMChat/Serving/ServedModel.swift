@@ -126,3 +126,27 @@ public final class ModelService: @unchecked Sendable {
     /// Takes no more queries; those waiting are answered.
     public func stop() { batcher.stop() }
 }
+
+/// Whether two replies as `ask --json` prints them say the same thing: the same fields, texts,
+/// tokens and decisions, and numbers equal within `tolerance` (relative). A question decoded
+/// in a batch gets the tokens it gets alone, but its log-probability and confidence may differ
+/// in the last digits: the batch's matrix products add in another order.
+public func sameReply(_ a: String, _ b: String, tolerance: Double = 1e-5) -> Bool {
+    func same(_ x: Any, _ y: Any) -> Bool {
+        switch (x, y) {
+        case let (x as [String: Any], y as [String: Any]):
+            return x.count == y.count && x.allSatisfy { key, value in y[key].map { same(value, $0) } ?? false }
+        case let (x as [Any], y as [Any]):
+            return x.count == y.count && zip(x, y).allSatisfy(same)
+        case let (x as String, y as String):
+            return x == y
+        case let (x as NSNumber, y as NSNumber):
+            let (u, v) = (x.doubleValue, y.doubleValue)
+            return u == v || abs(u - v) <= tolerance * max(abs(u), abs(v))
+        default:
+            return x is NSNull && y is NSNull
+        }
+    }
+    guard let x = try? JSONSerialization.jsonObject(with: Data(a.utf8)), let y = try? JSONSerialization.jsonObject(with: Data(b.utf8)) else { return false }
+    return same(x, y)
+}

@@ -34,9 +34,9 @@ import Testing
     @Test func anAnswerToldToStopEndsThereAndTheOthersRunOn() throws {
         let model = try partlyTrainedModel(steps: 0)
         let full = BatchedGreedy.answers(model: model, questions: Self.questions, maxLength: Self.maxLength, batchSize: 4)
-        let cut = BatchedGreedy.answers(model: model, questions: Self.questions, maxLength: Self.maxLength, batchSize: 4) { q, answer in
+        let cut = BatchedGreedy.answers(model: model, questions: Self.questions, maxLength: Self.maxLength, batchSize: 4, keepGoing: { q, answer in
             q % 2 == 1 || answer.count < 2
-        }
+        })
         for (q, answer) in cut.enumerated() {
             #expect(answer == (q % 2 == 1 ? full[q] : Array(full[q].prefix(2))))
         }
