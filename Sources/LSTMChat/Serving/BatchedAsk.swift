@@ -2,46 +2,65 @@ import Foundation
 
 /// A question-answering model served: the greedy questions of a batch are answered together
 /// (`BatchedGreedy`: one matrix product per step for all of them), each reply the one `ask`
-/// gives the question alone: the same confidence (`ConfidenceSignals.measure`, which follows
-/// `AnswerConfidence`), the same answer (repeats forbidden as `AnswerGenerator` forbids them,
-/// `<unk>` as the query allows, its own length limit) and the same JSON. Sampling, beam search
-/// and n-best lists go one query at a time, as `ask` does them.
+/// gives the question alone: the same answer (repeats forbidden as `AnswerGenerator` forbids
+/// them, `<unk>` as the query allows, its own length limit), the same confidence
+/// (`AnswerConfidence`, read off the same decoding) and the same JSON, its numbers to the last
+/// digits (`sameReply`). Sampling, beam search and n-best lists go one query at a time, as `ask`
+/// does them.
 extension ChatModel: ServedModel {
     public func replies(_ queries: [ServedQuery]) -> [ServedReply] {
-        // One query at a time: `chatbot` sets the model's match threshold, which `encode` reads.
-        let asked = queries.map { query in
-            let chatbot = chatbot(query.options)
-            return (chatbot: chatbot, question: encode(query.text), blank: query.text.allSatisfy(\.isWhitespace))
+        // One query at a time: the match threshold is the model's, which `encode` reads.
+        let questions = queries.map { query in
+            matchThreshold = query.options.matchThreshold
+            return encode(query.text)
         }
         let together = queries.indices.filter { i in
-            !asked[i].blank && queries[i].options.decoding.strategy == .greedy && queries[i].options.nBest == 1
+            !queries[i].text.allSatisfy(\.isWhitespace) && queries[i].options.decoding.strategy == .greedy && queries[i].options.nBest == 1
         }
         var replies = [ServedReply?](repeating: nil, count: queries.count)
         if !together.isEmpty {
-            let questions = together.map { asked[$0].question.ids }
-            let signals = ConfidenceSignals.measure(questions, model: network, specials: specials, knownQuestions: knownQuestions)
-            let answers = greedyAnswers(questions, settings: together.map { asked[$0].chatbot.settings })
+            // One chatbot writes every batched reply: greedy answers draw no random numbers.
+            let chatbot = Chatbot(model: self, settings: DecodingSettings())
+            let decoded = greedyReplies(together.map { questions[$0].ids }, settings: together.map { queries[$0].options.decoding })
             for (k, i) in together.enumerated() {
-                let chatbot = asked[i].chatbot, confidence = signals[k].signals.confidence
-                let reply = Chatbot.Reply(answers: [answers[k]], confidence: confidence,
+                let options = queries[i].options
+                chatbot.settings = options.decoding
+                chatbot.userMinConfidence = options.minConfidence
+                chatbot.fallback = options.fallback
+                let confidence = decoded[k].confidence ?? AnswerConfidence.of(
+                    questions[i].ids, session: chatbot.generator.session, specials: specials, knownQuestions: knownQuestions)
+                let reply = Chatbot.Reply(answers: [decoded[k].answer], confidence: confidence,
                                           isFallback: chatbot.minConfidence.map { confidence < $0 } ?? false)
-                replies[i] = served(queries[i].text, asked[i].question, reply, chatbot)
+                replies[i] = served(queries[i].text, questions[i], reply, chatbot)
             }
         }
         for i in queries.indices where replies[i] == nil {
-            let (chatbot, question, blank) = asked[i]
-            replies[i] = served(queries[i].text, question, blank ? nil : chatbot.reply(to: question, count: queries[i].options.nBest), chatbot)
+            let chatbot = chatbot(queries[i].options), blank = queries[i].text.allSatisfy(\.isWhitespace)
+            replies[i] = served(queries[i].text, questions[i], blank ? nil : chatbot.reply(to: questions[i], count: queries[i].options.nBest), chatbot)
         }
         return replies.map { $0! }
     }
 
     /// Greedy answers to `questions` in one batch, each as `AnswerGenerator` gives it alone with
-    /// the same settings, log-probability included.
-    func greedyAnswers(_ questions: [[Int32]], settings: [DecodingSettings]) -> [GeneratedAnswer] {
+    /// its settings (repeats forbidden, `<unk>` allowed or not, its length limit), and the
+    /// confidence `AnswerConfidence.of` gives it, read from the same decoding: the confidence
+    /// follows the greedy answer without repeat blocking and without `<unk>`, for 3 steps (60 for
+    /// a question the model knows), which is the answer's own path unless blocking turns it
+    /// aside or the answer stops first. Then the confidence is nil: the caller measures it apart.
+    func greedyReplies(_ questions: [[Int32]], settings: [DecodingSettings]) -> [(answer: GeneratedAnswer, confidence: Float?)] {
         let V = network.config.vocabSize, eos = specials.eos, exempt = RepeatBlocking.marks(in: vocabulary.tokens)
         let blocking = settings.map { RepeatBlocking(settings: $0, exempt: exempt) }
         var masks = [false, true].map { AnswerGenerator.mask(vocabSize: V, specials: specials, allowUnknown: $0) }
+        let plain = masks[0]  // the confidence's: no <unk>, nothing blocked
+        let known = questions.map { knownQuestions?.contains($0) ?? false }
+        // Per question: the answer's log-probability and end; the confidence's entropies and
+        // chosen log-probabilities while it follows the answer (`following`), nil once it parts.
         var logP = [Float](repeating: 0, count: questions.count), finished = [Bool](repeating: false, count: questions.count)
+        var entropies = [[Float]](repeating: [], count: questions.count), chosen = entropies
+        var following = [Bool](repeating: true, count: questions.count)
+        var scratch = [Float](repeating: 0, count: V)
+        // The confidence's decoding ends at <eos> or after this many tokens (`AnswerConfidence.of`).
+        let limits = known.map { $0 ? max(60, AnswerConfidence.steps) : AnswerConfidence.steps }
         let tokens = BatchedGreedy.answers(
             model: network, questions: questions, maxLength: settings.map(\.maxLength).max() ?? 1, specials: specials,
             choose: { q, z, answer in
@@ -52,12 +71,33 @@ extension ChatModel: ServedModel {
                         return (token, z[Int(token)] - largest - logSum)
                     }
                 }
+                if following[q] && chosen[q].count < limits[q] {
+                    if plain.withUnsafeBufferPointer({ TokenDistribution.argmax(z, mask: $0.baseAddress!, count: V) }) != token {
+                        following[q] = false
+                    } else if entropies[q].count < AnswerConfidence.steps {
+                        let (entropy, logP) = AnswerConfidence.step(z, token: token, mask: plain, logProbabilities: &scratch)
+                        entropies[q].append(entropy)
+                        chosen[q].append(logP)
+                    } else {
+                        let (largest, logSum) = plain.withUnsafeBufferPointer { TokenDistribution.normalizer(z, mask: $0.baseAddress!, count: V) }
+                        chosen[q].append(z[Int(token)] - largest - logSum)
+                    }
+                }
                 logP[q] += logPToken
                 if token == eos { finished[q] = true }
                 return token
             },
             keepGoing: { q, answer in answer.count < settings[q].maxLength })
-        return questions.indices.map { GeneratedAnswer(tokens: tokens[$0], logProbability: logP[$0], finished: finished[$0]) }
+        return questions.indices.map { q in
+            let answer = GeneratedAnswer(tokens: tokens[q], logProbability: logP[q], finished: finished[q])
+            // Complete when it ended where its own decoding would: at <eos>, or at its limit.
+            guard following[q], finished[q] || chosen[q].count >= limits[q] else { return (answer, nil) }
+            let first = entropies[q].prefix(AnswerConfidence.steps)
+            let meanLogP = chosen[q].isEmpty ? -Float.infinity : chosen[q].reduce(0, +) / Float(chosen[q].count)
+            return (answer, AnswerConfidence.combine(meanEntropy: first.reduce(0, +) / Float(first.count),
+                                                     knownWords: AnswerConfidence.knownWords(questions[q], unknown: specials.unknown),
+                                                     knownQuestionMeanLogP: known[q] ? meanLogP : nil))
+        }
     }
 
     /// The reply `ask` gives (`reply` nil for a blank question), with its parts for a client.
