@@ -7,7 +7,7 @@ BIN        := .build/release/lstmchat
 DEB_PKGS   := libopenblas-dev libreadline-dev librsvg2-bin
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test fuzz chat install uninstall install-check man completions man-deps model model-lm model-classify bench bench-quality interop pytorch-test clean
+.PHONY: all deps build test fuzz chat install uninstall install-check man completions man-deps model model-lm model-classify bench bench-quality bench-serve serve-test serve-deps interop pytorch-test clean
 
 all: build
 
@@ -178,6 +178,33 @@ bench: build $(VENV)/bin/torch-installed
 REPEAT ?= 1
 bench-quality: build $(VENV)/bin/torch-installed
 	python3 bench/quality.py --lstmchat $(BIN) --python $(VENV)/bin/python --repeat $(REPEAT)
+
+# `lstmchat serve` under wrk's load at 1 and 64 connections, beside itself answering one question
+# at a time (--max-batch 1) and beside bench/peer_fastapi_server.py (the bundled model in PyTorch
+# behind FastAPI + uvicorn), in the same run (bench/serve.py); a JSON record in bench/results/.
+bench-serve: build serve-deps $(VENV)/bin/torch-installed
+	$(VENV)/bin/pip install --quiet fastapi uvicorn
+	python3 bench/serve.py --lstmchat $(BIN) --python $(VENV)/bin/python
+
+# `lstmchat serve` against real clients (serve-test/serve_test.py): the openai client, the chat
+# page in headless Chromium (it retakes docs/serve-chat.png), schemathesis, bad input and
+# connection churn, memory over 100,000 requests. Not part of `make test`: it needs Chromium, wrk
+# and PyPI packages, which serve-deps installs.
+SERVE_VENV := .build/serve-venv
+SERVE_DEBS := chromium chromium-driver wrk
+serve-test: build serve-deps
+	$(SERVE_VENV)/bin/python serve-test/serve_test.py --lstmchat $(BIN)
+
+serve-deps: $(SERVE_VENV)/bin/serve-installed
+	@dpkg -s $(SERVE_DEBS) >/dev/null 2>&1 || { \
+	  echo "Installing $(SERVE_DEBS) ..."; \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y $(SERVE_DEBS); }
+
+$(SERVE_VENV)/bin/serve-installed: serve-test/requirements.txt
+	@python3 -m venv --help >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv; }
+	python3 -m venv $(SERVE_VENV)
+	$(SERVE_VENV)/bin/pip install --quiet -r serve-test/requirements.txt
+	touch $@
 
 # The versions pytorch/pyproject.toml pins. PyPI's Linux torch brings CUDA; for the CPU wheel alone,
 # TORCH_INDEX=https://download.pytorch.org/whl/cpu (torch==2.13.0 then takes 2.13.0+cpu).

@@ -23,22 +23,22 @@ import tempfile
 import time
 import urllib.request
 
-import yaml
-
 from compare import ROOT, RESULTS, write_record
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def corpus_questions(path):
-    """The bundled corpus's questions, one a line (each file's conversations' first lines)."""
+    """The bundled corpus's questions, one a line: each conversation's first line ("- - ...")."""
     questions = []
     for name in sorted(os.listdir(path)):
         if name.endswith(".yml"):
             with open(os.path.join(path, name)) as f:
-                for conversation in yaml.safe_load(f).get("conversations", []):
-                    if conversation and isinstance(conversation[0], str) and "\\" not in conversation[0]:
-                        questions.append(" ".join(conversation[0].split()))
+                for line in f:
+                    if line.startswith("- - ") and "\\" not in line:
+                        question = " ".join(line[4:].split()).strip("'\"")
+                        if question:
+                            questions.append(question)
     return questions
 
 
