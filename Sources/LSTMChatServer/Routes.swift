@@ -70,8 +70,13 @@ struct Routes: Sendable {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > settings.maxBody {
             throw NIOTooManyBytesError(maxBytes: settings.maxBody)
         }
-        let buffer = try await request.body.collect(upTo: settings.maxBody)
-        return Data(buffer.readableBytesView)
+        do {
+            return Data(try await request.body.collect(upTo: settings.maxBody).readableBytesView)
+        } catch let error as NIOTooManyBytesError {
+            throw error
+        } catch {
+            throw BadRequest("the body ended before its end (the client hung up?)")  // its status is for the log: no one reads it
+        }
     }
 
     static func json(_ object: [String: Any], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {

@@ -262,6 +262,10 @@ final class RunningServer: @unchecked Sendable {
         }
         #expect(try await server.post("/v1/ask", #"{"question": "hello"}"#).status == 200)
         #expect(try await server.request("GET", "/health").status == 200)
+        // A body cut short by its client is its fault (400), not the server's.
+        try await Task.sleep(for: .milliseconds(200))
+        let metrics = try await server.request("GET", "/metrics").text
+        #expect(!metrics.contains("status=\"5"), "\(metrics)")
     }
 }
 
