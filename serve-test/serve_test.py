@@ -105,7 +105,7 @@ def browser(server, screenshot):
     from selenium.webdriver.support.ui import WebDriverWait
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=900,640"]:
+    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=900,760"]:
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     try:

@@ -82,6 +82,20 @@ public enum AnswerConfidence {
         return (entropies, chosen)
     }
 
+    /// Records one step of the greedy path the confidence follows: the entropy of the first
+    /// `steps` steps, and every chosen token's log-probability (`scratch`: V floats).
+    static func record(_ logits: UnsafePointer<Float>, token: Int32, mask: [Float], entropies: inout [Float], chosen: inout [Float],
+                       scratch: inout [Float]) {
+        if entropies.count < steps {
+            let (entropy, logP) = step(logits, token: token, mask: mask, logProbabilities: &scratch)
+            entropies.append(entropy)
+            chosen.append(logP)
+        } else {
+            let (largest, logSum) = mask.withUnsafeBufferPointer { TokenDistribution.normalizer(logits, mask: $0.baseAddress!, count: mask.count) }
+            chosen.append(logits[Int(token)] - largest - logSum)
+        }
+    }
+
     /// The entropy (nats) of one step's next-token distribution over the allowed tokens, and the
     /// log-probability of `token` in it. `logProbabilities` is scratch space of V floats.
     static func step(_ logits: UnsafePointer<Float>, token: Int32, mask: [Float], logProbabilities: inout [Float]) -> (entropy: Float, logP: Float) {

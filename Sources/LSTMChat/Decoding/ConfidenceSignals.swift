@@ -53,14 +53,7 @@ public struct ConfidenceSignals: Sendable {
         var entropies = [[Float]](repeating: [], count: questions.count), chosen = entropies
         let answers = BatchedGreedy.answers(model: model, questions: questions, maxLength: maxLength, specials: specials,
                                             observe: { q, logits, token in
-            if entropies[q].count < AnswerConfidence.steps {
-                let (entropy, logP) = AnswerConfidence.step(logits, token: token, mask: mask, logProbabilities: &logProbabilities)
-                entropies[q].append(entropy)
-                chosen[q].append(logP)
-            } else {
-                let (largest, logSum) = mask.withUnsafeBufferPointer { TokenDistribution.normalizer(logits, mask: $0.baseAddress!, count: V) }
-                chosen[q].append(logits[Int(token)] - largest - logSum)
-            }
+            AnswerConfidence.record(logits, token: token, mask: mask, entropies: &entropies[q], chosen: &chosen[q], scratch: &logProbabilities)
         })
         let session = memory.map { _ in InferenceSession(model: model) }
         return questions.indices.map { q in

@@ -74,13 +74,8 @@ extension ChatModel: ServedModel {
                 if following[q] && chosen[q].count < limits[q] {
                     if plain.withUnsafeBufferPointer({ TokenDistribution.argmax(z, mask: $0.baseAddress!, count: V) }) != token {
                         following[q] = false
-                    } else if entropies[q].count < AnswerConfidence.steps {
-                        let (entropy, logP) = AnswerConfidence.step(z, token: token, mask: plain, logProbabilities: &scratch)
-                        entropies[q].append(entropy)
-                        chosen[q].append(logP)
                     } else {
-                        let (largest, logSum) = plain.withUnsafeBufferPointer { TokenDistribution.normalizer(z, mask: $0.baseAddress!, count: V) }
-                        chosen[q].append(z[Int(token)] - largest - logSum)
+                        AnswerConfidence.record(z, token: token, mask: plain, entropies: &entropies[q], chosen: &chosen[q], scratch: &scratch)
                     }
                 }
                 logP[q] += logPToken
