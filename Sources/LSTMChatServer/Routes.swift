@@ -35,7 +35,9 @@ struct Routes: Sendable {
         router.post("/v1/chat/completions") { request, _ in
             try want(.seq2seq, "/v1/chat/completions")
             let chat = try ChatCompletionRequest.decode(try await body(request))
-            let reply = try await service.reply(try chat.query())
+            var query = try chat.query()
+            query.stream = chat.stream == true
+            let reply = try await service.reply(query)
             let completion = Completion(kind: .chat, model: service.name, reply: reply)
             return chat.stream == true ? completion.stream(usage: chat.streamOptions?.includeUsage == true) : Self.json(completion.object)
         }

@@ -126,7 +126,7 @@ final class RunningServer: @unchecked Sendable {
         #expect(events.allSatisfy { $0.hasPrefix("data: ") } && events.last == "data: [DONE]")
         let chunks = events.dropLast().map { try! JSONSerialization.jsonObject(with: Data($0.dropFirst(6).utf8)) as! [String: Any] }
         let deltas = chunks.compactMap { (($0["choices"] as! [[String: Any]]).first?["delta"] as? [String: Any])?["content"] as? String }
-        let whole = RunningServer.chat.replies([ServedQuery(text: "what is your favorite book", options: UseOptions())])[0]
+        let whole = RunningServer.chat.replies([ServedQuery(text: "what is your favorite book", options: UseOptions(), stream: true)])[0]
         #expect(deltas.joined() == whole.choices[0].text)
         #expect(deltas.count == whole.choices[0].pieces.count + 1, "the role's empty delta, then one per token")
         #expect(whole.choices[0].pieces.count > 2)

@@ -31,12 +31,12 @@ extension ChatModel: ServedModel {
                     questions[i].ids, session: chatbot.generator.session, specials: specials, knownQuestions: knownQuestions)
                 let reply = Chatbot.Reply(answers: [decoded[k].answer], confidence: confidence,
                                           isFallback: chatbot.minConfidence.map { confidence < $0 } ?? false)
-                replies[i] = served(queries[i].text, questions[i], reply, chatbot)
+                replies[i] = served(queries[i], questions[i], reply, chatbot)
             }
         }
         for i in queries.indices where replies[i] == nil {
             let chatbot = chatbot(queries[i].options), blank = queries[i].text.allSatisfy(\.isWhitespace)
-            replies[i] = served(queries[i].text, questions[i], blank ? nil : chatbot.reply(to: questions[i], count: queries[i].options.nBest), chatbot)
+            replies[i] = served(queries[i], questions[i], blank ? nil : chatbot.reply(to: questions[i], count: queries[i].options.nBest), chatbot)
         }
         return replies.map { $0! }
     }
@@ -48,7 +48,7 @@ extension ChatModel: ServedModel {
     /// a question the model knows), which is the answer's own path unless blocking turns it
     /// aside or the answer stops first. Then the confidence is nil: the caller measures it apart.
     func greedyReplies(_ questions: [[Int32]], settings: [DecodingSettings]) -> [(answer: GeneratedAnswer, confidence: Float?)] {
-        let V = network.config.vocabSize, eos = specials.eos, exempt = RepeatBlocking.marks(in: vocabulary.tokens)
+        let V = network.config.vocabSize, eos = specials.eos, exempt = repeatExempt
         let blocking = settings.map { RepeatBlocking(settings: $0, exempt: exempt) }
         var masks = [false, true].map { AnswerGenerator.mask(vocabSize: V, specials: specials, allowUnknown: $0) }
         let plain = masks[0]  // the confidence's: no <unk>, nothing blocked
@@ -96,18 +96,19 @@ extension ChatModel: ServedModel {
     }
 
     /// The reply `ask` gives (`reply` nil for a blank question), with its parts for a client.
-    func served(_ text: String, _ question: Question, _ reply: Chatbot.Reply?, _ chatbot: Chatbot) -> ServedReply {
+    func served(_ query: ServedQuery, _ question: Question, _ reply: Chatbot.Reply?, _ chatbot: Chatbot) -> ServedReply {
         let choices: [ServedChoice]
         if let reply, !reply.isFallback {
             choices = reply.answers.map { answer in
                 let tokens = tokens(of: answer), text = self.text(of: answer)
-                return ServedChoice(text: text, pieces: pieces(of: tokens, text: text), finished: answer.finished, tokens: tokens.count)
+                return ServedChoice(text: text, pieces: query.stream ? pieces(of: tokens, text: text) : [text], finished: answer.finished,
+                                    tokens: tokens.count)
             }
         } else {
             let said = reply == nil ? "" : chatbot.fallback
             choices = [ServedChoice(text: said, pieces: [said], finished: true, tokens: 0)]
         }
-        var served = ServedReply(json: AskReport(text: text, question: question, reply: reply, chatbot: chatbot).json,
+        var served = ServedReply(json: AskReport(text: query.text, question: question, reply: reply, chatbot: chatbot).json,
                                  choices: choices, promptTokens: question.ids.count)
         served.confidence = reply?.confidence
         served.isFallback = reply?.isFallback ?? false

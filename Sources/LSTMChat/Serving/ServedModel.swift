@@ -4,10 +4,13 @@ import Foundation
 public struct ServedQuery: Sendable {
     public var text: String
     public var options: UseOptions
+    /// The reply will be streamed: its choices' text token by token (`ServedChoice.pieces`).
+    public var stream: Bool
 
-    public init(text: String, options: UseOptions) {
+    public init(text: String, options: UseOptions, stream: Bool = false) {
         self.text = text
         self.options = options
+        self.stream = stream
     }
 }
 
@@ -39,7 +42,8 @@ public struct ServedReply: Sendable {
 
 public struct ServedChoice: Sendable, Equatable {
     public var text: String
-    /// The text token by token: their concatenation is `text` (streaming sends one at a time).
+    /// The text token by token when the query is streamed (else the text whole): their
+    /// concatenation is `text`.
     public var pieces: [String]
     /// False when the text was cut at the length limit.
     public var finished: Bool

@@ -32,7 +32,7 @@ enum BundledForServing {
     func batchedRepliesAreTheRepliesAlone(options: UseOptions) {
         let model = BundledForServing.chat, questions = BundledForServing.questions
         let alone = questions.map { model.ask($0, options).json }
-        let batched = model.replies(questions.map { ServedQuery(text: $0, options: options) })
+        let batched = model.replies(questions.map { ServedQuery(text: $0, options: options, stream: true) })
         for (reply, json) in zip(batched, alone) { #expect(sameReply(reply.json, json), "\(reply.json)\n\(json)") }
         #expect(batched.allSatisfy { $0.choices.count == 1 && $0.choices[0].pieces.joined() == $0.choices[0].text })
     }

@@ -18,6 +18,9 @@ public final class ChatModel {
     /// The file it came from, as the user named it.
     public let path: String
 
+    /// The tokens that may repeat in runs of their own (`RepeatBlocking.marks`), found once.
+    public private(set) lazy var repeatExempt = RepeatBlocking.marks(in: vocabulary.tokens)
+
     /// Questions longer than this are cut: the model never saw longer ones, and the encoder's
     /// time and memory grow with the length.
     public static let maxQuestionTokens = 200
@@ -98,7 +101,7 @@ public final class Chatbot {
     public init(model: ChatModel, settings: DecodingSettings) {
         self.model = model
         generator = AnswerGenerator(session: InferenceSession(model: model.network), specials: model.specials, settings: settings,
-                                    repeatExempt: RepeatBlocking.marks(in: model.vocabulary.tokens))
+                                    repeatExempt: model.repeatExempt)
     }
 
     public var settings: DecodingSettings {
@@ -111,7 +114,7 @@ public final class Chatbot {
         model.matchThreshold = self.model.matchThreshold
         self.model = model
         generator = AnswerGenerator(session: InferenceSession(model: model.network), specials: model.specials, settings: settings,
-                                    repeatExempt: RepeatBlocking.marks(in: model.vocabulary.tokens))
+                                    repeatExempt: model.repeatExempt)
     }
 
     public func answer(_ question: ChatModel.Question, count: Int = 1) -> [GeneratedAnswer] {
