@@ -70,9 +70,9 @@ public struct ExactMatch: Sendable {
         // One token past the longest reference: an answer that equals a reference but does not
         // stop there shows it by its next token.
         let answers = BatchedGreedy.answers(model: model, questions: questions, maxLength: longestReference + 1,
-                                            specials: specials) { q, answer in
+                                            specials: specials, keepGoing: { q, answer in
             whole.contains(q) || references[q].contains { $0.starts(with: answer) }
-        }
+        })
         return Score(right: answers.indices.map { isRight(answers[$0], question: $0) }, answers: answers)
     }
 }
