@@ -9,6 +9,8 @@ public struct ParameterLayout: Equatable, Sendable {
         public let shape: [Int]
         public let offset: Int
         public var count: Int { shape.reduce(1, *) }
+        /// A weight matrix (2-D): what int8 quantization applies to; biases stay float32.
+        public var isMatrix: Bool { shape.count == 2 }
     }
 
     public private(set) var entries: [Entry] = []
