@@ -59,9 +59,12 @@ void lstmchat_q8_quantize_rows(int m, int k, const float *x, long ldx, int8_t *x
 __attribute__((noinline)) static void finish(int cols, const int32_t *acc, float xScale, const float *wScale,
                                              const float *bias, int accumulate, float *y) {
 #pragma clang fp contract(off)
-    for (int j = 0; j < cols; j++) {
-        const float base = accumulate ? y[j] : bias ? bias[j] : 0.0f;
-        y[j] = base + (float)acc[j] * (xScale * wScale[j]);
+    if (accumulate) {
+        for (int j = 0; j < cols; j++) y[j] = y[j] + (float)acc[j] * (xScale * wScale[j]);
+    } else if (bias) {
+        for (int j = 0; j < cols; j++) y[j] = bias[j] + (float)acc[j] * (xScale * wScale[j]);
+    } else {
+        for (int j = 0; j < cols; j++) y[j] = (float)acc[j] * (xScale * wScale[j]);
     }
 }
 
@@ -83,14 +86,12 @@ static void gemm_generic(int m, int n, int k, const int8_t *xq, const float *xSc
     }
 }
 
-// Writes the int32 sums of a block (R rows, P panels of 16) through `finish`.
-static void finish_block(int R, int P, int32_t acc[MR][GROUP], int i, int p0, int n, const float *xScale,
+// Writes the int32 sums of a block (R rows of x, `width` rows of W from p0) through `finish`.
+static void finish_block(int R, int width, int32_t acc[MR][GROUP], int i, int p0, int n, const float *xScale,
                          const float *wScale, const float *bias, int accumulate, float *y, long ldy) {
+    const int cols = n - p0 < width ? n - p0 : width;
     for (int r = 0; r < R; r++)
-        for (int p = 0; p < P; p++) {
-            const int j = p0 + p * PANEL, cols = n - j < PANEL ? n - j : PANEL;
-            finish(cols, acc[r] + p * PANEL, xScale[i + r], wScale + j, bias ? bias + j : NULL, accumulate, y + (i + r) * ldy + j);
-        }
+        finish(cols, acc[r], xScale[i + r], wScale + p0, bias ? bias + p0 : NULL, accumulate, y + (i + r) * ldy + p0);
 }
 
 #if defined(__x86_64__)
@@ -138,7 +139,7 @@ __attribute__((target("avx2"))) static void gemm_avx2(int m, int n, int k, const
             case 3: block_avx2(3, kp / 4, x, kp, panel, acc); break;
             default: block_avx2(4, kp / 4, x, kp, panel, acc); break;
             }
-            finish_block(R, 1, acc, i, p0, n, xScale, wScale, bias, accumulate, y, ldy);
+            finish_block(R, PANEL, acc, i, p0, n, xScale, wScale, bias, accumulate, y, ldy);
         }
     }
 }
@@ -185,7 +186,6 @@ VNNI static void gemm_vnni(int m, int n, int k, const int8_t *xq, const float *x
     int32_t acc[MR][GROUP];
     for (int p0 = 0; p0 < n; p0 += GROUP) {
         const int8_t *group = packed + (size_t)p0 * kp;
-        const int P = (n - p0 + PANEL - 1) / PANEL;  // the panels with rows of W (up to 4)
         for (int i = 0; i < m; i += MR) {
             const int R = m - i < MR ? m - i : MR;
             const int8_t *x = xq + (size_t)i * kp;
@@ -195,7 +195,7 @@ VNNI static void gemm_vnni(int m, int n, int k, const int8_t *xq, const float *x
             case 3: block_vnni(3, kq, x, kp, group, rowSums + p0, acc); break;
             default: block_vnni(4, kq, x, kp, group, rowSums + p0, acc); break;
             }
-            finish_block(R, P < 4 ? P : 4, acc, i, p0, n, xScale, wScale, bias, accumulate, y, ldy);
+            finish_block(R, GROUP, acc, i, p0, n, xScale, wScale, bias, accumulate, y, ldy);
         }
     }
 }

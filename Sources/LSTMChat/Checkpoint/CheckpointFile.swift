@@ -166,7 +166,7 @@ public struct CheckpointFile {
         // model each matrix is I8 (−127…127) with its rows' scales beside it.
         let layout = task.definition.layout(config: config, labels: labels.count)
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let scaleNames = quantized ? Set(layout.entries.filter(\.isMatrix).map { $0.name + scaleSuffix }) : []
+        let scaleNames = quantized ? Set(layout.entries.filter(\.isQuantized).map { $0.name + scaleSuffix }) : []
         if let extra = tensors.first(where: { layout.entry($0.name) == nil && !scaleNames.contains($0.name) }) {
             throw fail("unexpected tensor \(extra.name)")
         }
@@ -175,7 +175,7 @@ public struct CheckpointFile {
         for e in layout.entries {
             guard let t = byName[e.name] else { throw fail("missing tensor \(e.name)") }
             guard t.shape == e.shape else { throw fail("tensor \(e.name) has shape \(t.shape), the configuration needs \(e.shape)") }
-            let want: SafetensorsFile.DType = quantized && e.isMatrix ? .i8 : .f32
+            let want: SafetensorsFile.DType = quantized && e.isQuantized ? .i8 : .f32
             guard t.dtype == want else { throw fail("tensor \(e.name) is \(t.dtype.rawValue), this model stores it as \(want.rawValue)") }
             let destination = parameters.value(e.name)
             if want == .i8 {
