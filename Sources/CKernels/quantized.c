@@ -156,10 +156,6 @@ VNNI static inline __attribute__((always_inline)) void block_vnni(
         for (int p = 0; p < 4; p++) acc[r][p] = _mm512_setzero_si512();
     for (int q = 0; q < kq; q++) {
         const int8_t *w = group + (size_t)q * 256;
-        _mm_prefetch((const char *)(w + 1024), _MM_HINT_T0);
-        _mm_prefetch((const char *)(w + 1024 + 64), _MM_HINT_T0);
-        _mm_prefetch((const char *)(w + 1024 + 128), _MM_HINT_T0);
-        _mm_prefetch((const char *)(w + 1024 + 192), _MM_HINT_T0);
         const __m512i w0 = _mm512_loadu_si512((const void *)w), w1 = _mm512_loadu_si512((const void *)(w + 64));
         const __m512i w2 = _mm512_loadu_si512((const void *)(w + 128)), w3 = _mm512_loadu_si512((const void *)(w + 192));
         for (int r = 0; r < MR; r++) {
