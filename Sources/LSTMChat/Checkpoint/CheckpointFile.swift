@@ -164,6 +164,7 @@ public struct CheckpointFile {
 
         // The tensors must be exactly the layout's, in shape and name, and finite; in a quantized
         // model each matrix is I8 (−127…127) with its rows' scales beside it.
+        if quantized, config.softmax == .adaptive { throw fail("a model with an adaptive softmax cannot be quantized") }
         let layout = task.definition.layout(config: config, labels: labels.count)
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let scaleNames = quantized ? Set(layout.entries.filter(\.isQuantized).map { $0.name + scaleSuffix }) : []
@@ -206,6 +207,13 @@ public struct CheckpointFile {
     static let int8PerRow = "int8-per-row"
     /// The name of a quantized matrix's scales: `NAME_scale` beside `NAME`.
     static let scaleSuffix = "_scale"
+
+    /// What this model is when it cannot be quantized ("a text classifier": it generates
+    /// nothing; "a model with an adaptive softmax": its output layer has no int8 form), else nil.
+    public var notQuantizable: String? {
+        if !task.definition.quantizable { return task.description }
+        return config.softmax == .adaptive ? "a model with an adaptive softmax" : nil
+    }
 
     /// Quantizes its weight matrices (`Parameters.quantizeMatrices`); a model already quantized
     /// is left as it is.

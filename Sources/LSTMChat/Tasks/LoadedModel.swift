@@ -121,9 +121,7 @@ public enum LoadedModels {
         let file = modelFile(path)
         var checkpoint = try read(file)
         if quantize == .int8 {
-            guard checkpoint.task.definition.quantizable else {
-                throw UsageFailure("--quantize does not apply to \(checkpoint.task.description) (\(file))")
-            }
+            if let what = checkpoint.notQuantizable { throw UsageFailure("--quantize does not apply to \(what) (\(file))") }
             checkpoint.quantize()
         }
         return try checkpoint.task.definition.load(checkpoint, file: file)

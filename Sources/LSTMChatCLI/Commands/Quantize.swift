@@ -10,7 +10,7 @@ struct Quantize: ParsableCommand {
             (docs/quantization.md); \
             biases stay float32. chat, ask, eval and generate recognise the file and generate on \
             int8 weights, as --quantize int8 does with the float32 model. Question-answering models \
-            and language models only.
+            with a full softmax and language models only.
 
             Example:
               lstmchat quantize checkpoints/default checkpoints/default-int8.safetensors
@@ -26,8 +26,8 @@ struct Quantize: ParsableCommand {
         let file = LoadedModels.modelFile(BundledModels.resolve(input))
         var checkpoint = try LoadedModels.read(file)
         guard checkpoint.int8.isEmpty else { throw CommandFailure("\(file): already quantized") }
-        guard checkpoint.task.definition.quantizable else {
-            throw CommandFailure("\(file): \(checkpoint.task.description) is not quantized (question-answering and language models are)")
+        if let what = checkpoint.notQuantizable {
+            throw CommandFailure("\(file): \(what) cannot be quantized (question-answering models with a full softmax and language models can)")
         }
         checkpoint.quantize()
         try checkpoint.write(to: URL(fileURLWithPath: output))

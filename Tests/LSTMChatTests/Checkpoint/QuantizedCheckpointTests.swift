@@ -45,6 +45,20 @@ import Testing
         #expect(Double(after) <= 0.3 * Double(before), "\(after) of \(before) bytes")
     }
 
+    /// An adaptive softmax's output layer has no int8 form: --quantize refuses the model in one line.
+    @Test func anAdaptiveSoftmaxIsNotQuantized() throws {
+        let config = ModelConfig(vocabSize: 12, embedSize: 3, hiddenSize: 4, layers: 1, softmax: .adaptive, cutoffs: [6])
+        let parameters = Parameters(layout: config.seq2seqLayout)
+        parameters.initialize(seed: 1, hiddenSize: config.hiddenSize)
+        let checkpoint = CheckpointFile(config: config, parameters: parameters,
+                                        vocabulary: Vocabulary.specialTokens + (4..<12).map { "w\($0)" }, tokenizer: "word")
+        #expect(checkpoint.notQuantizable == "a model with an adaptive softmax")
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("model.safetensors")
+        try checkpoint.write(to: url)
+        #expect(throws: UsageFailure.self) { try LoadedModels.open(url.path, quantize: .int8) }
+    }
+
     /// The tensors of a float32 file pass as they are; quantized, every matrix is int8.
     @Test func aFloatFileReadsAsBeforeAndAnInt8OneIsRecognised() throws {
         let dir = try TemporaryDirectory()
