@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 
-WORKLOADS = ["anchor", "medium", "large", "corpus", "vocab50k"]
+WORKLOADS = ["anchor", "medium", "large", "corpus", "vocab50k", "int8"]
 CORPUS_STEPS = 73  # one epoch of the bundled corpus's batches
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -173,6 +173,53 @@ def print_vocab50k(rows):
     print()
 
 
+def run_int8(args, threads_list):
+    """Large generation on int8 weights (`bench --quantize int8`) and bench/peer_int8_generation.py
+    (PyTorch float32 and quantize_dynamic), alternately at each thread count."""
+    int8 = []
+    for threads in threads_list:
+        ours, _ = run([args.lstmchat, "bench", "--json", "--workload", "large", "--quantize", "int8",
+                       "--threads", str(threads), "--steps", str(args.steps)])
+        peer, _ = run([args.python, "-W", "ignore", os.path.join(HERE, "peer_int8_generation.py"), str(threads)])
+        int8.append((threads, ours, peer))
+    return int8
+
+
+def int8_figures(int8, rows):
+    """Large generation on int8 weights against PyTorch's float32 and quantize_dynamic, same run
+    (and lstmchat's float32 generation when the large workload ran too)."""
+    ours_float = {t: pick(o, "generate")["ms_per_token"] for w, t, o, _, _, _ in rows if w == "large"}
+    table = []
+    for threads, ours, peer in int8:
+        mine = pick(ours, "generate")["ms_per_token"]
+        by_model = {line["model"]: line["ms_per_token"] for line in peer}
+        pf, pq = by_model["float32"], by_model["quantize_dynamic int8"]
+        table.append({
+            "workload": "large", "threads": threads, "kernel": pick(ours, "generate").get("kernel"),
+            "generate_ms_per_token": {"lstmchat_int8": rounded(mine, 4), "lstmchat_float32": rounded(ours_float.get(threads), 4),
+                                      "pytorch_float32": rounded(pf, 4), "pytorch_quantize_dynamic": rounded(pq, 4)},
+            "ratio_to_pytorch_quantize_dynamic": rounded(pq / mine, 3),
+            "ratio_to_pytorch_float32": rounded(pf / mine, 3),
+            "int8_over_float32_lstmchat": rounded(ours_float[threads] / mine, 3) if threads in ours_float else None,
+        })
+    return table
+
+
+def print_int8(int8, rows):
+    print()
+    print("Large generation on int8 weights (`bench --quantize int8`) against PyTorch's quantize_dynamic, ms/token:")
+    print()
+    print("| threads | kernel | ours int8 | ours float32 | PyTorch float32 | PyTorch quantize_dynamic "
+          "| ratio to quantize_dynamic | ratio to float32 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in int8_figures(int8, rows):
+        ms = row["generate_ms_per_token"]
+        ours_float = f"{ms['lstmchat_float32']:.3f}" if ms["lstmchat_float32"] is not None else "—"
+        print(f"| {row['threads']} | {row['kernel']} | {ms['lstmchat_int8']:.3f} | {ours_float} | {ms['pytorch_float32']:.3f} "
+              f"| {ms['pytorch_quantize_dynamic']:.3f} | **{row['ratio_to_pytorch_quantize_dynamic']:.2f}×** "
+              f"| **{row['ratio_to_pytorch_float32']:.1f}×** |")
+
+
 def bench_figures(rows, loaded, sgemm, args):
     """The figures of compare.py's tables, as numbers (ratios as printed: above 1, lstmchat ahead;
     memory below 1, lstmchat uses less)."""
@@ -243,8 +290,9 @@ def main():
     sgemm = {}
     threads_list = [int(t) for t in args.threads.split(",")]
     vocab50k = run_vocab50k(args, threads_list) if "vocab50k" in args.workloads.split(",") else []
+    separate = ("vocab50k", "int8")  # workloads with tables of their own
     for threads in threads_list:
-        for workload in [w for w in args.workloads.split(",") if w != "vocab50k"]:
+        for workload in [w for w in args.workloads.split(",") if w not in separate]:
             steps = CORPUS_STEPS if workload == "corpus" else args.steps
             common = ["--workload", workload, "--threads", str(threads), "--steps", str(steps)]
             ours, our_rss = run([args.lstmchat, "bench", "--json"] + common)
@@ -252,11 +300,12 @@ def main():
                                  + ["--batches", batches])
             sgemm[threads] = pick(ours, "sgemm")["gflops"]
             rows.append((workload, threads, ours, our_rss, peer, peer_rss))
+    int8 = run_int8(args, threads_list) if "int8" in args.workloads.split(",") else []
     loaded = []
     if args.loaded:
         busy = subprocess.Popen(["yes"], stdout=subprocess.DEVNULL)
         try:
-            for workload in [w for w in args.workloads.split(",") if w != "vocab50k"]:
+            for workload in [w for w in args.workloads.split(",") if w not in separate]:
                 steps = CORPUS_STEPS if workload == "corpus" else args.steps
                 common = ["--workload", workload, "--threads", "2", "--steps", str(steps)]
                 ours, _ = run([args.lstmchat, "bench", "--json"] + common)
@@ -268,11 +317,17 @@ def main():
             busy.kill()
             busy.wait()
 
-    if not rows:  # vocab50k alone
-        print_vocab50k(vocab50k)
+    if not rows:  # vocab50k or int8 alone
+        figures = {"steps": args.steps}
+        if vocab50k:
+            print_vocab50k(vocab50k)
+            figures["vocab50k"] = vocab50k_figures(vocab50k)
+        if int8:
+            print_int8(int8, rows)
+            figures["int8_generation"] = int8_figures(int8, rows)
         if args.results:
-            path = write_record("bench", started, {"steps": args.steps, "vocab50k": vocab50k_figures(vocab50k)},
-                                args.lstmchat, args.python, blas_core=vocab50k[0][2]["blas_core"], directory=args.results)
+            path = write_record("bench", started, figures, args.lstmchat, args.python,
+                                blas_core=vocab50k[0][2]["blas_core"] if vocab50k else None, directory=args.results)
             print(f"compare.py: this run's record: {os.path.relpath(path)}", file=sys.stderr)
         return
     version = pick(rows[0][4], "train")["version"]
@@ -324,10 +379,14 @@ def main():
               "between 2 threads and 1 by timing its first steps and again every 100 (`ThreadTuner`).")
     if vocab50k:
         print_vocab50k(vocab50k)
+    if int8:
+        print_int8(int8, rows)
     if args.results:
         figures = bench_figures(rows, loaded, sgemm, args)
         if vocab50k:
             figures["vocab50k"] = vocab50k_figures(vocab50k)
+        if int8:
+            figures["int8_generation"] = int8_figures(int8, rows)
         path = write_record("bench", started, figures, args.lstmchat, args.python,
                             blas_core=core, directory=args.results)
         print(f"compare.py: this run's record: {os.path.relpath(path)}", file=sys.stderr)

@@ -38,7 +38,7 @@ import Testing
         for line in Self.readme.split(separator: "\n") {
             guard let range = line.range(of: "lstmchat ") else { continue }
             let words = line[range.upperBound...].split(whereSeparator: { " `[]|(),".contains($0) }).map(String.init)
-            guard let command = words.first, ["train", "chat", "ask", "generate", "eval", "plot", "calibrate", "bench"].contains(command) else { continue }
+            guard let command = words.first, ["train", "chat", "ask", "serve", "generate", "eval", "plot", "calibrate", "quantize", "bench"].contains(command) else { continue }
             if helps[command] == nil { helps[command] = try LSTMChatBinary.run([command, "--help"]).stdout }
             for word in words.dropFirst() where word.hasPrefix("--") {
                 let flag = String(word.prefix { $0 != "=" })

@@ -303,12 +303,15 @@ public enum Benchmark {
 
     /// Median time to encode a 10-token question and pick 20 tokens greedily, one at a time
     /// (batch of one, every step a full decoder step and an argmax over the vocabulary).
-    public static func generation(_ workload: BenchmarkWorkload, steps: Int, warmup: Int, seed: UInt64 = 0) -> Generation {
+    /// With `quantize`, on int8 weights as `--quantize int8` runs them.
+    public static func generation(_ workload: BenchmarkWorkload, steps: Int, warmup: Int, quantize: Quantization? = nil,
+                                  seed: UInt64 = 0) -> Generation {
         let config = workload.config, answerLength = 20
         var rng = Xoshiro256(seed: seed)
         let question = randomTokens(10, vocabSize: config.vocabSize, rng: &rng)
         let model = Seq2SeqModel(config: config)
         model.parameters.initialize(seed: seed, hiddenSize: config.hiddenSize)
+        if quantize == .int8 { model.useInt8(model.parameters.quantizeMatrices()) }
         let session = InferenceSession(model: model)
         let allowed = [Float](repeating: 0, count: config.vocabSize)
         let times = timed(steps: steps, warmup: warmup) {

@@ -24,6 +24,8 @@ import Foundation
 ///               and `ask` give a fallback answer (files without it answer everything)
 ///   known_questions  optional: JSON array of the distinct training questions as token-id arrays,
 ///               for matching a question asked in other words (`KnownQuestions`)
+///   quantization  optional: "int8-per-row" when every weight matrix is stored as I8 with a F32
+///               scale per row in `NAME_scale` (`lstmchat quantize`, docs/quantization.md)
 public struct CheckpointFile {
     static let normalizedQuestions = "final-punctuation-dropped"
     static let answersAsWritten = "as-written"
@@ -45,6 +47,9 @@ public struct CheckpointFile {
     public var labels: [String]
     /// The distinct questions a seq2seq model was trained on, as token ids (empty: not recorded).
     public var knownQuestions: [[Int32]] = []
+    /// The int8 weights of a quantized model, by parameter name: every weight matrix (empty: a
+    /// float32 model). `parameters` then holds their dequantized values.
+    public var int8: [String: QuantizedMatrix] = [:]
 
     public init(config: ModelConfig, parameters: Parameters, vocabulary: [String], tokenizer: String,
                 normalizesQuestions: Bool = false, keepsText: Bool = false, training: [String: String] = [:],
@@ -69,8 +74,9 @@ public struct CheckpointFile {
     }
 
     public func write(to url: URL) throws {
-        let tensors = parameters.layout.entries.map { e in
-            SafetensorsFile.Tensor(name: e.name, shape: e.shape, values: Array(parameters.value(e.name)))
+        let tensors = parameters.layout.entries.flatMap { e -> [SafetensorsFile.Tensor] in
+            guard let q = int8[e.name] else { return [.init(name: e.name, shape: e.shape, values: Array(parameters.value(e.name)))] }
+            return [.init(name: e.name, shape: e.shape, int8: q.values), .init(name: e.name + Self.scaleSuffix, shape: [q.rows], values: q.scales)]
         }
         let c = ConfigJSON(vocab_size: config.vocabSize, embed_size: config.embedSize, hidden_size: config.hiddenSize, layers: config.layers,
                            attention: config.attention ? true : nil, softmax: config.softmax == .adaptive ? .adaptive : nil,
@@ -87,16 +93,17 @@ public struct CheckpointFile {
         if normalizesQuestions { metadata["questions"] = Self.normalizedQuestions }
         if keepsText { metadata["answers"] = Self.answersAsWritten }
         if !knownQuestions.isEmpty { metadata["known_questions"] = jsonString(knownQuestions) }
+        if !int8.isEmpty { metadata["quantization"] = Self.int8PerRow }
         try SafetensorsFile.write(tensors, metadata: metadata, to: url)
     }
 
     /// Reads a model and checks that the weights, the configuration and the vocabulary agree.
     public static func read(_ url: URL) throws -> CheckpointFile {
-        try validated(SafetensorsFile.read(url), file: url.path)
+        try validated(SafetensorsFile.read(url, types: [.f32, .i8]), file: url.path)
     }
 
     public static func decode(_ data: Data, file: String) throws -> CheckpointFile {
-        try validated(SafetensorsFile.decode(data, file: file), file: file)
+        try validated(SafetensorsFile.decode(data, file: file, types: [.f32, .i8]), file: file)
     }
 
     private static func validated(_ contents: (tensors: [SafetensorsFile.Tensor], metadata: [String: String]), file: String) throws -> CheckpointFile {
@@ -162,23 +169,70 @@ public struct CheckpointFile {
             labels = list
         }
 
-        // The tensors must be exactly the layout's, in shape and name, and finite.
+        let quantized: Bool
+        switch metadata["quantization"] {
+        case nil: quantized = false
+        case int8PerRow?: quantized = true
+        case let other?: throw fail("unknown quantization \"\(other)\" (expected \"\(int8PerRow)\")")
+        }
+
+        // The tensors must be exactly the layout's, in shape and name, and finite; in a quantized
+        // model each matrix is I8 (−127…127) with its rows' scales beside it.
+        if quantized, config.softmax == .adaptive { throw fail("a model with an adaptive softmax cannot be quantized") }
         let layout = task.definition.layout(config: config, labels: labels.count)
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        if let extra = tensors.first(where: { layout.entry($0.name) == nil }) { throw fail("unexpected tensor \(extra.name)") }
+        let scaleNames = quantized ? Set(layout.entries.filter(\.isQuantized).map { $0.name + scaleSuffix }) : []
+        if let extra = tensors.first(where: { layout.entry($0.name) == nil && !scaleNames.contains($0.name) }) {
+            throw fail("unexpected tensor \(extra.name)")
+        }
         let parameters = Parameters(layout: layout)
+        var int8: [String: QuantizedMatrix] = [:]
         for e in layout.entries {
             guard let t = byName[e.name] else { throw fail("missing tensor \(e.name)") }
             guard t.shape == e.shape else { throw fail("tensor \(e.name) has shape \(t.shape), the configuration needs \(e.shape)") }
-            guard t.values.allSatisfy({ $0.isFinite }) else { throw fail("tensor \(e.name) holds NaN or infinite values") }
+            let want: SafetensorsFile.DType = quantized && e.isQuantized ? .i8 : .f32
+            guard t.dtype == want else { throw fail("tensor \(e.name) is \(t.dtype.rawValue), this model stores it as \(want.rawValue)") }
             let destination = parameters.value(e.name)
-            for i in 0..<e.count { destination[i] = t.values[i] }
+            if want == .i8 {
+                guard !t.int8.contains(-128) else { throw fail("tensor \(e.name) holds -128 (int8 weights lie in -127...127)") }
+                let scaleName = e.name + scaleSuffix
+                guard let scales = byName[scaleName] else { throw fail("missing tensor \(scaleName)") }
+                guard scales.dtype == .f32, scales.shape == [e.shape[0]] else {
+                    throw fail("tensor \(scaleName) is \(scales.dtype.rawValue) \(scales.shape), the configuration needs F32 [\(e.shape[0])]")
+                }
+                guard scales.values.allSatisfy({ $0.isFinite && $0 >= 0 }) else { throw fail("tensor \(scaleName) holds negative, NaN or infinite scales") }
+                let q = QuantizedMatrix(rows: e.shape[0], columns: e.shape[1], values: t.int8, scales: scales.values)
+                q.dequantize(into: destination.baseAddress!)
+                int8[e.name] = q
+            } else {
+                guard t.values.allSatisfy({ $0.isFinite }) else { throw fail("tensor \(e.name) holds NaN or infinite values") }
+                for i in 0..<e.count { destination[i] = t.values[i] }
+            }
         }
         var file = CheckpointFile(config: config, parameters: parameters, vocabulary: vocabulary, tokenizer: tokenizer,
                                   normalizesQuestions: normalizesQuestions, keepsText: keepsText, training: training,
                                   confidence: confidence, task: task, labels: labels)
         file.knownQuestions = knownQuestions
+        file.int8 = int8
         return file
+    }
+
+    /// The `quantization` metadata of a model whose matrices are int8 with a scale per row.
+    static let int8PerRow = "int8-per-row"
+    /// The name of a quantized matrix's scales: `NAME_scale` beside `NAME`.
+    static let scaleSuffix = "_scale"
+
+    /// What this model is when it cannot be quantized ("a text classifier": it generates
+    /// nothing; "a model with an adaptive softmax": its output layer has no int8 form), else nil.
+    public var notQuantizable: String? {
+        if !task.definition.quantizable { return task.description }
+        return config.softmax == .adaptive ? "a model with an adaptive softmax" : nil
+    }
+
+    /// Quantizes its weight matrices (`Parameters.quantizeMatrices`); a model already quantized
+    /// is left as it is.
+    public mutating func quantize() {
+        if int8.isEmpty { int8 = parameters.quantizeMatrices() }
     }
 }
 

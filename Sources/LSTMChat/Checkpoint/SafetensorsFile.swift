@@ -1,25 +1,47 @@
 import Foundation
 
-/// The safetensors format (https://huggingface.co/docs/safetensors), float32 only:
+/// The safetensors format (https://huggingface.co/docs/safetensors), float32 and int8 tensors:
 ///
 ///     8 bytes   N, the header length, unsigned little-endian
-///     N bytes   a JSON object: name → {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]},
+///     N bytes   a JSON object: name → {"dtype": "F32"|"I8", "shape": [...], "data_offsets": [begin, end]},
 ///               and optionally "__metadata__": {string: string}; padded with spaces
 ///     the rest  the tensors' bytes, little-endian, offsets relative to here, with no gaps
 ///
 /// The reader trusts nothing in a file: every length, offset and shape is checked against the
 /// others and against the file's size before anything is allocated or read.
 public enum SafetensorsFile {
+    /// The element types lstmchat reads and writes.
+    public enum DType: String, Sendable {
+        case f32 = "F32", i8 = "I8"
+        var bytes: Int { self == .f32 ? 4 : 1 }
+    }
+
     public struct Tensor: Equatable, Sendable {
         public var name: String
         public var shape: [Int]
+        public var dtype: DType
+        /// The elements of an F32 tensor (empty for I8).
         public var values: [Float]
+        /// The elements of an I8 tensor (empty for F32).
+        public var int8: [Int8]
 
         public init(name: String, shape: [Int], values: [Float]) {
             self.name = name
             self.shape = shape
+            self.dtype = .f32
             self.values = values
+            self.int8 = []
         }
+
+        public init(name: String, shape: [Int], int8: [Int8]) {
+            self.name = name
+            self.shape = shape
+            self.dtype = .i8
+            self.values = []
+            self.int8 = int8
+        }
+
+        var count: Int { dtype == .f32 ? values.count : int8.count }
     }
 
     /// Headers above this are refused (real ones are a few kB, or a few MB with a vocabulary).
@@ -31,9 +53,10 @@ public enum SafetensorsFile {
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
         for t in tensors {
-            precondition(t.shape.reduce(1, *) == t.values.count, "\(t.name): shape and values disagree")
-            header[t.name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + 4 * t.values.count]] as [String: Any]
-            offset += 4 * t.values.count
+            precondition(t.shape.reduce(1, *) == t.count, "\(t.name): shape and values disagree")
+            let bytes = t.dtype.bytes * t.count
+            header[t.name] = ["dtype": t.dtype.rawValue, "shape": t.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+            offset += bytes
         }
         var json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         // Pad so the tensor bytes start 8-byte aligned, as the reference implementation does.
@@ -42,6 +65,7 @@ public enum SafetensorsFile {
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(json)
         for t in tensors {
+            if t.dtype == .i8 { t.int8.withUnsafeBytes { data.append(contentsOf: $0) }; continue }
             // Float32 bits in little-endian order: on little-endian machines, the array's own bytes
             // (a training state is tens of MB, written after every epoch: no copy on the way).
             #if _endian(little)
@@ -57,8 +81,9 @@ public enum SafetensorsFile {
         try AtomicFile.write(encode(tensors, metadata: metadata), to: url)
     }
 
-    /// Reads and checks a file; tensors come back in the order of their bytes.
-    public static func read(_ url: URL) throws -> (tensors: [Tensor], metadata: [String: String]) {
+    /// Reads and checks a file; tensors come back in the order of their bytes. A tensor of a
+    /// type not in `types` is refused.
+    public static func read(_ url: URL, types: Set<DType> = [.f32]) throws -> (tensors: [Tensor], metadata: [String: String]) {
         let data: Data
         do {
             // Through a file handle, as `TextFile` reads: Data(contentsOf:) leaks 4 KB on every
@@ -70,10 +95,10 @@ public enum SafetensorsFile {
             let exists = FileManager.default.fileExists(atPath: url.path)
             throw CheckpointError(url.path, exists ? "cannot read the file" : "no such file")
         }
-        return try decode(data, file: url.path)
+        return try decode(data, file: url.path, types: types)
     }
 
-    public static func decode(_ data: Data, file: String) throws -> (tensors: [Tensor], metadata: [String: String]) {
+    public static func decode(_ data: Data, file: String, types: Set<DType> = [.f32]) throws -> (tensors: [Tensor], metadata: [String: String]) {
         func fail(_ problem: String) -> CheckpointError { CheckpointError(file, problem) }
         guard data.count >= 8 else { throw fail("not a safetensors file (\(data.count) bytes, too short for a header)") }
         let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
@@ -97,12 +122,14 @@ public enum SafetensorsFile {
             }
         }
 
-        struct Entry { let name: String; let shape: [Int]; let begin: Int; let end: Int }
+        struct Entry { let name: String; let shape: [Int]; let dtype: DType; let begin: Int; let end: Int }
         var entries: [Entry] = []
         for (name, raw) in header where name != "__metadata__" {
             guard let info = raw as? [String: Any] else { throw fail("tensor \(name): not an object") }
             guard let dtype = info["dtype"] as? String else { throw fail("tensor \(name): no dtype") }
-            guard dtype == "F32" else { throw fail("tensor \(name): unsupported dtype \(dtype) (lstmchat reads F32)") }
+            guard let type = DType(rawValue: dtype), types.contains(type) else {
+                throw fail("tensor \(name): unsupported dtype \(dtype) (lstmchat reads \(types.map(\.rawValue).sorted().joined(separator: " and ")))")
+            }
             guard let shape = integers(info["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
                 throw fail("tensor \(name): shape is not a list of non-negative integers")
             }
@@ -113,12 +140,12 @@ public enum SafetensorsFile {
             guard 0 <= begin, begin <= end, end <= dataSize else {
                 throw fail("tensor \(name): data_offsets [\(begin), \(end)] outside the \(dataSize) data bytes")
             }
-            var bytes = 4, overflow = false
+            var bytes = type.bytes, overflow = false
             for d in shape where !overflow { (bytes, overflow) = bytes.multipliedReportingOverflow(by: d) }
             guard !overflow, bytes == end - begin else {
                 throw fail("tensor \(name): shape \(shape) needs \(overflow ? "too many" : String(bytes)) bytes, data_offsets give \(end - begin)")
             }
-            entries.append(Entry(name: name, shape: shape, begin: begin, end: end))
+            entries.append(Entry(name: name, shape: shape, dtype: type, begin: begin, end: end))
         }
         // The tensors must tile the data exactly: no overlaps, no holes, nothing after the last.
         entries.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
@@ -133,8 +160,11 @@ public enum SafetensorsFile {
 
         let tensors = data.withUnsafeBytes { raw -> [Tensor] in
             entries.map { e in
-                let count = (e.end - e.begin) / 4
                 let base = raw.baseAddress! + headerEnd + e.begin
+                if e.dtype == .i8 {
+                    return Tensor(name: e.name, shape: e.shape, int8: Array(UnsafeBufferPointer(start: base.assumingMemoryBound(to: Int8.self), count: e.end - e.begin)))
+                }
+                let count = (e.end - e.begin) / 4
                 let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
                     if count > 0 { UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: base, byteCount: 4 * count) }
                     for i in 0..<count { buffer[i] = Float(bitPattern: UInt32(littleEndian: buffer[i].bitPattern)) }

@@ -47,9 +47,14 @@ public final class TextGenerator {
         let config = model.config, T = tokens.count
         let input = x.reserve(T * config.embedSize)
         tokens.withUnsafeBufferPointer { model.embedding.forward(ids: $0.baseAddress!, count: T, into: input) }
-        let top = model.lstm.forward(input, steps: T, batch: 1, h0: h.pointer, c0: c.pointer, rng: &dropoutRNG)
-        model.lstm.copyFinalState(h: h.pointer, c: c.pointer)
-        model.proj.forward(top + (T - 1) * config.hiddenSize, rows: 1, into: logits.reserve(config.vocabSize))
+        let last = (T - 1) * config.hiddenSize, z = logits.reserve(config.vocabSize)
+        if let int8 = model.int8 {
+            int8.proj.forward(int8.writer.forward(input, steps: T, batch: 1, lengths: nil, h: h.pointer, c: c.pointer) + last, rows: 1, into: z)
+        } else {
+            let top = model.lstm.forward(input, steps: T, batch: 1, h0: h.pointer, c0: c.pointer, rng: &dropoutRNG)
+            model.lstm.copyFinalState(h: h.pointer, c: c.pointer)
+            model.proj.forward(top + last, rows: 1, into: z)
+        }
         hasLogits = true
     }
 

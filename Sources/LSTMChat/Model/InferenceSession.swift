@@ -12,6 +12,7 @@
 /// outputs of every question and their keys, and each row attends to its own question's.
 ///
 /// After the first call with a given number of rows, `step` and `reorder` allocate nothing.
+/// A model with int8 layers (`Seq2SeqModel.int8`) encodes and steps on them.
 public final class InferenceSession {
     public let model: Seq2SeqModel
     public private(set) var rows = 0
@@ -24,6 +25,7 @@ public final class InferenceSession {
     // Attention: the encoder outputs and keys of the questions, [S, Q, H], their lengths [Q],
     // and the question of each row.
     private var memory = Workspace(), keys = Workspace()
+    private var encoderH = Workspace(), encoderC = Workspace()  // [L, Q, H]: the encoder's final state
     private var sourceSteps = 0, questions = 0
     private var lengths: [Int32] = [], rowQuestion: [Int32] = [], reorderQuestion: [Int32] = []
 
@@ -55,18 +57,27 @@ public final class InferenceSession {
         for (q, question) in questions.enumerated() { for (s, id) in question.enumerated() { ids[s * Q + q] = id } }
         let x = source.reserve(S * Q * E)
         ids.withUnsafeBufferPointer { model.embedding.forward(ids: $0.baseAddress!, count: S * Q, into: x) }
-        let top = lengths.withUnsafeBufferPointer { model.encoder.forward(x, steps: S, batch: Q, lengths: $0.baseAddress!, rng: &rng) }
+        let finalH = encoderH.reserve(L * Q * H), finalC = encoderC.reserve(L * Q * H)
+        let top: UnsafePointer<Float> = lengths.withUnsafeBufferPointer { lengths in
+            if let encoder = model.int8?.reader {
+                finalH.update(repeating: 0, count: L * Q * H); finalC.update(repeating: 0, count: L * Q * H)
+                return encoder.forward(x, steps: S, batch: Q, lengths: lengths.baseAddress!, h: finalH, c: finalC)
+            }
+            let top = model.encoder.forward(x, steps: S, batch: Q, lengths: lengths.baseAddress!, rng: &rng)
+            model.encoder.copyFinalState(h: finalH, c: finalC)
+            return UnsafePointer(top)
+        }
         let h = self.h.reserve(L * rows * H), c = self.c.reserve(L * rows * H)
         _ = reorderH.reserve(L * rows * H); _ = reorderC.reserve(L * rows * H)
         _ = embedded.reserve(rows * E); _ = logits.reserve(rows * config.vocabSize)
-        for (l, layer) in model.encoder.layers.enumerated() {
+        for l in 0..<L {
             for (r, q) in rowQuestion.enumerated() {
-                (h + (l * rows + r) * H).update(from: layer.finalHidden + Int(q) * H, count: H)
-                (c + (l * rows + r) * H).update(from: layer.finalCell + Int(q) * H, count: H)
+                (h + (l * rows + r) * H).update(from: finalH + (l * Q + Int(q)) * H, count: H)
+                (c + (l * rows + r) * H).update(from: finalC + (l * Q + Int(q)) * H, count: H)
             }
         }
+        sourceSteps = S; self.questions = Q
         if let attention = model.attention {
-            sourceSteps = S; self.questions = Q
             let memory = self.memory.reserve(S * Q * H), keys = self.keys.reserve(S * Q * H)
             memory.update(from: top, count: S * Q * H)
             attention.keys(of: memory, count: S * Q, into: keys)
@@ -79,7 +90,7 @@ public final class InferenceSession {
         let H = model.config.hiddenSize
         var state: [Float] = []
         state.reserveCapacity(model.config.layers * H)
-        for layer in model.encoder.layers { state += UnsafeBufferPointer(start: layer.finalHidden, count: H) }
+        for l in 0..<model.config.layers { state += UnsafeBufferPointer(start: encoderH.pointer + l * questions * H, count: H) }
         return state
     }
 
@@ -90,8 +101,13 @@ public final class InferenceSession {
         let V = model.config.vocabSize, E = model.config.embedSize
         let x = embedded.reserve(rows * E)
         model.embedding.forward(ids: tokens.baseAddress!, count: rows, into: x)
-        var top = UnsafePointer(model.decoder.forward(x, steps: 1, batch: rows, h0: h.pointer, c0: c.pointer, rng: &rng))
-        model.decoder.copyFinalState(h: h.pointer, c: c.pointer)
+        var top: UnsafePointer<Float>
+        if let decoder = model.int8?.writer {
+            top = decoder.forward(x, steps: 1, batch: rows, lengths: nil, h: h.pointer, c: c.pointer)
+        } else {
+            top = UnsafePointer(model.decoder.forward(x, steps: 1, batch: rows, h0: h.pointer, c0: c.pointer, rng: &rng))
+            model.decoder.copyFinalState(h: h.pointer, c: c.pointer)
+        }
         if let attention = model.attention {
             top = lengths.withUnsafeBufferPointer { lengths in
                 rowQuestion.withUnsafeBufferPointer { rowQuestion in
@@ -102,7 +118,7 @@ public final class InferenceSession {
             }
         }
         let z = logits.reserve(rows * V)
-        model.scores(top, rows: rows, into: z)
+        if let proj = model.int8?.proj { proj.forward(top, rows: rows, into: z) } else { model.scores(top, rows: rows, into: z) }
         return UnsafeBufferPointer(start: z, count: rows * V)
     }
 

@@ -118,19 +118,29 @@ public struct EvaluationReport {
 
 public enum LoadedModels {
     /// The model at `path` (a model.safetensors file, or a checkpoint directory holding one),
-    /// loaded as its task makes it.
-    public static func open(_ path: String) throws -> any LoadedModel {
+    /// loaded as its task makes it; with `quantize`, its weights quantized first (a model
+    /// quantized in its file generates on int8 weights without being asked).
+    public static func open(_ path: String, quantize: Quantization? = nil) throws -> any LoadedModel {
         let file = modelFile(path)
-        guard FileManager.default.fileExists(atPath: file) else {
-            throw CommandFailure("no checkpoint at \(file); train one with `lstmchat train`, or pass --checkpoint")
+        var checkpoint = try read(file)
+        if quantize == .int8 {
+            if let what = checkpoint.notQuantizable { throw UsageFailure("--quantize does not apply to \(what) (\(file))") }
+            checkpoint.quantize()
         }
-        let checkpoint = try CheckpointFile.read(URL(fileURLWithPath: file))
         return try checkpoint.task.definition.load(checkpoint, file: file)
     }
 
+    /// The checkpoint in the model file `file`.
+    public static func read(_ file: String) throws -> CheckpointFile {
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw CommandFailure("no checkpoint at \(file); train one with `lstmchat train`, or pass --checkpoint")
+        }
+        return try CheckpointFile.read(URL(fileURLWithPath: file))
+    }
+
     /// The model of `path` when it is of the kind `want`; else one line saying what it is.
-    public static func open<M: LoadedModel>(_ path: String, as want: M.Type) throws -> M {
-        let model = try open(path)
+    public static func open<M: LoadedModel>(_ path: String, as want: M.Type, quantize: Quantization? = nil) throws -> M {
+        let model = try open(path, quantize: quantize)
         guard let typed = model as? M else { throw CommandFailure(wrongTask(model.path, type(of: model).task, wanted: M.task)) }
         return typed
     }

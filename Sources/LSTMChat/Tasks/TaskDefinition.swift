@@ -56,6 +56,7 @@ extension TaskDefinition {
     public static func load(_ checkpoint: CheckpointFile, file: String) throws -> any LoadedModel {
         let (vocabulary, tokenizer) = try checkpoint.vocabularyAndTokenizer(file: file)
         let network = makeModel(config: checkpoint.config, labels: checkpoint.labels.count, parameters: checkpoint.parameters)
+        if !checkpoint.int8.isEmpty, let generating = network as? any Int8Generating { generating.useInt8(checkpoint.int8) }
         return loaded(network, from: checkpoint, vocabulary: vocabulary, tokenizer: tokenizer, file: file)
     }
 
@@ -64,6 +65,8 @@ extension TaskDefinition {
         Model.make(config: config, labels: labels, parameters: parameters)
     }
     public static var standardInputName: String { "data.tsv" }
+    /// Whether its models generate and so can run on int8 weights (`--quantize int8`).
+    public static var quantizable: Bool { Model.self is any Int8Generating.Type }
 }
 
 /// A task's data, ready to train on, and what the run does with it besides training.

@@ -32,6 +32,7 @@ struct Ask: ParsableCommand {
     var question: String?
 
     @OptionGroup var model: CheckpointOption
+    @OptionGroup var quantization: QuantizeOption
 
     @Option(help: ArgumentHelp("Print the n best answers, best first. (default: 1)", valueName: "n"))
     var nBest: Int?
@@ -50,7 +51,7 @@ struct Ask: ParsableCommand {
     }
 
     func run() throws {
-        let model = try model.open()
+        let model = try model.open(quantization)
         let use = flags.given(nBest: nBest, top: top)
         try use.check(model)
         setvbuf(stdout, nil, _IOLBF, 0)

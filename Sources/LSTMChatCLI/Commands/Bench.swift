@@ -65,6 +65,8 @@ struct Bench: ParsableCommand {
     @Flag(help: "One JSON object per measurement, as bench/peer_torch.py prints them.")
     var json = false
 
+    @OptionGroup var quantization: QuantizeOption
+
     func validate() throws {
         if workload != "all" && !CorpusWorkload.names.contains(workload) && BenchmarkWorkload.named(workload) == nil {
             throw ValidationError("unknown workload '\(workload)': expected anchor, medium, large, corpus, vocab50k, vocab50k-adaptive or all")
@@ -92,6 +94,21 @@ struct Bench: ParsableCommand {
         let workloads = workload == "all" ? BenchmarkWorkload.all
             : corpusWorkload.map { [$0.workload] } ?? [BenchmarkWorkload.named(workload)!]
         let threadCount = ThreadPolicy.threads
+        if let quantize = quantization.quantize {
+            // Training is float32 whatever: only generation is timed.
+            for w in workloads {
+                let generate = Benchmark.generation(w, steps: steps, warmup: warmup, quantize: quantize)
+                if json {
+                    emit(["measure": "generate", "workload": w.name, "threads": threadCount, "quantize": quantize.rawValue,
+                          "kernel": Int8Layers.instructionSet,
+                          "ms_per_answer": generate.millisecondsPerAnswer, "ms_per_token": generate.millisecondsPerToken])
+                } else {
+                    print("\(w.name): \(format(generate.millisecondsPerToken, 3)) ms/token generating on \(quantize.rawValue) weights"
+                          + " (\(Int8Layers.instructionSet) kernel, \(threadCount) threads)")
+                }
+            }
+            return
+        }
         let sgemm = Benchmark.sgemmGFLOPS()
         if json {
             emit(["measure": "sgemm", "size": 2048, "gflops": sgemm])

@@ -26,6 +26,7 @@ struct Chat: ParsableCommand {
     )
 
     @OptionGroup var model: CheckpointOption
+    @OptionGroup var quantization: QuantizeOption
 
     @Option(help: ArgumentHelp("Where to keep the history of typed lines ('' keeps none). (default: $XDG_STATE_HOME/lstmchat/history)", valueName: "file"))
     var historyFile: String?
@@ -33,7 +34,7 @@ struct Chat: ParsableCommand {
     @OptionGroup var flags: UseFlags
 
     func run() throws {
-        let model = try model.open()
+        let model = try model.open(quantization)
         let use = flags.given()
         try use.check(model)
         REPL.run(model.conversation(use.options), model: model, historyFile: historyFile ?? History.defaultFile())

@@ -34,6 +34,7 @@ struct Eval: ParsableCommand {
     @OptionGroup var source: DataOptions
 
     @OptionGroup var model: CheckpointOption
+    @OptionGroup var quantization: QuantizeOption
 
     @Option(help: "Longest greedy answer, in tokens, for the token F1 and the key words (exact match reads whole answers).")
     var maxLength = DecodingSettings().maxLength
@@ -67,7 +68,7 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
-        let model = try model.open()
+        let model = try model.open(quantization)
         var request = EvaluationRequest()
         request.data = source.source
         request.keywords = keywords

@@ -21,6 +21,8 @@ struct Generate: ParsableCommand {
         """, valueName: "path"))
     var checkpoint = BundledModels.languageModelName
 
+    @OptionGroup var quantization: QuantizeOption
+
     @Option(help: ArgumentHelp("Text the model continues (printed first).", valueName: "text"))
     var prompt = ""
 
@@ -51,7 +53,7 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
-        let model = try LoadedModels.open(BundledModels.resolve(checkpoint), as: TextModel.self)
+        let model = try LoadedModels.open(BundledModels.resolve(checkpoint), as: TextModel.self, quantize: quantization.quantize)
         var settings = DecodingSettings()
         settings.strategy = greedy ? .greedy : .sample
         if let temperature { settings.temperature = temperature }

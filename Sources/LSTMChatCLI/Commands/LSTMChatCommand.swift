@@ -13,7 +13,7 @@ struct LSTMChatCommand: ParsableCommand {
             chat), and a text classifier (train --task classify, then ask, chat or eval).
             """,
         version: LSTMChatVersion.description,
-        subcommands: [Train.self, Chat.self, Ask.self, Serve.self, Generate.self, Eval.self, Calibrate.self, Plot.self, Bench.self, Tokenize.self, Logits.self]
+        subcommands: [Train.self, Chat.self, Ask.self, Serve.self, Generate.self, Eval.self, Calibrate.self, Quantize.self, Plot.self, Bench.self, Tokenize.self, Logits.self]
     )
 
     static func main() {

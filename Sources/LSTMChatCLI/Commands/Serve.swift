@@ -25,6 +25,8 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var model: CheckpointOption
 
+    @OptionGroup var quantization: QuantizeOption
+
     @Option(help: ArgumentHelp("The address to listen on; another than loopback wants --api-key.", valueName: "address"))
     var host = "127.0.0.1"
 
@@ -65,7 +67,7 @@ struct Serve: ParsableCommand {
         if !settings.isLoopback && settings.apiKey == nil && !insecureNoAuth {
             throw UsageFailure("refusing to listen on \(host) without an API key: give --api-key (or LSTMCHAT_API_KEY), or --insecure-no-auth")
         }
-        guard let served = try model.open() as? any ServedModel else { throw CommandFailure("\(model.file): this model cannot be served") }
+        guard let served = try model.open(quantization) as? any ServedModel else { throw CommandFailure("\(model.file): this model cannot be served") }
         var limits = DynamicBatcher<ServedQuery, ServedReply>.Limits()
         limits.maxBatch = maxBatch
         limits.capacity = maxQueue

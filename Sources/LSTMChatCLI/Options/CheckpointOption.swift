@@ -13,5 +13,5 @@ struct CheckpointOption: ParsableArguments {
     /// The model file it names.
     var file: String { BundledModels.resolve(checkpoint) }
 
-    func open() throws -> any LoadedModel { try LoadedModels.open(file) }
+    func open(_ quantize: QuantizeOption? = nil) throws -> any LoadedModel { try LoadedModels.open(file, quantize: quantize?.quantize) }
 }

@@ -13,6 +13,8 @@ public final class LanguageModel {
     let embedding: Embedding
     let lstm: LSTMStack
     let proj: Affine
+    /// Generation's LSTM stack and output layer on int8 weights (`TextGenerator`), when quantized.
+    public var int8: Int8Layers?
     private var embedded = Workspace(), logitsBuffer = Workspace(), dLogits = Workspace(), dTop = Workspace()
     private var carriedH = Workspace(), carriedC = Workspace()  // [L, B, H]: the state after the last window
     private var carriedRows = 0                                  // B of that window; 0: none
@@ -107,6 +109,10 @@ public final class LanguageModel {
             }
         }
     }
+}
+
+extension LanguageModel: Int8Generating {
+    public static let int8Stacks: (reader: String?, writer: String) = (reader: nil, writer: "lstm")
 }
 
 extension LanguageModel: TrainableModel {

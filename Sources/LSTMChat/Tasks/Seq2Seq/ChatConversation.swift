@@ -80,7 +80,9 @@ public final class ChatConversation: Conversation {
             output(chatbot.matchSummary + "\n")
         case .success(.load(let path)):
             do {
-                let model = try LoadedModels.open(expandingTilde(path), as: ChatModel.self)
+                // The model loaded runs as the one it replaces: on int8 weights if that one did.
+                let quantize: Quantization? = chatbot.model.network.int8 != nil ? .int8 : nil
+                let model = try LoadedModels.open(expandingTilde(path), as: ChatModel.self, quantize: quantize)
                 chatbot.replaceModel(with: model)
                 output("loaded \(model.path): \(model.summary)\n")
             } catch {

@@ -27,6 +27,8 @@ public final class Seq2SeqModel {
     let decoder: LSTMStack
     let output: OutputLayer
     let attention: LuongAttention?
+    /// Generation's decoder and output layer on int8 weights (`InferenceSession`), when quantized.
+    public var int8: Int8Layers?
 
     private var sourceEmbedded = Workspace(), targetEmbedded = Workspace()  // [S|T, B, E]
     private var stateH = Workspace(), stateC = Workspace()                  // [L, B, H]: encoder → decoder
@@ -223,6 +225,10 @@ public final class Seq2SeqModel {
     public var encoderFinalState: (h: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>) {
         (stateH.pointer, stateC.pointer)
     }
+}
+
+extension Seq2SeqModel: Int8Generating {
+    public static let int8Stacks: (reader: String?, writer: String) = (reader: "encoder", writer: "decoder")
 }
 
 extension Seq2SeqModel: TrainableModel {
