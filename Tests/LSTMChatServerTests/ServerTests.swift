@@ -153,24 +153,37 @@ final class RunningServer: @unchecked Sendable {
         #expect(wrong.status == 404 && wrong.error.contains("/v1/chat/completions"))
     }
 
+    /// A request the server must refuse, named in the test log by its method, path, body (its size
+    /// when long) and the status it must get.
+    struct BadRequest: CustomTestStringConvertible, Sendable {
+        let method: String, path: String, body: String?, status: Int
+        init(_ method: String, _ path: String, _ body: String?, _ status: Int) {
+            (self.method, self.path, self.body, self.status) = (method, path, body, status)
+        }
+        var testDescription: String {
+            let shown = body.map { $0.count > 100 ? "(a body of \($0.utf8.count) bytes)" : $0 } ?? "(no body)"
+            return "\(method) \(path) \(shown) → \(status)"
+        }
+    }
+
     /// Every bad request gets a JSON error with a 4xx status, and the server answers on.
     @Test("bad requests get a JSON error with a 4xx status", arguments: [
-        ("POST", "/v1/ask", "{not json", 400),
-        ("POST", "/v1/ask", #"{"question": ["hi"]}"#, 400),
-        ("POST", "/v1/ask", #"{"question": "hi", "extra": true}"#, 400),
-        ("POST", "/v1/ask", #"{"question": ""}"#, 400),
-        ("POST", "/v1/ask", #"{"question": "\#(String(repeating: "word ", count: 20_000))"}"#, 400),
-        ("POST", "/v1/ask", #"{"question": "hi", "max_length": 100000}"#, 400),
-        ("POST", "/v1/chat/completions", #"{"messages": [{"role": "user", "content": ""}]}"#, 400),
-        ("POST", "/v1/chat/completions", #"{"messages": [{"role": "user", "content": "hi"}], "stream": "yes"}"#, 400),
-        ("GET", "/v1/ask", nil, 404),
-        ("GET", "/nowhere", nil, 404),
-        ("POST", "/v1/classify", #"{"text": "hi"}"#, 404),
-    ] as [(String, String, String?, Int)])
-    func badRequestsGetJSONErrors(method: String, path: String, body: String?, status: Int) async throws {
+        BadRequest("POST", "/v1/ask", "{not json", 400),
+        BadRequest("POST", "/v1/ask", #"{"question": ["hi"]}"#, 400),
+        BadRequest("POST", "/v1/ask", #"{"question": "hi", "extra": true}"#, 400),
+        BadRequest("POST", "/v1/ask", #"{"question": ""}"#, 400),
+        BadRequest("POST", "/v1/ask", #"{"question": "\#(String(repeating: "word ", count: 20_000))"}"#, 400),
+        BadRequest("POST", "/v1/ask", #"{"question": "hi", "max_length": 100000}"#, 400),
+        BadRequest("POST", "/v1/chat/completions", #"{"messages": [{"role": "user", "content": ""}]}"#, 400),
+        BadRequest("POST", "/v1/chat/completions", #"{"messages": [{"role": "user", "content": "hi"}], "stream": "yes"}"#, 400),
+        BadRequest("GET", "/v1/ask", nil, 404),
+        BadRequest("GET", "/nowhere", nil, 404),
+        BadRequest("POST", "/v1/classify", #"{"text": "hi"}"#, 404),
+    ])
+    func badRequestsGetJSONErrors(_ bad: BadRequest) async throws {
         let server = try await RunningServer()
-        let reply = try await server.request(method, path, body: body)
-        #expect(reply.status == status)
+        let reply = try await server.request(bad.method, bad.path, body: bad.body)
+        #expect(reply.status == bad.status)
         #expect(reply.headers["content-type"] == "application/json" && !reply.error.isEmpty, "\(reply.text)")
         #expect(try await server.post("/v1/ask", #"{"question": "hello"}"#).status == 200)
     }
