@@ -37,9 +37,16 @@ public enum AnswerConfidence {
                           knownQuestions: KnownQuestions? = nil, maxLength: Int = 60) -> Float {
         let isKnown = knownQuestions?.contains(question) ?? false
         let (entropies, chosen) = firstSteps(question, session: session, specials: specials, count: isKnown ? max(maxLength, steps) : steps)
+        return of(question, entropies: entropies, chosenLogP: chosen.map(\.logP), isKnown: isKnown, unknown: specials.unknown)
+    }
+
+    /// The confidence of a question from the greedy path followed for it: the entropies of its
+    /// steps (the first `steps` count) and the log-probability of each chosen token (a known
+    /// question's mean of them counts too).
+    static func of(_ question: [Int32], entropies: [Float], chosenLogP: [Float], isKnown: Bool, unknown: Int32) -> Float {
         let first = entropies.prefix(steps)
-        let meanLogP = chosen.isEmpty ? -Float.infinity : chosen.map(\.logP).reduce(0, +) / Float(chosen.count)
-        return combine(meanEntropy: first.reduce(0, +) / Float(first.count), knownWords: knownWords(question, unknown: specials.unknown),
+        let meanLogP = chosenLogP.isEmpty ? -Float.infinity : chosenLogP.reduce(0, +) / Float(chosenLogP.count)
+        return combine(meanEntropy: first.reduce(0, +) / Float(first.count), knownWords: knownWords(question, unknown: unknown),
                        knownQuestionMeanLogP: isKnown ? meanLogP : nil)
     }
 

@@ -87,11 +87,8 @@ extension ChatModel: ServedModel {
             let answer = GeneratedAnswer(tokens: tokens[q], logProbability: logP[q], finished: finished[q])
             // Complete when it ended where its own decoding would: at <eos>, or at its limit.
             guard following[q], finished[q] || chosen[q].count >= limits[q] else { return (answer, nil) }
-            let first = entropies[q].prefix(AnswerConfidence.steps)
-            let meanLogP = chosen[q].isEmpty ? -Float.infinity : chosen[q].reduce(0, +) / Float(chosen[q].count)
-            return (answer, AnswerConfidence.combine(meanEntropy: first.reduce(0, +) / Float(first.count),
-                                                     knownWords: AnswerConfidence.knownWords(questions[q], unknown: specials.unknown),
-                                                     knownQuestionMeanLogP: known[q] ? meanLogP : nil))
+            return (answer, AnswerConfidence.of(questions[q], entropies: entropies[q], chosenLogP: chosen[q], isKnown: known[q],
+                                                unknown: specials.unknown))
         }
     }
 
