@@ -5,17 +5,25 @@ after normalisation) for a target share of the distinct training questions.
 
     python3 peer_torch_corpus.py CORPUS_DIR [--hidden 256] [--embed 128] [--layers 1] [--probe FILE]
 
-Copied from ../shared/bench/ (lstmchat's quality peer) and kept equivalent; changed only so that
---probe reads lstmchat's reworded-question file as `lstmchat eval --keywords` does: `#` comment
-lines are skipped and the key-word expression ignores case. `make bench-quality` runs it.
+Copied from ../shared/bench/ (lstmchat's quality peer) and kept equivalent, with three changes.
+Greedy decoding stops once every row has ended (no answer changes; it is only sooner). --probe
+reads lstmchat's reworded-question file as `lstmchat eval --keywords` does (`#` comment lines are
+skipped and the key-word expression ignores case). The text is tokenized as lstmchat
+tokenizes it (pytorch/lstmchat_torch/text.py, the tokenizer shared with lstmchat): questions
+normalized, answers as written (case, spacing, line breaks), so that both sides' exact match asks
+for the same tokens. `--answers lowercase` gives the original peer's lowercased tokens.
+`make bench-quality` runs it.
 """
-import argparse, collections, glob, json, re, time
+import argparse, collections, glob, json, os, re, sys, time
 import torch, torch.nn as nn, torch.nn.functional as F, yaml
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pytorch"))
+from lstmchat_torch.text import Tokenizer  # noqa: E402
 
 PAD, UNK, BOS, EOS = 0, 1, 2, 3
 
 
-def tok(s):
+def lowercase_tokens(s):
     return re.findall(r"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]", s.lower())
 
 
@@ -47,11 +55,14 @@ class Seq2Seq(nn.Module):
         packed = nn.utils.rnn.pack_padded_sequence(self.embedding(src), lens, batch_first=True, enforce_sorted=False)
         _, st = self.encoder(packed)
         tok_ = torch.full((src.shape[0], 1), BOS)
-        outs = []
+        outs, done = [], torch.zeros(src.shape[0], dtype=torch.bool)
         for _ in range(maxlen):
             o, st = self.decoder(self.embedding(tok_), st)
             tok_ = self.proj(o[:, -1]).argmax(-1, keepdim=True)
             outs.append(tok_)
+            done |= tok_[:, 0] == EOS
+            if bool(done.all()):  # every row has ended: the rest would be cut at EOS anyway
+                break
         return torch.cat(outs, 1)
 
 
@@ -69,15 +80,23 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--maxlen", type=int, default=40)
     p.add_argument("--probe", help="TSV of question<TAB>regex of key words: share answered")
+    p.add_argument("--answers", choices=["as-written", "lowercase"], default="as-written",
+                   help="lstmchat's tokens (answers as written) or the original peer's lowercased ones")
     a = p.parse_args()
+    if a.answers == "as-written":
+        tokenizer = Tokenizer("word", keeps_text=True)
+        tok_q, tok_a, join = tokenizer.tokenize_question, tokenizer.tokenize_answer, tokenizer.detokenize
+    else:
+        tok_q = tok_a = lowercase_tokens
+        join = " ".join
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     pairs = load(a.corpus)
-    words = collections.Counter(w for q, r in pairs for w in tok(q) + tok(r))
+    words = collections.Counter(w for q, r in pairs for w in tok_q(q) + tok_a(r))
     itos = ["<pad>", "<unk>", "<bos>", "<eos>"] + sorted(words)
     stoi = {w: i for i, w in enumerate(itos)}
-    enc = lambda s: [stoi.get(w, UNK) for w in tok(s)][: a.maxlen]
-    data = [(enc(q) or [UNK], enc(r)) for q, r in pairs]
+    enc = lambda tokens: [stoi.get(w, UNK) for w in tokens][: a.maxlen]
+    data = [(enc(tok_q(q)) or [UNK], enc(tok_a(r))) for q, r in pairs]
     refs = collections.defaultdict(set)
     for (q, r), (qi, ri) in zip(pairs, data):
         refs[tuple(qi)].add(tuple(ri))
@@ -130,10 +149,10 @@ def main():
         model.eval(); ok = 0
         rows = [l.rstrip("\n").split("\t") for l in open(a.probe) if l.strip() and not l.startswith("#")]
         for q, keys in rows:
-            src, lens, _, _ = batchify([(enc(q) or [UNK], [])])
+            src, lens, _, _ = batchify([(enc(tok_q(q)) or [UNK], [])])
             o = model.greedy(src, lens, a.maxlen + 1)[0].tolist()
             o = o[: o.index(EOS)] if EOS in o else o
-            ok += bool(re.search(keys, " ".join(itos[i] for i in o), re.IGNORECASE))
+            ok += bool(re.search(keys, join([itos[i] for i in o]), re.IGNORECASE))
         print(json.dumps({"probe": a.probe.split("/")[-1], "answered": ok, "of": len(rows)}), flush=True)
 
 
