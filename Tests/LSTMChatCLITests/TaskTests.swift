@@ -97,6 +97,25 @@ import Testing
         try Self.chatsWithSlashCommands(out)
     }
 
+    /// A language model writes its text as written, case and spacing, as char-rnn does: a
+    /// character model and a word model (whose words are joined where the text had spaces).
+    @Test(arguments: ["char", "word"])
+    func aLanguageModelKeepsItsTextAsWritten(tokenizer: String) throws {
+        let dir = try TemporaryDirectory()
+        let text = String(repeating: "The Cat sat on the Mat, in Paris.\n", count: 300)
+        let data = try Self.write(text, "cats.txt", in: dir), out = dir.url.appendingPathComponent("run").path
+        let train = try LSTMChatBinary.run(["train", "--task", "lm", "--tokenizer", tokenizer, data, "--out", out,
+                                            "--epochs", tokenizer == "char" ? "6" : "12", "--seq-length", tokenizer == "char" ? "24" : "8",
+                                            "--layers", "1", "--dropout", "0"] + Self.quick)
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(try CheckpointFile.read(URL(fileURLWithPath: out).appendingPathComponent("model.safetensors")).keepsText)
+        let generate = try LSTMChatBinary.run(["generate", "--checkpoint", out, "--prompt", "The Cat", "--greedy", "--length", "40"])
+        #expect(generate.status == 0, "\(generate.stderr)")
+        #expect(generate.stdout.hasPrefix("The Cat sat on the Mat, in Paris.\nThe Cat sat"), "\(generate.stdout)")
+        let ask = try LSTMChatBinary.run(["ask", "--checkpoint", out, "--beam", "1", "The Cat sat on"])  // the most likely characters
+        #expect(ask.stdout == "The Cat sat on the Mat, in Paris.\n", "\(ask.stdout)")
+    }
+
     /// Chat's slash commands that mean something to a language model change its sampling; the
     /// others are refused in one line, and the lines after /quit are not read.
     static func chatsWithSlashCommands(_ checkpoint: String) throws {

@@ -98,11 +98,11 @@ public enum PlainTextReader {
         return try names.flatMap { try TextFile(path: (path as NSString).appendingPathComponent($0)).lines }
     }
 
-    /// The tokens of `lines`: each line's, then `"\n"`.
+    /// The tokens of `lines`: each line's (as written when the tokenizer `keepsText`), then `"\n"`.
     public static func tokens(_ lines: [String], tokenizer: Tokenizer) -> [String] {
         var tokens: [String] = []
         for line in lines {
-            tokens += tokenizer.tokenize(line)
+            tokens += tokenizer.tokenizeAnswer(line)
             tokens.append(newline)
         }
         return tokens

@@ -10,8 +10,8 @@
 /// "what is ai", "What is AI?" and "what is AI ." are one question (models trained before that,
 /// whose checkpoints do not say `normalizesQuestions`, are asked their questions as typed).
 ///
-/// Answers (`tokenizeAnswer`) are kept as written when `keepsText` (seq2seq models trained since
-/// it): `detokenize(tokenizeAnswer(s))` is `s` with the whitespace at its end dropped — case,
+/// Answers (`tokenizeAnswer`), and a language model's text, are kept as written when `keepsText`
+/// (models trained since it): `detokenize(tokenizeAnswer(s))` is `s` with the whitespace at its end dropped — case,
 /// `<=`, `bubble_sort(arr)`, ```` ``` ````, line breaks and indentation. As in SentencePiece, a
 /// token that follows one space starts with `▁` (U+2581; the text's start counts as a space);
 /// any other run of whitespace ("\n", "\n    ", two spaces) is a token of its own. A
@@ -55,7 +55,8 @@ public struct Tokenizer: Equatable, Codable, Sendable {
         return tokens.map { $0.first.map(Self.isWordCharacter) == true ? String(Self.space) + $0 : $0 }
     }
 
-    /// An answer's tokens: as written when `keepsText`, else as `tokenize` reads them.
+    /// An answer's tokens (or a language model's text): as written when `keepsText`, else as
+    /// `tokenize` reads them.
     public func tokenizeAnswer(_ text: String) -> [String] {
         guard keepsText else { return tokenize(text) }
         switch kind {

@@ -28,9 +28,10 @@ public enum LanguageModelTask: TaskDefinition {
         var recipe = recipe
         let path = recipe.data.data ?? "-"
         let lines = try PlainTextReader.read(path)
-        // A resumed run keeps its vocabulary and tokenizer.
+        // A resumed run keeps its vocabulary and tokenizer; a new one reads the text as written
+        // (case, spacing), as char-rnn does.
         let trained = try resumed?.vocabularyAndTokenizer(file: "the run's model")
-        let tokenizer = trained?.1 ?? Tokenizer(kind: recipe.tokenizer)
+        let tokenizer = trained?.1 ?? Tokenizer(kind: recipe.tokenizer, keepsText: true)
         let tokens = PlainTextReader.tokens(lines, tokenizer: tokenizer)
         let heldOut = recipe.valFraction > 0 ? Int(Double(tokens.count) * recipe.valFraction) : 0
         let trainTokens = Array(tokens[..<(tokens.count - heldOut)]), validationTokens = Array(tokens[(tokens.count - heldOut)...])

@@ -21,7 +21,7 @@ public final class TextModel {
     }
 
     /// A line of text as the model reads it (the tokens, without a line end).
-    public func encode(_ text: String) -> [Int32] { vocabulary.encode(tokenizer.tokenize(text)) }
+    public func encode(_ text: String) -> [Int32] { vocabulary.encode(tokenizer.tokenizeAnswer(text)) }
 
     /// The text of generated ids: line ends as line ends, words joined as the tokenizer joins them.
     public func text(of ids: [Int32]) -> String {
@@ -47,8 +47,9 @@ public final class TextModel {
     public func continueText(_ prompt: String, length: Int, generator: TextGenerator, stopAtLineEnd: Bool, emit: (String) -> Void) {
         generator.reset()
         generator.read(newline.map { [$0] } ?? [])  // a prompt starts a line
-        generator.read(encode(prompt))
-        var previousWasWord = false
+        let promptIDs = encode(prompt)
+        generator.read(promptIDs)
+        var previousWasWord = !promptIDs.isEmpty  // a word goes on from the prompt after a space
         for _ in 0..<length {
             let id = generator.next(startingAfter: newline)
             if id == newline {
@@ -57,8 +58,12 @@ public final class TextModel {
                 continue
             }
             let token = vocabulary.tokens[Int(id)]
-            // Words need a space between them; characters carry their own.
-            if tokenizer.kind == .word {
+            // Words need a space between them (as written, ▁ says where); characters carry their own.
+            if tokenizer.kind == .word && tokenizer.keepsText {
+                let (word, spaced) = Tokenizer.unmarked(token)
+                emit((spaced && previousWasWord ? " " : "") + word)
+                previousWasWord = true
+            } else if tokenizer.kind == .word {
                 emit((previousWasWord && !Self.noSpaceBefore.contains(token) ? " " : "") + token)
                 previousWasWord = true
             } else {
