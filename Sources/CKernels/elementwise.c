@@ -174,6 +174,49 @@ INLINE double softmax_cross_entropy_body(int V, const float *z, int target, floa
     return loss;
 }
 
+// ---- one row's next-token distribution ------------------------------------------------------
+
+// Over the allowed tokens of z + mask (mask 0 allowed, −∞ not): the first largest (argmax, ties
+// to the lowest id as a scalar loop with > gives), the largest value, log Σ exp(z + mask − max)
+// and −Σ p log p = logSum − Σ e·(z + mask − max) / Σ e (e = exp(z + mask − max), forbidden tokens
+// left out, where e·(−∞) would be NaN, and those whose e underflows). logSum and entropy NULL: one pass, the argmax alone.
+INLINE void distribution_body(int V, const float *z, const float *mask, int32_t *argmax, float *largest,
+                              float *logSum, float *entropy) {
+    v8f best = splat(-INFINITY);
+    v8i bestAt = {0, 0, 0, 0, 0, 0, 0, 0}, at = {0, 1, 2, 3, 4, 5, 6, 7};
+    int j = 0;
+    for (; j < V; j += 8, at += 8) {
+        const int n = V - j < 8 ? V - j : 8;
+        v8f v = load(z + j, n, -INFINITY) + load(mask + j, n, 0);
+        v8i better = v > best;
+        best = select(better, v, best);
+        bestAt = (better & at) | (~better & bestAt);
+    }
+    float m = -INFINITY;
+    int32_t index = 0;
+    for (int k = 0; k < 8; k++) {
+        if (best[k] > m || (best[k] == m && m > -INFINITY && bestAt[k] < index)) { m = best[k]; index = bestAt[k]; }
+    }
+    *argmax = index;
+    if (largest) *largest = m;
+    if (!logSum && !entropy) return;
+    v8f sums = splat(0), weighted = splat(0);
+    for (j = 0; j < V; j += 8) {
+        const int n = V - j < 8 ? V - j : 8;
+        v8i lane = {0, 1, 2, 3, 4, 5, 6, 7};
+        v8f mk = load(mask + j, n, -INFINITY);
+        v8f x = load(z + j, n, 0) - m;
+        // e^x underflows below −87.3 (exp8 would give 2⁻¹²⁶ there, and x·e could be far from 0).
+        v8i allowed = (lane < n) & (mk == splat(0)) & (x > splat(-87.3f));
+        v8f e = select(allowed, exp8(x), splat(0));
+        sums += e;
+        weighted += select(allowed, e * x, splat(0));
+    }
+    const float sum = lanes_sum(sums), ls = logf(sum);
+    if (logSum) *logSum = ls;
+    if (entropy) *entropy = ls - lanes_sum(weighted) / sum;
+}
+
 // ---- Adam -------------------------------------------------------------------------------------
 
 INLINE void adam_8(float *p, const float *g, float *m, float *v, float b1, float b2, float stepSize,
@@ -226,6 +269,9 @@ VARIANTS(void, adam,
          (long n, float *p, const float *g, float *m, float *v, float b1, float b2, float stepSize, float bc2Root,
           float eps),
          (n, p, g, m, v, b1, b2, stepSize, bc2Root, eps))
+VARIANTS(void, distribution,
+         (int V, const float *z, const float *mask, int32_t *argmax, float *largest, float *logSum, float *entropy),
+         (V, z, mask, argmax, largest, logSum, entropy))
 VARIANTS(void, activation, (int kind, long n, const float *x, float *y), (kind, n, x, y))
 
 static int isa = -1;  // 1: AVX2+FMA, 0: generic
@@ -267,6 +313,11 @@ double lstmchat_softmax_cross_entropy_row(int V, const float *z, int target, flo
 void lstmchat_adam(long n, float *p, const float *g, float *m, float *v,
                    float beta1, float beta2, float stepSize, float bc2Root, float epsilon) {
     DISPATCH(adam, (n, p, g, m, v, beta1, beta2, stepSize, bc2Root, epsilon));
+}
+
+void lstmchat_distribution(int V, const float *z, const float *mask, int32_t *argmax, float *largest, float *logSum,
+                           float *entropy) {
+    DISPATCH(distribution, (V, z, mask, argmax, largest, logSum, entropy));
 }
 
 void lstmchat_activation(int kind, long n, const float *x, float *y) { DISPATCH(activation, (kind, n, x, y)); }

@@ -1,5 +1,6 @@
 // lstmchat's elementwise kernels of a training step (the LSTM's gate nonlinearities forward and
-// backward, softmax cross-entropy, Adam), written once with vectors of eight floats and built
+// backward, softmax cross-entropy, Adam) and of decoding (one row's next-token distribution),
+// written once with vectors of eight floats and built
 // twice: for AVX2+FMA and for the plain x86-64 (or any) baseline, the first call choosing what
 // the CPU runs. Swift code is built for the baseline only (SSE), hence C here.
 #ifndef LSTMCHAT_ELEMENTWISE_H
@@ -22,6 +23,14 @@ void lstmchat_lstm_gates_backward(int B, int H, const float *act, float *dA, con
 /// One row of softmax cross-entropy over V logits z: returns m·(logsumexp(z) − z[target]); when
 /// d is not NULL writes d = m·(softmax(z) − onehot(target)) / counted.
 double lstmchat_softmax_cross_entropy_row(int V, const float *z, int target, float m, float counted, float *d);
+
+/// One row's next-token distribution over V logits z, the tokens allowed where mask is 0 (−∞:
+/// forbidden): the allowed token with the largest logit (the lowest id among equals; 0 when none
+/// is allowed) and that logit, and when logSum and entropy are not NULL, log Σ exp(z − largest)
+/// (so log p(v) = z[v] − largest − logSum) and the entropy −Σ p log p (nats). largest, logSum and
+/// entropy may be NULL.
+void lstmchat_distribution(int V, const float *z, const float *mask, int32_t *argmax, float *largest, float *logSum,
+                           float *entropy);
 
 /// Adam over n parameters: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g²,
 /// p ← p − stepSize·m / (√v / bc2Root + ε).

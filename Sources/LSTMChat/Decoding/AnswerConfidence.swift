@@ -74,44 +74,29 @@ public enum AnswerConfidence {
     static func firstSteps(_ question: [Int32], session: InferenceSession, specials: SpecialTokenIDs,
                            count: Int) -> (entropies: [Float], chosen: [(token: Int32, logP: Float)]) {
         let V = session.vocabSize, mask = mask(vocabSize: V, specials: specials)
-        var logProbabilities = [Float](repeating: 0, count: V)
         var entropies: [Float] = [], chosen: [(token: Int32, logP: Float)] = []
         session.encode(question, rows: 1)
         var token = specials.bos
         while chosen.count < count {
             let z = session.step([token]).baseAddress!
-            token = mask.withUnsafeBufferPointer { TokenDistribution.argmax(z, mask: $0.baseAddress!, count: V) }
-            let (entropy, logP) = step(z, token: token, mask: mask, logProbabilities: &logProbabilities)
-            entropies.append(entropy)
-            chosen.append((token, logP))
+            let step = mask.withUnsafeBufferPointer { TokenDistribution.summary(z, mask: $0.baseAddress!, count: V, entropy: true) }
+            token = step.token
+            entropies.append(step.entropy)
+            chosen.append((token, step.logP(z)))
             if token == specials.eos { break }
         }
         return (entropies, chosen)
     }
 
-    /// Records one step of the greedy path the confidence follows: the entropy of the first
-    /// `steps` steps, and every chosen token's log-probability (`scratch`: V floats).
-    static func record(_ logits: UnsafePointer<Float>, token: Int32, mask: [Float], entropies: inout [Float], chosen: inout [Float],
-                       scratch: inout [Float]) {
-        if entropies.count < steps {
-            let (entropy, logP) = step(logits, token: token, mask: mask, logProbabilities: &scratch)
-            entropies.append(entropy)
-            chosen.append(logP)
-        } else {
-            let (largest, logSum) = mask.withUnsafeBufferPointer { TokenDistribution.normalizer(logits, mask: $0.baseAddress!, count: mask.count) }
-            chosen.append(logits[Int(token)] - largest - logSum)
-        }
-    }
+    /// Whether the next step recorded counts its entropy (`record` wants it then).
+    static func wantsEntropy(_ entropies: [Float]) -> Bool { entropies.count < steps }
 
-    /// The entropy (nats) of one step's next-token distribution over the allowed tokens, and the
-    /// log-probability of `token` in it. `logProbabilities` is scratch space of V floats.
-    static func step(_ logits: UnsafePointer<Float>, token: Int32, mask: [Float], logProbabilities: inout [Float]) -> (entropy: Float, logP: Float) {
-        let V = mask.count
-        logProbabilities.withUnsafeMutableBufferPointer { out in
-            mask.withUnsafeBufferPointer { TokenDistribution.logSoftmax(logits, mask: $0.baseAddress!, count: V, into: out.baseAddress!) }
-        }
-        var entropy: Float = 0
-        for logP in logProbabilities where logP > -.infinity { entropy -= exp(logP) * logP }
-        return (entropy, logProbabilities[Int(token)])
+    /// Records one step of the greedy path the confidence follows, from its distribution over
+    /// the allowed tokens (`mask`'s; with its entropy when `wantsEntropy`): the entropy of the
+    /// first `steps` steps, and every chosen token's log-probability.
+    static func record(_ step: TokenDistribution.Summary, logits: UnsafePointer<Float>, token: Int32, entropies: inout [Float],
+                       chosen: inout [Float]) {
+        if wantsEntropy(entropies) { entropies.append(step.entropy) }
+        chosen.append(step.logP(logits, token))
     }
 }

@@ -86,9 +86,8 @@ public final class AnswerGenerator {
             let z = session.step(input).baseAddress!
             let (chosen, logPToken) = tokens.withUnsafeBufferPointer { answer in
                 blocking.masking(&mask, after: answer, eos: specials.eos) { m in
-                    let token = TokenDistribution.argmax(z, mask: m, count: V)
-                    let (largest, logSum) = TokenDistribution.normalizer(z, mask: m, count: V)
-                    return (token, z[Int(token)] - largest - logSum)
+                    let step = TokenDistribution.summary(z, mask: m, count: V)
+                    return (step.token, step.logP(z))
                 }
             }
             token = chosen
@@ -254,9 +253,8 @@ public final class AnswerGenerator {
                 let z = logits.baseAddress! + greedyRow * V
                 let (token, logPToken) = greedyTokens.withUnsafeBufferPointer { answer in
                     blocking.masking(&mask, after: answer, eos: eos) { m in
-                        let token = TokenDistribution.argmax(z, mask: m, count: V)
-                        let (largest, logSum) = TokenDistribution.normalizer(z, mask: m, count: V)
-                        return (token, z[Int(token)] - largest - logSum)
+                        let step = TokenDistribution.summary(z, mask: m, count: V)
+                        return (step.token, step.logP(z))
                     }
                 }
                 greedyLogP += logPToken

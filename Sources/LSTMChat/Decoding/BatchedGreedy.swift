@@ -18,13 +18,15 @@ public enum BatchedGreedy {
     /// - choose: picks each token from the logits, given the question's index and its answer so
     ///   far (a server's answers forbid repeats as `AnswerGenerator` does). nil: the most likely
     ///   token that is not `<pad>`, `<bos>` or `<unk>`.
+    /// - session: the session to decode in (one of `model`'s), else a new one.
     public static func answers(model: Seq2SeqModel, questions: [[Int32]], maxLength: Int, batchSize: Int = 128,
-                               specials: SpecialTokenIDs = .standard,
+                               specials: SpecialTokenIDs = .standard, session: InferenceSession? = nil,
                                choose: ((_ question: Int, _ logits: UnsafePointer<Float>, _ answer: [Int32]) -> Int32)? = nil,
                                observe: ((_ question: Int, _ logits: UnsafePointer<Float>, _ token: Int32) -> Void)? = nil,
                                keepGoing: ((_ question: Int, _ answer: [Int32]) -> Bool)? = nil) -> [[Int32]] {
         precondition(maxLength > 0 && batchSize > 0)
-        let session = InferenceSession(model: model)
+        let session = session ?? InferenceSession(model: model)
+        precondition(session.model === model)
         let V = model.config.vocabSize
         var mask = [Float](repeating: 0, count: V)
         for id in [specials.pad, specials.bos, specials.unknown] where Int(id) < V && id != specials.eos { mask[Int(id)] = -.infinity }

@@ -47,13 +47,15 @@ public struct ConfidenceSignals: Sendable {
                                memory: QuestionMemory? = nil, maxLength: Int = 60,
                                knownQuestions: KnownQuestions? = nil) -> [(signals: ConfidenceSignals, answer: GeneratedAnswer)] {
         let V = model.config.vocabSize, mask = AnswerConfidence.mask(vocabSize: V, specials: specials)
-        var logProbabilities = [Float](repeating: 0, count: V)
         // Per question: the entropies of its first steps, and the log-probability of each chosen
         // token, <eos> included.
         var entropies = [[Float]](repeating: [], count: questions.count), chosen = entropies
         let answers = BatchedGreedy.answers(model: model, questions: questions, maxLength: maxLength, specials: specials,
                                             observe: { q, logits, token in
-            AnswerConfidence.record(logits, token: token, mask: mask, entropies: &entropies[q], chosen: &chosen[q], scratch: &logProbabilities)
+            let step = mask.withUnsafeBufferPointer {
+                TokenDistribution.summary(logits, mask: $0.baseAddress!, count: V, entropy: AnswerConfidence.wantsEntropy(entropies[q]))
+            }
+            AnswerConfidence.record(step, logits: logits, token: token, entropies: &entropies[q], chosen: &chosen[q])
         })
         let session = memory.map { _ in InferenceSession(model: model) }
         return questions.indices.map { q in

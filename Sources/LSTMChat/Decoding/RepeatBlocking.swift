@@ -77,12 +77,18 @@ public struct RepeatBlocking: Sendable {
     /// Sets the forbidden tokens of `answer` to −∞ in `mask`, runs `body`, and puts them back.
     /// `<eos>` is never forbidden.
     func masking<R>(_ mask: inout [Float], after answer: UnsafeBufferPointer<Int32>, eos: Int32, _ body: (UnsafePointer<Float>) -> R) -> R {
-        guard !isOff, !answer.isEmpty else { return mask.withUnsafeBufferPointer { body($0.baseAddress!) } }
+        masking(&mask, after: answer, eos: eos) { m, _ in body(m) }
+    }
+
+    /// The same, telling `body` whether a token `mask` allowed is forbidden now.
+    func masking<R>(_ mask: inout [Float], after answer: UnsafeBufferPointer<Int32>, eos: Int32,
+                    _ body: (UnsafePointer<Float>, _ blocked: Bool) -> R) -> R {
+        guard !isOff, !answer.isEmpty else { return mask.withUnsafeBufferPointer { body($0.baseAddress!, false) } }
         let tokens = forbidden(after: answer).filter { $0 != eos && Int($0) < mask.count }
-        guard !tokens.isEmpty else { return mask.withUnsafeBufferPointer { body($0.baseAddress!) } }
+        guard !tokens.isEmpty else { return mask.withUnsafeBufferPointer { body($0.baseAddress!, false) } }
         let saved = tokens.map { mask[Int($0)] }
         for t in tokens { mask[Int(t)] = -.infinity }
         defer { for (t, v) in zip(tokens, saved).reversed() { mask[Int(t)] = v } }
-        return mask.withUnsafeBufferPointer { body($0.baseAddress!) }
+        return mask.withUnsafeBufferPointer { body($0.baseAddress!, saved.contains { $0 > -.infinity }) }
     }
 }

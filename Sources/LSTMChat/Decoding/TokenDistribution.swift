@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Next-token distributions from one row of logits, over the tokens decoding may choose.
@@ -5,15 +6,38 @@ import Foundation
 /// `mask[v]` is 0 for a token that may be chosen and −∞ for one that may not (`<pad>`, `<bos>`,
 /// `<unk>` unless allowed), so forbidden tokens get probability exactly 0.
 enum TokenDistribution {
+    /// What decoding reads off one row of logits: the most likely allowed token, and the
+    /// normalizer of the allowed tokens' softmax (`largest`, `logSum`: log p(v) = logit[v] −
+    /// largest − logSum), and its entropy when asked for (else NaN). One vectorized pass for the
+    /// choice, one more (exp) for the rest (`lstmchat_distribution`): a greedy step's choice, its
+    /// log-probability and the confidence's entropy share them.
+    struct Summary {
+        var token: Int32
+        var largest: Float
+        var logSum: Float
+        var entropy: Float
+
+        /// log p(token) of an allowed token.
+        func logP(_ logits: UnsafePointer<Float>, _ token: Int32) -> Float { logits[Int(token)] - largest - logSum }
+        /// log p of the most likely token.
+        func logP(_ logits: UnsafePointer<Float>) -> Float { logP(logits, token) }
+    }
+
+    static func summary(_ logits: UnsafePointer<Float>, mask: UnsafePointer<Float>, count: Int, entropy: Bool = false) -> Summary {
+        var s = Summary(token: 0, largest: 0, logSum: 0, entropy: .nan)
+        if entropy {
+            lstmchat_distribution(Int32(count), logits, mask, &s.token, &s.largest, &s.logSum, &s.entropy)
+        } else {
+            lstmchat_distribution(Int32(count), logits, mask, &s.token, &s.largest, &s.logSum, nil)
+        }
+        return s
+    }
+
     /// The largest allowed logit and log Σ exp(logit − max) over the allowed tokens, so that
     /// log p(v) = logit[v] − max − logSum. Subtracting the maximum keeps exp from overflowing.
-    @inline(__always)
     static func normalizer(_ logits: UnsafePointer<Float>, mask: UnsafePointer<Float>, count: Int) -> (max: Float, logSum: Float) {
-        var largest = -Float.infinity
-        for v in 0..<count { largest = max(largest, logits[v] + mask[v]) }
-        var sum: Float = 0
-        for v in 0..<count { sum += exp(logits[v] + mask[v] - largest) }
-        return (largest, log(sum))
+        let s = summary(logits, mask: mask, count: count)
+        return (s.largest, s.logSum)
     }
 
     /// log-softmax over the allowed tokens, −∞ for the others.
@@ -24,12 +48,9 @@ enum TokenDistribution {
 
     /// The allowed token with the largest logit (the lowest id among equals).
     static func argmax(_ logits: UnsafePointer<Float>, mask: UnsafePointer<Float>, count: Int) -> Int32 {
-        var best = 0, bestValue = -Float.infinity
-        for v in 0..<count where logits[v] + mask[v] > bestValue {
-            best = v
-            bestValue = logits[v] + mask[v]
-        }
-        return Int32(best)
+        var best: Int32 = 0
+        lstmchat_distribution(Int32(count), logits, mask, &best, nil, nil, nil)
+        return best
     }
 
     /// The tokens sampling draws from, most likely first: the allowed tokens after `temperature`,

@@ -48,6 +48,21 @@ struct Affine {
         }
     }
 
+    /// W packed once for `forward(_:rows:packed:into:)`: generation's few rows per step,
+    /// against which BLAS would pack the whole W again at every call.
+    func packedWeight() -> PackedMatrix {
+        var packed = PackedMatrix()
+        packed.pack(weight, k: inputSize, n: outputSize, strideK: 1, strideN: inputSize)
+        return packed
+    }
+
+    /// y = x · Wᵀ + b on W packed by `packedWeight()`. Each row is summed in the same order
+    /// whatever the number of rows: a row of a batch gets the scores it gets alone.
+    func forward(_ x: UnsafePointer<Float>, rows: Int, packed: PackedMatrix, into y: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows { (y + r * outputSize).update(from: bias, count: outputSize) }
+        packed.multiplyAdd(m: rows, a: x, lda: inputSize, c: y, ldc: outputSize)
+    }
+
     /// Accumulates dW += dyᵀ·x and db += Σ dy; writes dx = dy·W.
     func backward(_ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int, dx: UnsafeMutablePointer<Float>) {
         gemm(transA: true, m: outputSize, n: inputSize, k: rows,

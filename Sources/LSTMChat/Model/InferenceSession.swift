@@ -21,6 +21,9 @@ public final class InferenceSession {
     private var source = Workspace(), embedded = Workspace()
     private var ids: [Int32] = []
     private var logits = Workspace()                            // [rows, V]
+    /// The output layer's weight packed at the first step (`Affine.packedWeight`): the weights
+    /// must not change while the session is used.
+    private var projection: PackedMatrix?
     private var rng = Xoshiro256(seed: 0)                       // unused: no dropout at inference
     // Attention: the encoder outputs and keys of the questions, [S, Q, H], their lengths [Q],
     // and the question of each row.
@@ -118,7 +121,14 @@ public final class InferenceSession {
             }
         }
         let z = logits.reserve(rows * V)
-        if let proj = model.int8?.proj { proj.forward(top, rows: rows, into: z) } else { model.scores(top, rows: rows, into: z) }
+        if let proj = model.int8?.proj {
+            proj.forward(top, rows: rows, into: z)
+        } else if case .full(let affine) = model.output {
+            if projection == nil { projection = affine.packedWeight() }
+            affine.forward(top, rows: rows, packed: projection!, into: z)
+        } else {
+            model.scores(top, rows: rows, into: z)
+        }
         return UnsafeBufferPointer(start: z, count: rows * V)
     }
 

@@ -20,7 +20,7 @@ extension ChatModel: ServedModel {
         var replies = [ServedReply?](repeating: nil, count: queries.count)
         if !together.isEmpty {
             // One chatbot writes every batched reply: greedy answers draw no random numbers.
-            let chatbot = Chatbot(model: self, settings: DecodingSettings())
+            let chatbot = Chatbot(model: self, settings: DecodingSettings(), session: servingSession)
             let decoded = greedyReplies(together.map { questions[$0].ids }, settings: together.map { queries[$0].options.decoding })
             for (k, i) in together.enumerated() {
                 let options = queries[i].options
@@ -35,7 +35,7 @@ extension ChatModel: ServedModel {
             }
         }
         for i in queries.indices where replies[i] == nil {
-            let chatbot = chatbot(queries[i].options), blank = queries[i].text.allSatisfy(\.isWhitespace)
+            let chatbot = chatbot(queries[i].options, session: servingSession), blank = queries[i].text.allSatisfy(\.isWhitespace)
             replies[i] = served(queries[i], questions[i], blank ? nil : chatbot.reply(to: questions[i], count: queries[i].options.nBest), chatbot)
         }
         return replies.map { $0! }
@@ -58,24 +58,29 @@ extension ChatModel: ServedModel {
         var logP = [Float](repeating: 0, count: questions.count), finished = [Bool](repeating: false, count: questions.count)
         var entropies = [[Float]](repeating: [], count: questions.count), chosen = entropies
         var following = [Bool](repeating: true, count: questions.count)
-        var scratch = [Float](repeating: 0, count: V)
         // The confidence's decoding ends at <eos> or after this many tokens (`AnswerConfidence.of`).
         let limits = known.map { $0 ? max(60, AnswerConfidence.steps) : AnswerConfidence.steps }
         let tokens = BatchedGreedy.answers(
-            model: network, questions: questions, maxLength: settings.map(\.maxLength).max() ?? 1, specials: specials,
+            model: network, questions: questions, maxLength: settings.map(\.maxLength).max() ?? 1, specials: specials, session: servingSession,
             choose: { q, z, answer in
-                let (token, logPToken) = answer.withUnsafeBufferPointer { answer in
-                    blocking[q].masking(&masks[settings[q].allowUnknown ? 1 : 0], after: answer, eos: eos) { m in
-                        let token = TokenDistribution.argmax(z, mask: m, count: V)
-                        let (largest, logSum) = TokenDistribution.normalizer(z, mask: m, count: V)
-                        return (token, z[Int(token)] - largest - logSum)
+                let confidence = following[q] && chosen[q].count < limits[q], entropy = AnswerConfidence.wantsEntropy(entropies[q])
+                // One pass over the row for the answer's step and, when its mask is the
+                // confidence's (no <unk>, nothing blocked), for the confidence's too.
+                let (step, plainToo) = answer.withUnsafeBufferPointer { answer in
+                    blocking[q].masking(&masks[settings[q].allowUnknown ? 1 : 0], after: answer, eos: eos) { m, blocked in
+                        let plainToo = !settings[q].allowUnknown && !blocked
+                        return (TokenDistribution.summary(z, mask: m, count: V, entropy: confidence && plainToo && entropy), plainToo)
                     }
                 }
-                if following[q] && chosen[q].count < limits[q] {
-                    if plain.withUnsafeBufferPointer({ TokenDistribution.argmax(z, mask: $0.baseAddress!, count: V) }) != token {
+                let token = step.token, logPToken = step.logP(z)
+                if confidence {
+                    let plainStep = plainToo ? step : plain.withUnsafeBufferPointer {
+                        TokenDistribution.summary(z, mask: $0.baseAddress!, count: V, entropy: entropy)
+                    }
+                    if plainStep.token != token {
                         following[q] = false
                     } else {
-                        AnswerConfidence.record(z, token: token, mask: plain, entropies: &entropies[q], chosen: &chosen[q], scratch: &scratch)
+                        AnswerConfidence.record(plainStep, logits: z, token: token, entropies: &entropies[q], chosen: &chosen[q])
                     }
                 }
                 logP[q] += logPToken

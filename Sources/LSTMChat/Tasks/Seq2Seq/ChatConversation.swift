@@ -5,7 +5,7 @@ extension ChatModel: LoadedModel {
     public static var options: Set<UseOption> { Set(UseOption.allCases).subtracting([.top]) }
 
     /// A chatbot answering with this model as `options` say.
-    public func chatbot(_ options: UseOptions) -> Chatbot {
+    public func chatbot(_ options: UseOptions, session: InferenceSession? = nil) -> Chatbot {
         matchThreshold = options.matchThreshold
         // Several answers come from beam search unless sampling; --json's settings say so.
         var settings = options.decoding
@@ -13,7 +13,7 @@ extension ChatModel: LoadedModel {
             settings.strategy = .beam
             settings.beamWidth = max(settings.beamWidth, options.nBest)
         }
-        let chatbot = Chatbot(model: self, settings: settings)
+        let chatbot = Chatbot(model: self, settings: settings, session: session)
         chatbot.userMinConfidence = options.minConfidence
         chatbot.fallback = options.fallback
         chatbot.oneLinePerAnswer = options.oneLinePerAnswer

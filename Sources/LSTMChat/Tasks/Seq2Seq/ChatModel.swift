@@ -20,6 +20,9 @@ public final class ChatModel {
 
     /// The tokens that may repeat in runs of their own (`RepeatBlocking.marks`), found once.
     public private(set) lazy var repeatExempt = RepeatBlocking.marks(in: vocabulary.tokens)
+    /// The session a server's replies are decoded in, one batch after the other: made once,
+    /// with its workspaces and its packed output layer.
+    lazy var servingSession = InferenceSession(model: network)
 
     /// Questions longer than this are cut: the model never saw longer ones, and the encoder's
     /// time and memory grow with the length.
@@ -98,9 +101,10 @@ public final class Chatbot {
     /// The confidence below which the fallback is given: the user's, else the model's, else none.
     public var minConfidence: Float? { userMinConfidence ?? model.confidence?.applicable }
 
-    public init(model: ChatModel, settings: DecodingSettings) {
+    /// - session: the session to decode in (one of `model.network`'s), else a new one.
+    public init(model: ChatModel, settings: DecodingSettings, session: InferenceSession? = nil) {
         self.model = model
-        generator = AnswerGenerator(session: InferenceSession(model: model.network), specials: model.specials, settings: settings,
+        generator = AnswerGenerator(session: session ?? InferenceSession(model: model.network), specials: model.specials, settings: settings,
                                     repeatExempt: model.repeatExempt)
     }
 
