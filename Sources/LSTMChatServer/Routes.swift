@@ -36,17 +36,21 @@ struct Routes: Sendable {
             try want(.seq2seq, "/v1/chat/completions")
             let chat = try ChatCompletionRequest.decode(try await body(request))
             var query = try chat.query()
-            query.stream = chat.stream == true
-            let reply = try await service.reply(query)
-            let completion = Completion(kind: .chat, model: service.name, reply: reply)
-            return chat.stream == true ? completion.stream(usage: chat.streamOptions?.includeUsage == true) : Self.json(completion.object)
+            guard chat.stream == true else { return Self.json(Completion(kind: .chat, model: service.name, reply: try await service.reply(query)).object) }
+            // Streamed: the pieces the decoder sends as it goes, then the rest of the reply.
+            let (pieces, continuation) = AsyncStream.makeStream(of: String.self)
+            query.stream = true
+            query.pieces = continuation
+            let reply = Task { [query] in try await service.reply(query) }
+            return try await Completion.stream(kind: .chat, model: service.name, pieces: pieces, reply: reply,
+                                               usage: chat.streamOptions?.includeUsage == true)
         }
         router.post("/v1/completions") { request, _ in
             try want(.languageModel, "/v1/completions")
             let completion = try CompletionRequest.decode(try await body(request))
             let reply = try await service.reply(try completion.query())
             let text = Completion(kind: .text, model: service.name, reply: reply)
-            return completion.stream == true ? text.stream(usage: false) : Self.json(text.object)
+            return completion.stream == true ? text.stream(usage: false, sent: []) : Self.json(text.object)
         }
         router.post("/v1/classify") { request, _ in
             try want(.classifier, "/v1/classify")
@@ -104,13 +108,18 @@ struct Completion: Sendable {
     let model: String
     let reply: ServedReply
     let id: String
-    let created = Int(Date().timeIntervalSince1970)
+    let created: Int
 
-    init(kind: Kind, model: String, reply: ServedReply) {
+    init(kind: Kind, model: String, reply: ServedReply, id: String? = nil, created: Int? = nil) {
         self.kind = kind
         self.model = model
         self.reply = reply
-        id = (kind == .chat ? "chatcmpl-" : "cmpl-") + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(24)
+        self.id = id ?? Self.newID(kind)
+        self.created = created ?? Int(Date().timeIntervalSince1970)
+    }
+
+    static func newID(_ kind: Kind) -> String {
+        (kind == .chat ? "chatcmpl-" : "cmpl-") + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(24)
     }
 
     var usage: [String: Any] {
@@ -124,15 +133,14 @@ struct Completion: Sendable {
         return ["confidence": Double(confidence), "fallback": reply.isFallback, "asked_as": reply.askedAs as Any]
     }
 
-    /// The fields every object and chunk begins with; `lstmchat`'s own (confidence) in the first.
-    private func head(_ object: String, first: Bool = true) -> [String: Any] {
-        var head: [String: Any] = ["id": id, "object": object, "created": created, "model": model]
-        if first && !extra.isEmpty { head["lstmchat"] = extra }
-        return head
+    /// The fields every object and chunk begins with.
+    private static func head(_ object: String, id: String, created: Int, model: String) -> [String: Any] {
+        ["id": id, "object": object, "created": created, "model": model]
     }
 
     var object: [String: Any] {
-        var object = head(kind == .chat ? "chat.completion" : "text_completion")
+        var object = Self.head(kind == .chat ? "chat.completion" : "text_completion", id: id, created: created, model: model)
+        if !extra.isEmpty { object["lstmchat"] = extra }
         object["choices"] = reply.choices.enumerated().map { index, choice -> [String: Any] in
             var entry: [String: Any] = ["index": index, "finish_reason": choice.finished ? "stop" : "length", "logprobs": NSNull()]
             if kind == .chat { entry["message"] = ["role": "assistant", "content": choice.text] } else { entry["text"] = choice.text }
@@ -142,37 +150,84 @@ struct Completion: Sendable {
         return object
     }
 
-    /// The chunks: per choice a first one (the role), one per piece, a last one with the reason
-    /// it finished; then the usage if asked for, then [DONE].
-    var events: [String] {
-        let object = kind == .chat ? "chat.completion.chunk" : "text_completion"
+    /// One chunk of a stream: a choice's delta (its role, a piece of its text, or nothing with
+    /// the reason it finished); `extra` (lstmchat's own: the confidence) in the choice's last.
+    static func chunk(kind: Kind, id: String, created: Int, model: String, index: Int, delta: [String: Any], finish: String?,
+                      extra: [String: Any] = [:]) -> String {
+        var chunk = head(kind == .chat ? "chat.completion.chunk" : "text_completion", id: id, created: created, model: model)
+        if !extra.isEmpty { chunk["lstmchat"] = extra }
+        var choice: [String: Any] = ["index": index, "finish_reason": finish as Any, "logprobs": NSNull()]
+        if kind == .chat { choice["delta"] = delta } else { choice["text"] = delta["content"] ?? "" }
+        chunk["choices"] = [choice]
+        return jsonLine(chunk)
+    }
+
+    /// The chunks after those streamed already (`sent`: the role chunk and these pieces of the
+    /// first choice): per choice a first one (the role), one per piece, a last one with the
+    /// reason it finished; then the usage if asked for, then [DONE].
+    func events(usage includeUsage: Bool, sent: [String]?) -> [String] {
         func chunk(_ index: Int, _ delta: [String: Any], _ finish: String?) -> String {
-            var chunk = head(object, first: index == 0 && delta["role"] != nil)
-            var choice: [String: Any] = ["index": index, "finish_reason": finish as Any, "logprobs": NSNull()]
-            if kind == .chat { choice["delta"] = delta } else { choice["text"] = delta["content"] ?? "" }
-            chunk["choices"] = [choice]
-            return jsonLine(chunk)
+            Self.chunk(kind: kind, id: id, created: created, model: model, index: index, delta: delta, finish: finish,
+                       extra: index == 0 && finish != nil ? extra : [:])
         }
         var events: [String] = []
         for (index, choice) in reply.choices.enumerated() {
-            if kind == .chat { events.append(chunk(index, ["role": "assistant", "content": ""], nil)) }
-            for piece in choice.pieces { events.append(chunk(index, ["content": piece], nil)) }
+            var pieces = choice.pieces[...]
+            if index == 0, let sent {
+                // The rest of the text: the pieces after those sent, or what the text adds to theirs.
+                let written = sent.joined()
+                pieces = choice.pieces.starts(with: sent) ? choice.pieces.dropFirst(sent.count)
+                    : choice.text.hasPrefix(written) && choice.text.count > written.count ? [String(choice.text.dropFirst(written.count))] : []
+            } else if kind == .chat {
+                events.append(chunk(index, ["role": "assistant", "content": ""], nil))
+            }
+            for piece in pieces { events.append(chunk(index, ["content": piece], nil)) }
             events.append(chunk(index, [:], choice.finished ? "stop" : "length"))
         }
-        return events
-    }
-
-    func stream(usage includeUsage: Bool) -> Response {
-        var events = self.events
         if includeUsage {
-            var last = head(kind == .chat ? "chat.completion.chunk" : "text_completion", first: false)
+            var last = Self.head(kind == .chat ? "chat.completion.chunk" : "text_completion", id: id, created: created, model: model)
             last["choices"] = []
             last["usage"] = usage
             events.append(jsonLine(last))
         }
         events.append("[DONE]")
-        let body = ResponseBody { [events] writer in
-            for event in events { try await writer.write(ByteBuffer(string: "data: \(event)\n\n")) }
+        return events
+    }
+
+    /// The whole reply as server-sent events.
+    func stream(usage: Bool, sent: [String]?) -> Response {
+        let events = events(usage: usage, sent: sent)
+        return Self.eventStream { write in for event in events { try await write(event) } }
+    }
+
+    /// A reply streamed as it is decoded: its answer's pieces as the decoder sends them
+    /// (`ServedQuery.pieces`), then the rest of it. Until the first piece comes, nothing is sent:
+    /// a request refused (503) or a reply that sends none (a fallback, an n-best list) is answered
+    /// as a whole.
+    static func stream(kind: Kind, model: String, pieces: AsyncStream<String>, reply: Task<ServedReply, any Error>,
+                       usage: Bool) async throws -> Response {
+        var iterator = pieces.makeAsyncIterator()
+        guard let first = await iterator.next() else {
+            return Completion(kind: kind, model: model, reply: try await reply.value).stream(usage: usage, sent: nil)
+        }
+        let id = newID(kind), created = Int(Date().timeIntervalSince1970)
+        return eventStream { write in
+            var sent = [first]
+            try await write(chunk(kind: kind, id: id, created: created, model: model, index: 0, delta: ["role": "assistant", "content": ""], finish: nil))
+            try await write(chunk(kind: kind, id: id, created: created, model: model, index: 0, delta: ["content": first], finish: nil))
+            for await piece in pieces {  // the same stream, after its first piece
+                sent.append(piece)
+                try await write(chunk(kind: kind, id: id, created: created, model: model, index: 0, delta: ["content": piece], finish: nil))
+            }
+            let rest = Completion(kind: kind, model: model, reply: try await reply.value, id: id, created: created)
+            for event in rest.events(usage: usage, sent: sent) { try await write(event) }
+        }
+    }
+
+    /// A `text/event-stream` response whose events `body` writes, each as `data: EVENT`.
+    private static func eventStream(_ body: @escaping @Sendable (_ write: (String) async throws -> Void) async throws -> Void) -> Response {
+        let body = ResponseBody { writer in
+            try await body { event in try await writer.write(ByteBuffer(string: "data: \(event)\n\n")) }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)

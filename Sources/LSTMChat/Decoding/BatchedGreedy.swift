@@ -15,18 +15,12 @@ public enum BatchedGreedy {
     ///   answer so far; when it says false, that answer stops there (a caller that only needs to
     ///   know whether an answer is right stops one that no longer can be). nil: every answer runs
     ///   to `<eos>` or `maxLength`.
-    /// - choose: picks each token from the logits, given the question's index and its answer so
-    ///   far (a server's answers forbid repeats as `AnswerGenerator` does). nil: the most likely
-    ///   token that is not `<pad>`, `<bos>` or `<unk>`.
-    /// - session: the session to decode in (one of `model`'s), else a new one.
     public static func answers(model: Seq2SeqModel, questions: [[Int32]], maxLength: Int, batchSize: Int = 128,
-                               specials: SpecialTokenIDs = .standard, session: InferenceSession? = nil,
-                               choose: ((_ question: Int, _ logits: UnsafePointer<Float>, _ answer: [Int32]) -> Int32)? = nil,
+                               specials: SpecialTokenIDs = .standard,
                                observe: ((_ question: Int, _ logits: UnsafePointer<Float>, _ token: Int32) -> Void)? = nil,
                                keepGoing: ((_ question: Int, _ answer: [Int32]) -> Bool)? = nil) -> [[Int32]] {
         precondition(maxLength > 0 && batchSize > 0)
-        let session = session ?? InferenceSession(model: model)
-        precondition(session.model === model)
+        let session = InferenceSession(model: model)
         let V = model.config.vocabSize
         var mask = [Float](repeating: 0, count: V)
         for id in [specials.pad, specials.bos, specials.unknown] where Int(id) < V && id != specials.eos { mask[Int(id)] = -.infinity }
@@ -43,7 +37,7 @@ public enum BatchedGreedy {
                 kept.removeAll(keepingCapacity: true)
                 mask.withUnsafeBufferPointer { m in
                     for (r, q) in open.enumerated() {
-                        let token = choose?(q, z + r * V, answers[q]) ?? TokenDistribution.argmax(z + r * V, mask: m.baseAddress!, count: V)
+                        let token = TokenDistribution.argmax(z + r * V, mask: m.baseAddress!, count: V)
                         observe?(q, z + r * V, token)
                         guard token != specials.eos else { continue }
                         answers[q].append(token)

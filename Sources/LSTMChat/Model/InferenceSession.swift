@@ -87,6 +87,54 @@ public final class InferenceSession {
         }
     }
 
+    /// Adds one row per question after the rows there are, which keep their state: questions
+    /// join a batch between two steps (a server's continuous batching). The questions no row
+    /// answers any more are dropped. Allocates (it copies the rows' state and questions' outputs).
+    public func admit(questions new: [[Int32]]) {
+        precondition(!new.isEmpty)
+        guard rows > 0 else { return encode(questions: new) }
+        let H = model.config.hiddenSize, L = model.config.layers, old = rows
+        // What the open rows keep: their state, and the encoder outputs of their questions.
+        let kept = Array(Set(rowQuestion)).sorted(), keptIndex = Dictionary(uniqueKeysWithValues: kept.enumerated().map { ($1, Int32($0)) })
+        let oldH = Array(UnsafeBufferPointer(start: h.pointer, count: L * old * H))
+        let oldC = Array(UnsafeBufferPointer(start: c.pointer, count: L * old * H))
+        let oldS = sourceSteps, oldQ = questions, oldLengths = lengths, oldRows = rowQuestion.map { keptIndex[$0]! }
+        let attends = model.attention != nil
+        let oldMemory = attends ? Array(UnsafeBufferPointer(start: memory.pointer, count: oldS * oldQ * H)) : []
+        let oldKeys = attends ? Array(UnsafeBufferPointer(start: keys.pointer, count: oldS * oldQ * H)) : []
+
+        encode(new, rowQuestion: (0..<new.count).map(Int32.init))  // the new rows and questions alone
+        let n = new.count, R = old + n, K = kept.count, Q = K + n, S = max(oldS, sourceSteps), newS = sourceSteps
+        // The state [L, R, H]: the old rows, then the new ones.
+        func merge(_ state: inout Workspace, _ saved: [Float]) {
+            let fresh = Array(UnsafeBufferPointer(start: state.pointer, count: L * n * H)), to = state.reserve(L * R * H)
+            for l in 0..<L {
+                saved.withUnsafeBufferPointer { (to + l * R * H).update(from: $0.baseAddress! + l * old * H, count: old * H) }
+                fresh.withUnsafeBufferPointer { (to + (l * R + old) * H).update(from: $0.baseAddress! + l * n * H, count: n * H) }
+            }
+        }
+        merge(&h, oldH); merge(&c, oldC)
+        _ = reorderH.reserve(L * R * H); _ = reorderC.reserve(L * R * H)
+        _ = embedded.reserve(R * model.config.embedSize); _ = logits.reserve(R * model.config.vocabSize)
+        // The questions' encoder outputs and keys [S, Q, H]: the kept questions', then the new
+        // ones' (zero past a question's end, where attention does not look).
+        func merge(questions space: inout Workspace, _ saved: [Float]) {
+            let fresh = Array(UnsafeBufferPointer(start: space.pointer, count: newS * n * H)), to = space.reserve(S * Q * H)
+            to.update(repeating: 0, count: S * Q * H)
+            for s in 0..<S {
+                for (i, q) in kept.enumerated() where s < oldS {
+                    saved.withUnsafeBufferPointer { (to + (s * Q + i) * H).update(from: $0.baseAddress! + (s * oldQ + Int(q)) * H, count: H) }
+                }
+                if s < newS { fresh.withUnsafeBufferPointer { (to + (s * Q + K) * H).update(from: $0.baseAddress! + s * n * H, count: n * H) } }
+            }
+        }
+        if attends { merge(questions: &memory, oldMemory); merge(questions: &keys, oldKeys) }
+        lengths = kept.map { oldLengths[Int($0)] } + lengths
+        rowQuestion = oldRows + (0..<n).map { Int32(K + $0) }
+        reorderQuestion = rowQuestion
+        sourceSteps = S; questions = Q; rows = R
+    }
+
     /// The encoder's final hidden state of the (first) question last encoded, every layer's in turn
     /// ([L × H]): where the question lies in the model's own terms.
     public func questionState() -> [Float] {

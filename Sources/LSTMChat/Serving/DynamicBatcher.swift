@@ -1,16 +1,18 @@
 import Foundation
 
 /// Requests from many clients answered in batches by one thread that owns the model: what
-/// arrives while a batch is decoded waits in a bounded queue and goes in the next batch, so 64
-/// clients at once cost a few batched decodes instead of 64 single ones.
+/// arrives while a batch is decoded waits in a bounded queue and joins the batch at its next
+/// step (continuous batching, when the model decodes step by step), so 64 clients at once cost
+/// batched decoding steps instead of 64 single ones.
 ///
 ///     let batcher = DynamicBatcher<ServedQuery, ServedReply> { queries in model.replies(queries) }
 ///     let reply = try await batcher.submit(query)      // from any task; throws `Busy` when full
 ///
-/// The thread takes everything queued, up to `maxBatch`. When fewer are waiting than came
-/// together last time (clients of the last batch are still sending their next request), it waits
-/// up to `maxWait` for them; one client alone never waits. Over `capacity` waiting requests,
-/// `submit` refuses at once (`Busy`: the server answers 503) instead of queueing without bound.
+/// Between two steps the thread takes everything queued, up to `maxBatch` in the batch. Idle,
+/// when fewer are waiting than were in the batch last time (clients of the last batch are still
+/// sending their next request), it waits up to `maxWait` for them; one client alone never
+/// waits. Over `capacity` waiting requests, `submit` refuses at once (`Busy`: the server answers
+/// 503) instead of queueing without bound.
 public final class DynamicBatcher<Query: Sendable, Reply: Sendable>: @unchecked Sendable {
     public struct Limits: Sendable {
         /// The most requests waiting; more are refused.
@@ -34,19 +36,34 @@ public final class DynamicBatcher<Query: Sendable, Reply: Sendable>: @unchecked 
     }
 
     public let limits: Limits
-    private let process: ([Query]) -> [Reply]
+    private let admit: ([Query], @escaping (Int, Reply) -> Void) -> Void
+    private let step: () -> Int
     private let onBatch: (Int) -> Void
     private let condition = NSCondition()
     private var queue: [Pending] = []
     private var stopped = false
 
-    /// - process: runs on the batcher's own thread, one batch at a time; returns one reply per query, in order.
-    /// - onBatch: told each batch's size (metrics).
+    /// Each batch decoded whole: `process` returns one reply per query, in order.
+    public convenience init(limits: Limits = Limits(), name: String = "lstmchat-model", onBatch: @escaping (Int) -> Void = { _ in },
+                            process: @escaping ([Query]) -> [Reply]) {
+        self.init(limits: limits, name: name, onBatch: onBatch, admit: { queries, answer in
+            let replies = process(queries)
+            precondition(replies.count == queries.count, "one reply per query")
+            for (i, reply) in replies.enumerated() { answer(i, reply) }
+        }, step: { 0 })
+    }
+
+    /// Both run on the batcher's own thread:
+    /// - admit: takes queries into the batch; `answer(i, reply)` gives query i its reply, at
+    ///   once or during a later `step`.
+    /// - step: decodes one step of the batch; returns how many queries are left in it.
+    /// - onBatch: told the batch's size each time queries join it (metrics).
     public init(limits: Limits = Limits(), name: String = "lstmchat-model", onBatch: @escaping (Int) -> Void = { _ in },
-                process: @escaping ([Query]) -> [Reply]) {
+                admit: @escaping ([Query], @escaping (Int, Reply) -> Void) -> Void, step: @escaping () -> Int) {
         precondition(limits.capacity > 0 && limits.maxBatch > 0 && limits.maxWait >= 0)
         self.limits = limits
-        self.process = process
+        self.admit = admit
+        self.step = step
         self.onBatch = onBatch
         // The thread keeps the batcher alive until `stop()` lets it end.
         let thread = Thread { self.run() }
@@ -82,28 +99,29 @@ public final class DynamicBatcher<Query: Sendable, Reply: Sendable>: @unchecked 
     }
 
     private func run() {
-        var lastBatch = 1
+        var lastBatch = 1, active = 0  // the queries in the batch at the last step, and now
         while true {
             condition.lock()
-            while queue.isEmpty && !stopped { condition.wait() }
-            if queue.isEmpty {  // stopped, nothing left
+            while queue.isEmpty && active == 0 && !stopped { condition.wait() }
+            if queue.isEmpty && active == 0 {  // stopped, nothing left
                 condition.unlock()
                 return
             }
             let expected = min(lastBatch, limits.maxBatch)
-            if queue.count < expected && !stopped {
+            if active == 0 && queue.count < expected && !stopped {
                 let deadline = Date(timeIntervalSinceNow: limits.maxWait)
                 while queue.count < expected, condition.wait(until: deadline) {}
             }
-            let batch = Array(queue.prefix(limits.maxBatch))
-            queue.removeFirst(batch.count)
+            let joining = Array(queue.prefix(limits.maxBatch - active))
+            queue.removeFirst(joining.count)
             condition.unlock()
 
-            onBatch(batch.count)
-            let replies = process(batch.map(\.query))
-            precondition(replies.count == batch.count, "one reply per query")
-            for (pending, reply) in zip(batch, replies) { pending.continuation.resume(returning: reply) }
-            lastBatch = batch.count
+            if !joining.isEmpty {
+                onBatch(active + joining.count)
+                admit(joining.map(\.query)) { i, reply in joining[i].continuation.resume(returning: reply) }
+                lastBatch = active + joining.count
+            }
+            active = step()
         }
     }
 }

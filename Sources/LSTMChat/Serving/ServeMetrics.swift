@@ -74,7 +74,7 @@ public final class ServeMetrics: @unchecked Sendable {
             }
             lines += ["# HELP lstmchat_generated_tokens_total Tokens generated (answers, continuations).",
                       "# TYPE lstmchat_generated_tokens_total counter", "lstmchat_generated_tokens_total \(tokens)",
-                      "# HELP lstmchat_batch_size Requests decoded together in one batch.",
+                      "# HELP lstmchat_batch_size Requests decoded together: the batch's size each time requests join it.",
                       "# TYPE lstmchat_batch_size histogram"]
             lines += batches.lines("lstmchat_batch_size")
             return lines.joined(separator: "\n") + "\n"

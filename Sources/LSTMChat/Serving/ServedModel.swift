@@ -6,11 +6,15 @@ public struct ServedQuery: Sendable {
     public var options: UseOptions
     /// The reply will be streamed: its choices' text token by token (`ServedChoice.pieces`).
     public var stream: Bool
+    /// Where a streamed greedy answer's pieces go as they are decoded (the first choice's, in
+    /// order; a prefix of its pieces, perhaps none); nil: the reply's pieces come with it.
+    public var pieces: AsyncStream<String>.Continuation?
 
-    public init(text: String, options: UseOptions, stream: Bool = false) {
+    public init(text: String, options: UseOptions, stream: Bool = false, pieces: AsyncStream<String>.Continuation? = nil) {
         self.text = text
         self.options = options
         self.stream = stream
+        self.pieces = pieces
     }
 }
 
@@ -65,6 +69,32 @@ public struct ServedChoice: Sendable, Equatable {
 /// one batch at a time), each reply the one `ask` gives the query alone.
 public protocol ServedModel: LoadedModel {
     func replies(_ queries: [ServedQuery]) -> [ServedReply]
+    /// What decodes the queries a server's batcher hands it; by default each batch whole, at once.
+    func decoder() -> any ServedDecoder
+}
+
+extension ServedModel {
+    public func decoder() -> any ServedDecoder { WholeBatches(replies: replies) }
+}
+
+/// Decodes the queries a `DynamicBatcher` hands it, on the batcher's thread.
+public protocol ServedDecoder: AnyObject {
+    /// Takes queries in; `answer(i, reply)` gives query i its reply, at once or at a later `step`.
+    func admit(_ queries: [ServedQuery], answer: @escaping (Int, ServedReply) -> Void)
+    /// Decodes one step of the queries in progress; returns how many are left.
+    func step() -> Int
+}
+
+/// Each batch answered whole when it is admitted.
+final class WholeBatches: ServedDecoder {
+    let replies: ([ServedQuery]) -> [ServedReply]
+    init(replies: @escaping ([ServedQuery]) -> [ServedReply]) { self.replies = replies }
+
+    func admit(_ queries: [ServedQuery], answer: @escaping (Int, ServedReply) -> Void) {
+        for (i, reply) in replies(queries).enumerated() { answer(i, reply) }
+    }
+
+    func step() -> Int { 0 }
 }
 
 extension TextModel: ServedModel {
@@ -111,7 +141,8 @@ public final class ModelService: @unchecked Sendable {
         self.name = name
         summary = model.summary
         self.metrics = metrics
-        batcher = DynamicBatcher(limits: limits, onBatch: metrics.batch(size:)) { model.replies($0) }
+        let decoder = model.decoder()
+        batcher = DynamicBatcher(limits: limits, onBatch: metrics.batch(size:), admit: decoder.admit, step: decoder.step)
     }
 
     public var task: ModelTask { kind.task }
@@ -119,6 +150,7 @@ public final class ModelService: @unchecked Sendable {
     /// The reply to `query`, decoded in a batch with the queries that arrive with it; throws
     /// `DynamicBatcher.Busy` when too many are waiting.
     public func reply(_ query: ServedQuery) async throws -> ServedReply {
+        defer { query.pieces?.finish() }
         let reply = try await batcher.submit(query)
         metrics.generated(tokens: reply.completionTokens)
         return reply

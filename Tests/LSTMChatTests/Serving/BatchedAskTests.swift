@@ -53,6 +53,54 @@ enum BundledForServing {
         #expect(batched[5].isFallback && batched[5].choices.map(\.text) == ["pardon?"])
     }
 
+    /// Continuous batching: questions that join the batch while others are decoded, a few
+    /// after every step, get the replies `ask` gives them alone.
+    @Test func questionsJoiningTheBatchMidwayGetTheRepliesAlone() {
+        let model = BundledForServing.chat, questions = BundledForServing.questions, options = Self.options()
+        let alone = questions.map { model.ask($0, options).json }
+        let decoder = model.decoder()
+        var replies = [String?](repeating: nil, count: questions.count), joined = 0
+        func admit(_ count: Int) {
+            let first = joined, end = min(joined + count, questions.count)
+            decoder.admit(questions[first..<end].map { ServedQuery(text: $0, options: options) }) { i, reply in replies[first + i] = reply.json }
+            joined = end
+        }
+        admit(4)
+        while true {
+            let left = decoder.step()
+            if joined < questions.count { admit(3) } else if left == 0 { break }
+        }
+        for (reply, json) in zip(replies, alone) { #expect(reply.map { sameReply($0, json) } == true, "\(reply ?? "none")\n\(json)") }
+    }
+
+    /// stream: a greedy answer's pieces go out while it is decoded, not after: the test marks
+    /// each step in the same stream, and pieces come before the last step. They are the reply's
+    /// pieces, all of them (the question's confidence passes the threshold after 3 tokens).
+    @Test func aStreamedAnswersPiecesGoOutAsItsTokensAreDecoded() async {
+        let model = BundledForServing.chat, decoder = model.decoder()
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self)
+        var reply: ServedReply?
+        decoder.admit([ServedQuery(text: "what is ai", options: Self.options(), stream: true, pieces: continuation)]) { reply = $1 }
+        while decoder.step() > 0 { continuation.yield("<step>") }
+        continuation.finish()
+        var events: [String] = []
+        for await event in stream { events.append(event) }
+        let pieces = events.filter { $0 != "<step>" }
+        #expect(pieces == reply!.choices[0].pieces && pieces.count > 4)
+        #expect(events.firstIndex { $0 != "<step>" }! < events.lastIndex(of: "<step>")!, "\(events)")
+    }
+
+    /// A reply that ends as the fallback sends no piece of the answer it replaces.
+    @Test func aFallbackIsNotStreamed() async {
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self)
+        let options = Self.options { $0.minConfidence = 1; $0.fallback = "pardon?" }
+        let reply = BundledForServing.chat.replies([ServedQuery(text: "what is your favorite book", options: options, stream: true, pieces: continuation)])[0]
+        continuation.finish()
+        var pieces: [String] = []
+        for await piece in stream { pieces.append(piece) }
+        #expect(reply.isFallback && pieces.isEmpty)
+    }
+
     /// A batch's floats differ from a single question's in the last digits; `sameReply` allows that and no more.
     @Test func sameReplyAllowsTheLastDigitsAndNothingElse() {
         let a = #"{"answers": [{"log_probability": -0.22771166, "text": "i am"}], "confidence": 0.9627592, "fallback": false}"#

@@ -83,4 +83,34 @@ import Testing
         #expect(recorder.sizes == [1, 1, 1, 1, 1])
         batcher.stop()
     }
+
+    /// A model decoding step by step (5 ms a step): query n needs n steps; its reply is the
+    /// number of steps run when it ended.
+    final class Stepper: @unchecked Sendable {
+        var steps = 0, open: [(left: Int, answer: (Int) -> Void)] = []
+        func admit(_ queries: [Int], answer: @escaping (Int, Int) -> Void) {
+            for (i, n) in queries.enumerated() { open.append((n, { answer(i, $0) })) }
+        }
+        func step() -> Int {
+            Thread.sleep(forTimeInterval: 0.005)
+            steps += 1
+            for i in open.indices { open[i].left -= 1 }
+            for ended in open where ended.left <= 0 { ended.answer(steps) }
+            open.removeAll { $0.left <= 0 }
+            return open.count
+        }
+    }
+
+    /// Continuous batching: a request that arrives while a long one is decoded joins its batch
+    /// at the next step and ends long before it.
+    @Test func aRequestJoinsTheBatchInProgressAtItsNextStep() async throws {
+        let stepper = Stepper()
+        let batcher = DynamicBatcher<Int, Int>(admit: stepper.admit, step: stepper.step)
+        async let long = batcher.submit(100)
+        try await Task.sleep(for: .milliseconds(50))
+        let short = try await batcher.submit(2)
+        #expect(short < 60, "the short one ended at step \(short)")
+        #expect(try await long == 100)
+        batcher.stop()
+    }
 }

@@ -20,9 +20,6 @@ public final class ChatModel {
 
     /// The tokens that may repeat in runs of their own (`RepeatBlocking.marks`), found once.
     public private(set) lazy var repeatExempt = RepeatBlocking.marks(in: vocabulary.tokens)
-    /// The session a server's replies are decoded in, one batch after the other: made once,
-    /// with its workspaces and its packed output layer.
-    lazy var servingSession = InferenceSession(model: network)
 
     /// Questions longer than this are cut: the model never saw longer ones, and the encoder's
     /// time and memory grow with the length.
