@@ -51,14 +51,19 @@ struct Serve: ParsableCommand {
     @Flag(help: "No line per request on standard error.")
     var quiet = false
 
+    @Option(help: "Threads for the model's products (default: one per CPU).")
+    var threads: Int?
+
     func validate() throws {
         if !(0...65535).contains(port) { throw ValidationError("--port: expected a port from 0 to 65535, got \(port)") }
         if maxBatch < 1 { throw ValidationError("--max-batch: expected a whole number ≥ 1, got \(maxBatch)") }
         if maxQueue < 1 { throw ValidationError("--max-queue: expected a whole number ≥ 1, got \(maxQueue)") }
         if apiKey?.isEmpty == true { throw ValidationError("--api-key: empty") }
+        if let threads, threads < 1 { throw ValidationError("--threads: expected a whole number ≥ 1, got \(threads)") }
     }
 
     func run() throws {
+        ThreadPolicy.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         var settings = ChatServer.Settings()
         settings.host = host
         settings.port = port
