@@ -10,6 +10,12 @@ wrk (Debian's) posts the corpus's questions in turn (bench/post.lua) to POST /v1
 and prints requests/s, latency (p50, p99), errors and timeouts, and the ratios the issue sets
 targets for. Each run is kept as bench/results/<UTC date and time>-serve.json.
 
+"One-at-a-time answering" (the baseline of the batching ratio) is the same server, the same
+binary and threads, with --max-batch 1 under the same 64 connections: it decodes exactly one
+question at a time, and the 64 clients keep it always busy, so it shows the most requests/s that
+answering one question after the other gives (more than 1 connection does: there the server
+waits for the client between requests). Only batching differs between the two.
+
     python3 bench/serve.py --lstmchat .build/release/lstmchat --python .build/bench-venv/bin/python
 """
 import argparse

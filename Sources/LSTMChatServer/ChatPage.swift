@@ -78,7 +78,7 @@ async function failure(response) {
   try { return (await response.json()).error.message; } catch (e) { return "HTTP " + response.status; }
 }
 
-// The answer streamed token by token (server-sent events); the confidence comes with the first event.
+// The answer streamed token by token (server-sent events); the confidence comes with the last one.
 async function chat(question, answer) {
   const response = await fetch("/v1/chat/completions", {method: "POST", headers: headers(),
     body: JSON.stringify({messages: [{role: "user", content: question}], stream: true})});

@@ -21,6 +21,8 @@ public final class InferenceSession {
     private var source = Workspace(), embedded = Workspace()
     private var ids: [Int32] = []
     private var logits = Workspace()                            // [rows, V]
+    private var savedH = Workspace(), savedC = Workspace(), savedMemory = Workspace(), savedKeys = Workspace()  // for admit
+    private var scratch = Workspace()
     /// The output layer's weight packed at the first step (`Affine.packedWeight`): the weights
     /// must not change while the session is used.
     private var projection: PackedMatrix?
@@ -89,48 +91,55 @@ public final class InferenceSession {
 
     /// Adds one row per question after the rows there are, which keep their state: questions
     /// join a batch between two steps (a server's continuous batching). The questions no row
-    /// answers any more are dropped. Allocates (it copies the rows' state and questions' outputs).
+    /// answers any more are dropped.
     public func admit(questions new: [[Int32]]) {
         precondition(!new.isEmpty)
         guard rows > 0 else { return encode(questions: new) }
-        let H = model.config.hiddenSize, L = model.config.layers, old = rows
-        // What the open rows keep: their state, and the encoder outputs of their questions.
-        let kept = Array(Set(rowQuestion)).sorted(), keptIndex = Dictionary(uniqueKeysWithValues: kept.enumerated().map { ($1, Int32($0)) })
-        let oldH = Array(UnsafeBufferPointer(start: h.pointer, count: L * old * H))
-        let oldC = Array(UnsafeBufferPointer(start: c.pointer, count: L * old * H))
-        let oldS = sourceSteps, oldQ = questions, oldLengths = lengths, oldRows = rowQuestion.map { keptIndex[$0]! }
-        let attends = model.attention != nil
-        let oldMemory = attends ? Array(UnsafeBufferPointer(start: memory.pointer, count: oldS * oldQ * H)) : []
-        let oldKeys = attends ? Array(UnsafeBufferPointer(start: keys.pointer, count: oldS * oldQ * H)) : []
-
-        encode(new, rowQuestion: (0..<new.count).map(Int32.init))  // the new rows and questions alone
-        let n = new.count, R = old + n, K = kept.count, Q = K + n, S = max(oldS, sourceSteps), newS = sourceSteps
-        // The state [L, R, H]: the old rows, then the new ones.
-        func merge(_ state: inout Workspace, _ saved: [Float]) {
-            let fresh = Array(UnsafeBufferPointer(start: state.pointer, count: L * n * H)), to = state.reserve(L * R * H)
-            for l in 0..<L {
-                saved.withUnsafeBufferPointer { (to + l * R * H).update(from: $0.baseAddress! + l * old * H, count: old * H) }
-                fresh.withUnsafeBufferPointer { (to + (l * R + old) * H).update(from: $0.baseAddress! + l * n * H, count: n * H) }
+        let H = model.config.hiddenSize, L = model.config.layers, old = rows, attends = model.attention != nil
+        // What the open rows keep: their state, and the encoder outputs of their questions,
+        // saved as [S, K, H] (K kept questions, S the longest of them).
+        let kept = Array(Set(rowQuestion)).sorted(), K = kept.count, oldQ = questions
+        let keptLengths = kept.map { lengths[Int($0)] }, keptS = Int(keptLengths.max()!)
+        let keptIndex = Dictionary(uniqueKeysWithValues: kept.enumerated().map { ($1, Int32($0)) })
+        let keptRows = rowQuestion.map { keptIndex[$0]! }
+        savedH.reserve(L * old * H).update(from: h.pointer, count: L * old * H)
+        savedC.reserve(L * old * H).update(from: c.pointer, count: L * old * H)
+        if attends {
+            for (from, to) in [(memory.pointer, savedMemory.reserve(keptS * K * H)), (keys.pointer, savedKeys.reserve(keptS * K * H))] {
+                for s in 0..<keptS { for (i, q) in kept.enumerated() { (to + (s * K + i) * H).update(from: from + (s * oldQ + Int(q)) * H, count: H) } }
             }
         }
-        merge(&h, oldH); merge(&c, oldC)
+
+        encode(new, rowQuestion: (0..<new.count).map(Int32.init))  // the new rows and questions alone
+        let n = new.count, R = old + n, Q = K + n, newS = sourceSteps, S = max(keptS, newS)
+        // The state [L, R, H]: the old rows, then the new ones.
+        func merge(_ state: inout Workspace, _ saved: UnsafeMutablePointer<Float>) {
+            let fresh = scratch.reserve(L * n * H)
+            fresh.update(from: state.pointer, count: L * n * H)
+            let to = state.reserve(L * R * H)
+            for l in 0..<L {
+                (to + l * R * H).update(from: saved + l * old * H, count: old * H)
+                (to + (l * R + old) * H).update(from: fresh + l * n * H, count: n * H)
+            }
+        }
+        merge(&h, savedH.pointer); merge(&c, savedC.pointer)
         _ = reorderH.reserve(L * R * H); _ = reorderC.reserve(L * R * H)
         _ = embedded.reserve(R * model.config.embedSize); _ = logits.reserve(R * model.config.vocabSize)
         // The questions' encoder outputs and keys [S, Q, H]: the kept questions', then the new
         // ones' (zero past a question's end, where attention does not look).
-        func merge(questions space: inout Workspace, _ saved: [Float]) {
-            let fresh = Array(UnsafeBufferPointer(start: space.pointer, count: newS * n * H)), to = space.reserve(S * Q * H)
+        func merge(questions space: inout Workspace, _ saved: UnsafeMutablePointer<Float>) {
+            let fresh = scratch.reserve(newS * n * H)
+            fresh.update(from: space.pointer, count: newS * n * H)
+            let to = space.reserve(S * Q * H)
             to.update(repeating: 0, count: S * Q * H)
             for s in 0..<S {
-                for (i, q) in kept.enumerated() where s < oldS {
-                    saved.withUnsafeBufferPointer { (to + (s * Q + i) * H).update(from: $0.baseAddress! + (s * oldQ + Int(q)) * H, count: H) }
-                }
-                if s < newS { fresh.withUnsafeBufferPointer { (to + (s * Q + K) * H).update(from: $0.baseAddress! + s * n * H, count: n * H) } }
+                if s < keptS { (to + s * Q * H).update(from: saved + s * K * H, count: K * H) }
+                if s < newS { (to + (s * Q + K) * H).update(from: fresh + s * n * H, count: n * H) }
             }
         }
-        if attends { merge(questions: &memory, oldMemory); merge(questions: &keys, oldKeys) }
-        lengths = kept.map { oldLengths[Int($0)] } + lengths
-        rowQuestion = oldRows + (0..<n).map { Int32(K + $0) }
+        if attends { merge(questions: &memory, savedMemory.pointer); merge(questions: &keys, savedKeys.pointer) }
+        lengths = keptLengths + lengths
+        rowQuestion = keptRows + (0..<n).map { Int32(K + $0) }
         reorderQuestion = rowQuestion
         sourceSteps = S; questions = Q; rows = R
     }
