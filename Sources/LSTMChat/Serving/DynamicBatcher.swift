@@ -17,8 +17,10 @@ public final class DynamicBatcher<Query: Sendable, Reply: Sendable>: @unchecked 
     public struct Limits: Sendable {
         /// The most requests waiting; more are refused.
         public var capacity = 256
-        /// The most requests decoded in one batch.
-        public var maxBatch = 64
+        /// The most requests decoded in one batch. A step of 32 rows costs about half one of
+        /// 64 (the products are compute-bound there), so long answers end sooner (p99 at 64
+        /// clients) for little less throughput.
+        public var maxBatch = 32
         /// The longest a request waits for others to join its batch (seconds).
         public var maxWait = 0.002
 
