@@ -101,7 +101,7 @@ public final class DynamicBatcher<Query: Sendable, Reply: Sendable>: @unchecked 
     }
 
     private func run() {
-        var lastBatch = 1, active = 0  // the queries in the batch at the last step, and now
+        var lastBatch = 1, active = 0  // the batch's size when queries last joined it; the queries in it now
         while true {
             condition.lock()
             while queue.isEmpty && active == 0 && !stopped { condition.wait() }
