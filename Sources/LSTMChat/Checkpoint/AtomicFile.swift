@@ -17,6 +17,12 @@ public enum AtomicFile {
     public static func isTemporary(_ name: String) -> Bool { name.hasPrefix(".") && name.contains(".tmp-") }
 
     public static func write(_ data: Data, to url: URL) throws {
+        try write(to: url) { write in try data.withUnsafeBytes(write) }
+    }
+
+    /// Writes the file from the pieces `body` hands to `write`, one after another: large arrays
+    /// go out from where they are, never copied into one `Data` first.
+    public static func write(to url: URL, _ body: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let path = url.path
         let directory = url.deletingLastPathComponent().path
         let temporary = temporaryURL(for: url).path
@@ -28,16 +34,19 @@ public enum AtomicFile {
         guard fd >= 0 else { throw failure("create") }
         var ok = false
         defer { if !ok { unlink(temporary) } }
-        let written = data.withUnsafeBytes { raw -> Bool in
-            var offset = 0
-            while offset < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                offset += n
+        do {
+            try body { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if n < 0 { if errno == EINTR { continue }; throw failure("write") }
+                    offset += n
+                }
             }
-            return true
+        } catch {
+            close(fd)
+            throw error
         }
-        guard written else { let e = failure("write"); close(fd); throw e }
         guard fsync(fd) == 0 else { let e = failure("flush"); close(fd); throw e }
         guard close(fd) == 0 else { throw failure("close") }
         guard rename(temporary, path) == 0 else { throw failure("rename") }

@@ -92,7 +92,7 @@ public struct CheckpointFile {
         if task.definition.hasLabels { metadata["labels"] = jsonString(labels) }
         if normalizesQuestions { metadata["questions"] = Self.normalizedQuestions }
         if keepsText { metadata["answers"] = Self.answersAsWritten }
-        if !knownQuestions.isEmpty { metadata["known_questions"] = jsonString(knownQuestions) }
+        if !knownQuestions.isEmpty { metadata["known_questions"] = TokenListsJSON.encode(knownQuestions) }
         if !int8.isEmpty { metadata["quantization"] = Self.int8PerRow }
         try SafetensorsFile.write(tensors, metadata: metadata, to: url)
     }
@@ -154,7 +154,7 @@ public struct CheckpointFile {
 
         var knownQuestions: [[Int32]] = []
         if let text = metadata["known_questions"] {
-            guard let list = jsonValue([[Int32]].self, text),
+            guard let list = TokenListsJSON.decode(text),
                   list.allSatisfy({ $0.allSatisfy { $0 >= 0 && Int($0) < config.vocabSize } }) else {
                 throw fail("metadata \"known_questions\" is not a list of token-id lists within the vocabulary")
             }

@@ -49,36 +49,57 @@ public enum SafetensorsFile {
 
     /// The file's bytes for these tensors (in this order) and metadata.
     public static func encode(_ tensors: [Tensor], metadata: [String: String]) -> Data {
+        var data = header(tensors.map(\.shape), tensors.map(\.name), tensors.map(\.dtype), metadata: metadata)
+        for t in tensors { write(t) { data.append(contentsOf: $0) } }
+        return data
+    }
+
+    /// The length and the JSON header of a file of tensors with these names, shapes and types (in
+    /// this order): what comes before their bytes.
+    static func header(_ shapes: [[Int]], _ names: [String], _ dtypes: [DType], metadata: [String: String]) -> Data {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
-        for t in tensors {
-            precondition(t.shape.reduce(1, *) == t.count, "\(t.name): shape and values disagree")
-            let bytes = t.dtype.bytes * t.count
-            header[t.name] = ["dtype": t.dtype.rawValue, "shape": t.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+        for (shape, (name, dtype)) in zip(shapes, zip(names, dtypes)) {
+            let bytes = dtype.bytes * shape.reduce(1, *)
+            header[name] = ["dtype": dtype.rawValue, "shape": shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
             offset += bytes
         }
         var json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         // Pad so the tensor bytes start 8-byte aligned, as the reference implementation does.
         json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))
-        var data = Data(capacity: 8 + json.count + offset)
+        var data = Data(capacity: 8 + json.count)
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(json)
-        for t in tensors {
-            if t.dtype == .i8 { t.int8.withUnsafeBytes { data.append(contentsOf: $0) }; continue }
-            // Float32 bits in little-endian order: on little-endian machines, the array's own bytes
-            // (a training state is tens of MB, written after every epoch: no copy on the way).
-            #if _endian(little)
-            t.values.withUnsafeBytes { data.append(contentsOf: $0) }
-            #else
-            t.values.map { $0.bitPattern.littleEndian }.withUnsafeBytes { data.append(contentsOf: $0) }
-            #endif
-        }
         return data
     }
 
+    /// Hands a tensor's bytes to `write`.
+    static func write(_ t: Tensor, to write: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        precondition(t.shape.reduce(1, *) == t.count, "\(t.name): shape and values disagree")
+        if t.dtype == .i8 { return try t.int8.withUnsafeBytes(write) }
+        try t.values.withUnsafeBufferPointer { try floats($0, to: write) }
+    }
+
+    /// Hands float32 values' bytes, little-endian, to `write`.
+    static func floats(_ values: UnsafeBufferPointer<Float>, to write: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        // On little-endian machines, the values' own bytes (a training state is tens of MB,
+        // written after every epoch: no copy on the way).
+        #if _endian(little)
+        try write(UnsafeRawBufferPointer(values))
+        #else
+        try values.map { $0.bitPattern.littleEndian }.withUnsafeBytes(write)
+        #endif
+    }
+
+    /// Writes the tensors straight from their arrays (no copy of the whole file in memory), atomically.
     public static func write(_ tensors: [Tensor], metadata: [String: String], to url: URL) throws {
-        try AtomicFile.write(encode(tensors, metadata: metadata), to: url)
+        for t in tensors { precondition(t.shape.reduce(1, *) == t.count, "\(t.name): shape and values disagree") }
+        let head = header(tensors.map(\.shape), tensors.map(\.name), tensors.map(\.dtype), metadata: metadata)
+        try AtomicFile.write(to: url) { write in
+            try head.withUnsafeBytes(write)
+            for t in tensors { try Self.write(t, to: write) }
+        }
     }
 
     /// Reads and checks a file; tensors come back in the order of their bytes. A tensor of a

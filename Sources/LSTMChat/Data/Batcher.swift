@@ -17,7 +17,7 @@
 /// model cannot lean on any one word of a question, and learns to answer questions with words
 /// it has not seen, as reworded questions have.
 public struct Batcher: Sendable {
-    public typealias Pair = (question: [Int32], answer: [Int32])
+    public typealias Pair = EncodedPair
 
     public static let batchesPerChunk = 50
     /// A batch's tokens (question + answer, padding included) are at most `batchSize` times this,
@@ -28,8 +28,13 @@ public struct Batcher: Sendable {
 
     var tokenBudget: Int { batchSize * Self.rowTokens }
 
-    /// The pairs batched: those given, less any with an empty question or answer.
-    public let pairs: [Pair]
+    /// The pairs read from, all of them (`rows` says which are batched).
+    public let pairs: TokenizedPairs
+    /// The indices into `pairs` of the pairs batched: those given, less any with an empty
+    /// question or answer. A batch's rows are positions in this list.
+    public let rows: [Int32]
+    /// Questions and answers are cut to their first `maxLength` tokens when batched.
+    public let maxLength: Int
     public let batchSize: Int
     public let seed: UInt64
     public let wordDropout: Float
@@ -37,36 +42,67 @@ public struct Batcher: Sendable {
     /// the encoder nothing to read, and an empty answer teaches only to stop.
     public let droppedEmptyCount: Int
 
-    public init(pairs: [Pair], batchSize: Int, seed: UInt64, wordDropout: Float = 0) {
+    /// - rows: the indices of the pairs to batch (nil: all of them), in their order.
+    public init(pairs: TokenizedPairs, rows: [Int]? = nil, maxLength: Int = .max, batchSize: Int, seed: UInt64,
+                wordDropout: Float = 0) {
         precondition(batchSize > 0, "the batch size is at least 1")
+        precondition(maxLength > 0, "the maximum length is at least 1")
         precondition((0..<1).contains(wordDropout), "word dropout is in [0, 1)")
+        let given = rows ?? Array(0..<pairs.count)
+        self.pairs = pairs
+        self.rows = given.lazy.filter { pairs.questionLength($0) > 0 && pairs.answerLength($0) > 0 }.map { Int32($0) }
+        self.maxLength = maxLength
         self.wordDropout = wordDropout
-        self.pairs = pairs.filter { !$0.question.isEmpty && !$0.answer.isEmpty }
         self.batchSize = batchSize
         self.seed = seed
-        droppedEmptyCount = pairs.count - self.pairs.count
+        droppedEmptyCount = given.count - self.rows.count
     }
 
-    public func batches(epoch: Int) -> [Seq2SeqBatch] {
-        guard wordDropout > 0 else { return batchRows(epoch: epoch).map(batch(rows:)) }
+    /// Batches `pairs`, whole, in their order.
+    public init(pairs: [Pair], batchSize: Int, seed: UInt64, wordDropout: Float = 0) {
+        self.init(pairs: TokenizedPairs(pairs), batchSize: batchSize, seed: seed, wordDropout: wordDropout)
+    }
+
+    /// The number of pairs batched.
+    public var count: Int { rows.count }
+
+    /// The pair at `row` (a position in `rows`), cut to `maxLength`.
+    public func pair(_ row: Int) -> Pair {
+        let i = Int(rows[row])
+        return (pairs.question(i, limit: maxLength), pairs.answer(i, limit: maxLength))
+    }
+
+    /// The batches of `epoch`, each made when it is taken.
+    public func batches(epoch: Int) -> EpochBatches<Seq2SeqBatch> {
+        let batchRows = batchRows(epoch: epoch)
+        guard wordDropout > 0 else { return EpochBatches(count: batchRows.count) { batch(rows: batchRows[$0]) } }
+        // One generator runs through the epoch's question words in batch order (a draw each); its
+        // state at the start of each batch is kept, so that any batch can be made on its own.
         var generator = Xoshiro256(seed: seed ^ 0x0D20_9D0F ^ (UInt64(truncatingIfNeeded: epoch) &* 0x9E37_79B9_7F4A_7C15))
-        return batchRows(epoch: epoch).map { rows in
-            let questions = rows.map { row in
-                pairs[row].question.map { generator.nextFloat() < wordDropout ? Vocabulary.unknown : $0 }
+        var starts: [Xoshiro256] = []
+        starts.reserveCapacity(batchRows.count)
+        for rows in batchRows {
+            starts.append(generator)
+            for row in rows {
+                for _ in 0..<min(pairs.questionLength(Int(self.rows[row])), maxLength) { _ = generator.next() }
             }
-            return Seq2SeqBatch(questions: questions, answers: rows.map { pairs[$0].answer }, bos: Vocabulary.bos, eos: Vocabulary.eos)
+        }
+        return EpochBatches(count: batchRows.count) { b in
+            var generator = starts[b]
+            let rows = batchRows[b].map(pair)
+            let questions = rows.map { $0.question.map { generator.nextFloat() < wordDropout ? Vocabulary.unknown : $0 } }
+            return Seq2SeqBatch(questions: questions, answers: rows.map(\.answer), bos: Vocabulary.bos, eos: Vocabulary.eos)
         }
     }
 
-    /// The indices into `pairs` of each batch of `epoch`, in order: `batches(epoch:)` without
-    /// building the batches, for callers that make them one at a time.
+    /// The positions in `rows` of each batch of `epoch`, in order.
     public func batchRows(epoch: Int) -> [[Int]] {
         // Mixing the epoch in with a large odd constant keeps nearby seeds and epochs far apart.
         var generator = Xoshiro256(seed: seed ^ (UInt64(truncatingIfNeeded: epoch) &* 0x9E37_79B9_7F4A_7C15))
-        var order = Array(pairs.indices)
+        var order = Array(rows.indices)
         order.deterministicShuffle(using: &generator)
 
-        var rows: [[Int]] = []
+        var batches: [[Int]] = []
         let chunkSize = batchSize * Self.batchesPerChunk
         for chunkStart in stride(from: 0, to: order.count, by: chunkSize) {
             let chunk = order[chunkStart..<min(chunkStart + chunkSize, order.count)]
@@ -79,24 +115,25 @@ public struct Batcher: Sendable {
                 while end < byLength.endIndex, end - start < batchSize, (end - start + 1) * length(of: byLength[end]) <= tokenBudget {
                     end += 1
                 }
-                rows.append(longestQuestionFirst(byLength[start..<end]))
+                batches.append(longestQuestionFirst(byLength[start..<end]))
                 start = end
             }
         }
-        rows.deterministicShuffle(using: &generator)
-        return rows
+        batches.deterministicShuffle(using: &generator)
+        return batches
     }
 
     public func batch(rows: [Int]) -> Seq2SeqBatch {
-        Seq2SeqBatch(questions: rows.map { pairs[$0].question }, answers: rows.map { pairs[$0].answer },
-                     bos: Vocabulary.bos, eos: Vocabulary.eos)
+        let pairs = rows.map(pair)
+        return Seq2SeqBatch(questions: pairs.map(\.question), answers: pairs.map(\.answer), bos: Vocabulary.bos, eos: Vocabulary.eos)
     }
 
-    private func length(of index: Int) -> Int { pairs[index].question.count + pairs[index].answer.count }
+    private func questionLength(_ row: Int) -> Int { min(pairs.questionLength(Int(rows[row])), maxLength) }
+    private func length(of row: Int) -> Int { questionLength(row) + min(pairs.answerLength(Int(rows[row])), maxLength) }
 
     /// A batch's rows by question length, longest first, ties in their order.
     private func longestQuestionFirst(_ rows: ArraySlice<Int>) -> [Int] {
-        rows.stablySorted { -pairs[$0].question.count }
+        rows.stablySorted { -questionLength($0) }
     }
 
     /// Cuts questions and answers longer than `maxLength` tokens (`<bos>` and `<eos>` not counted)

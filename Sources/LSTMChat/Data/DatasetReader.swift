@@ -16,19 +16,30 @@ public enum DataFormat: String, CaseIterable, Sendable {
 ///
 /// A directory is read as one corpus: every `.tsv`, `.yml` and `.yaml` file in it (not in its
 /// subdirectories) in name order, then `questions.txt` + `answers.txt` if it holds them.
-/// Files are UTF-8, with or without a byte-order mark, with LF or CRLF line ends, and at most
-/// 256 MB (`TextFile.maximumBytes`).
+/// Files are UTF-8, with or without a byte-order mark, with LF or CRLF line ends; a TSV file is
+/// read a line at a time and may be of any size, others are at most 256 MB (`TextFile.maximumBytes`).
 public enum DatasetReader {
     public static func read(_ path: String, format: DataFormat? = nil) throws -> [QAPair] {
+        var pairs: [QAPair] = []
+        try forEachPair(path, format: format) { pairs.append($0) }
+        return pairs
+    }
+
+    /// Each pair in turn, as `read` gives them, without holding them all: a TSV file is read a
+    /// line at a time (so it may be of any size), other formats whole.
+    public static func forEachPair(_ path: String, format: DataFormat? = nil, _ body: (QAPair) throws -> Void) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw DataError(file: path, "no such file or directory")
         }
-        let pairs = isDirectory.boolValue
-            ? try readDirectory(path, format: format)
-            : try readFile(path, format: format ?? formatFromExtension(of: path))
-        guard !pairs.isEmpty else { throw DataError(file: path, "no question/answer pairs in it") }
-        return pairs
+        var count = 0
+        let counted = { (pair: QAPair) in count += 1; try body(pair) }
+        if isDirectory.boolValue {
+            try readDirectory(path, format: format, counted)
+        } else {
+            try readFile(path, format: format ?? formatFromExtension(of: path), counted)
+        }
+        guard count > 0 else { throw DataError(file: path, "no question/answer pairs in it") }
     }
 
     /// Parallel files: line N of `answers` answers line N of `questions`.
@@ -63,46 +74,45 @@ public enum DatasetReader {
         }
     }
 
-    static func readFile(_ path: String, format: DataFormat) throws -> [QAPair] {
-        let pairs: [QAPair]
+    static func readFile(_ path: String, format: DataFormat, _ body: (QAPair) throws -> Void) throws {
+        var count = 0
         switch format {
-        case .tsv: pairs = try readTSV(TextFile(path: path))
-        case .yaml: pairs = try ChatterBotCorpus.read(TextFile(path: path))
+        case .tsv: try forEachTSVPair(path) { count += 1; try body($0) }
+        case .yaml:
+            let pairs = try ChatterBotCorpus.read(TextFile(path: path))
+            count = pairs.count
+            try pairs.forEach(body)
         case .parallel:
             throw DataError(file: path, "the parallel format reads a directory holding questions.txt and "
                             + "answers.txt (or give both files)")
         }
         // Even inside a directory: a file with nothing in it is most likely a mistake.
-        guard !pairs.isEmpty else { throw DataError(file: path, "no question/answer pairs in it") }
-        return pairs
+        guard count > 0 else { throw DataError(file: path, "no question/answer pairs in it") }
     }
 
-    static func readTSV(_ file: TextFile) throws -> [QAPair] {
-        var pairs: [QAPair] = []
-        for (index, line) in file.lines.enumerated() {
+    static func forEachTSVPair(_ path: String, _ body: (QAPair) throws -> Void) throws {
+        try TextFile.forEachLine(path: path) { line, lineNumber in
             let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { return }
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-            let lineNumber = index + 1
             guard fields.count == 2 else {
                 let problem = fields.count == 1
                     ? "no tab; a line is question<TAB>answer"
                     : "\(fields.count - 1) tabs; a line is question<TAB>answer with one tab"
-                throw DataError(file: file.path, line: lineNumber, problem)
+                throw DataError(file: path, line: lineNumber, problem)
             }
             let question = fields[0].trimmingCharacters(in: .whitespaces)
             let answer = fields[1].trimmingCharacters(in: .whitespaces)
-            if question.isEmpty { throw DataError(file: file.path, line: lineNumber, "empty question") }
-            if answer.isEmpty { throw DataError(file: file.path, line: lineNumber, "empty answer") }
+            if question.isEmpty { throw DataError(file: path, line: lineNumber, "empty question") }
+            if answer.isEmpty { throw DataError(file: path, line: lineNumber, "empty answer") }
             // A multi-line answer is written on its line with `\n` (`TSVField`).
-            pairs.append(QAPair(question: question, answer: TSVField.unescaped(answer), file: file.path, line: lineNumber))
+            try body(QAPair(question: question, answer: TSVField.unescaped(answer), file: path, line: lineNumber))
         }
-        return pairs
     }
 
     // MARK: - Directories
 
-    static func readDirectory(_ directory: String, format: DataFormat?) throws -> [QAPair] {
+    static func readDirectory(_ directory: String, format: DataFormat?, _ body: (QAPair) throws -> Void) throws {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted() } catch {
             throw DataError(file: directory, "cannot be listed: \(error.localizedDescription)")
@@ -113,19 +123,18 @@ public enum DatasetReader {
             return FileManager.default.fileExists(atPath: path(name), isDirectory: &isDirectory) && !isDirectory.boolValue
         }
 
-        var pairs: [QAPair] = []
         var readAny = false
         for name in names where !name.hasPrefix(".") && isFile(name) {
             guard let fileFormat = try? formatFromExtension(of: name), format == nil || format == fileFormat else {
                 continue
             }
-            pairs += try readFile(path(name), format: fileFormat)
+            try readFile(path(name), format: fileFormat, body)
             readAny = true
         }
         if format == nil || format == .parallel {
             let hasQuestions = isFile("questions.txt"), hasAnswers = isFile("answers.txt")
             if hasQuestions && hasAnswers {
-                pairs += try read(questions: path("questions.txt"), answers: path("answers.txt"))
+                try read(questions: path("questions.txt"), answers: path("answers.txt")).forEach(body)
                 readAny = true
             } else if hasQuestions != hasAnswers {
                 throw DataError(file: path(hasQuestions ? "questions.txt" : "answers.txt"),
@@ -135,6 +144,5 @@ public enum DatasetReader {
         guard readAny else {
             throw DataError(file: directory, "no .tsv, .yml or .yaml files and no questions.txt + answers.txt in it")
         }
-        return pairs
     }
 }

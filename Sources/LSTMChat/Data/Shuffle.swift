@@ -37,17 +37,23 @@ extension Collection {
 /// `fraction` of them (rounded, at least 1 when `fraction > 0` and there are 2 or more items,
 /// and never all of them) for validation. Both sets keep the items' original order.
 public func splitForValidation<T>(_ items: [T], fraction: Double, seed: UInt64) -> (train: [T], validation: [T]) {
-    precondition(fraction >= 0 && fraction < 1, "the validation fraction is in [0, 1)")
-    guard fraction > 0, items.count >= 2 else { return (items, []) }
-    let validationCount = Swift.min(items.count - 1, Swift.max(1, Int((Double(items.count) * fraction).rounded())))
-    var generator = Xoshiro256(seed: seed)
-    var order = Array(items.indices)
-    order.deterministicShuffle(using: &generator)
-    var isValidation = [Bool](repeating: false, count: items.count)
-    for index in order.prefix(validationCount) { isValidation[index] = true }
+    let isValidation = validationShare(count: items.count, fraction: fraction, seed: seed)
     var train: [T] = [], validation: [T] = []
     for (index, item) in items.enumerated() {
         if isValidation[index] { validation.append(item) } else { train.append(item) }
     }
     return (train, validation)
+}
+
+/// Which of `count` items `splitForValidation` holds out: true for the validation set.
+public func validationShare(count: Int, fraction: Double, seed: UInt64) -> [Bool] {
+    precondition(fraction >= 0 && fraction < 1, "the validation fraction is in [0, 1)")
+    var isValidation = [Bool](repeating: false, count: count)
+    guard fraction > 0, count >= 2 else { return isValidation }
+    let validationCount = Swift.min(count - 1, Swift.max(1, Int((Double(count) * fraction).rounded())))
+    var generator = Xoshiro256(seed: seed)
+    var order = Array(0..<count)
+    order.deterministicShuffle(using: &generator)
+    for index in order.prefix(validationCount) { isValidation[index] = true }
+    return isValidation
 }

@@ -22,11 +22,17 @@ public struct Vocabulary: Equatable, Codable, Sendable {
     /// Counts the tokens of `sequences` and keeps those seen at least `minCount` times, the most
     /// frequent first, up to `maxSize` tokens in all (the four special tokens included).
     public init(counting sequences: [[String]], minCount: Int = 1, maxSize: Int? = nil) {
-        precondition(maxSize.map { $0 >= Self.specialTokens.count } ?? true, "a vocabulary holds at least the 4 special tokens")
         var counts: [String: Int] = [:]
         for sequence in sequences {
             for token in sequence { counts[token, default: 0] += 1 }
         }
+        self.init(counts: counts, minCount: minCount, maxSize: maxSize)
+    }
+
+    /// From each token's count, as `init(counting:)` keeps them.
+    public init(counts: [String: Int], minCount: Int = 1, maxSize: Int? = nil) {
+        precondition(maxSize.map { $0 >= Self.specialTokens.count } ?? true, "a vocabulary holds at least the 4 special tokens")
+        var counts = counts
         for special in Self.specialTokens { counts[special] = nil }
         counts[""] = nil
         var kept = counts.filter { $0.value >= minCount }

@@ -34,12 +34,9 @@ public struct KnownQuestions: Equatable, Sendable {
     private let holders: [Int32: [Int]]
 
     public init(_ questions: [[Int32]], unknown: Int32 = Vocabulary.unknown) {
-        var distinct: [[Int32]] = [], index: [[Int32]: Int] = [:]
-        for q in questions where !q.isEmpty && index[q] == nil {
-            index[q] = distinct.count
-            distinct.append(q)
-        }
+        let distinct = Self.distinct(questions)
         self.questions = distinct
+        let index = Dictionary(uniqueKeysWithValues: distinct.enumerated().map { ($1, $0) })
         self.unknown = unknown
         self.index = index
         var counts: [Int32: Int] = [:]
@@ -55,6 +52,12 @@ public struct KnownQuestions: Equatable, Sendable {
         self.unseenWeight = unseenWeight
         self.holders = holders
         vectors = distinct.map { Self.vector(of: $0, unknown: unknown, weights: weights, unseenWeight: unseenWeight) }
+    }
+
+    /// The questions a model knows of `questions`: each once, in the order first seen, none empty.
+    public static func distinct<S: Sequence>(_ questions: S) -> [[Int32]] where S.Element == [Int32] {
+        var seen = Set<[Int32]>()
+        return questions.filter { !$0.isEmpty && seen.insert($0).inserted }
     }
 
     /// Whether `question` is one of the known questions, token for token.

@@ -21,9 +21,11 @@ public protocol TaskDefinition {
     static var standardInputName: String { get }
 
     /// Reads the data and makes what a run needs of it. `resumed` is the checkpoint of a run
-    /// being continued (its vocabulary, tokenizer and labels hold); `fitBatchSize` lets the
-    /// batch size shrink to the data (`Recipe.fittedBatchSize`); `warn` takes warnings.
-    static func prepare(_ recipe: Recipe, resumed: CheckpointFile?, fitBatchSize: Bool,
+    /// being continued (its vocabulary, tokenizer and labels hold); `cache` is where the run
+    /// keeps its data ready to train on (`TaskData.writeCache`), read instead of the data when
+    /// resuming if it is still the data's; `fitBatchSize` lets the batch size shrink to the data
+    /// (`Recipe.fittedBatchSize`); `warn` takes warnings.
+    static func prepare(_ recipe: Recipe, resumed: CheckpointFile?, cache: URL?, fitBatchSize: Bool,
                         warn: (String) -> Void) throws -> TaskData<Model>
 
     /// The network of a checkpoint of this task, ready to be used with its vocabulary and tokenizer.
@@ -81,7 +83,7 @@ public struct TaskData<Model: TrainableModel> {
     /// A hash of the data read, so that a resumed run can say its data changed.
     public var fingerprint: String
     /// The batches of an epoch, the same every time it is asked for the same epoch.
-    public var batches: (_ epoch: Int) -> [Model.Batch]
+    public var batches: (_ epoch: Int) -> EpochBatches<Model.Batch>
     /// Validation loss and accuracy on the held-out share, or nil when nothing is held out.
     public var validate: (Model) -> Validation? = { _ in nil }
     /// The exact match on the training data (seq2seq), or nil.
@@ -92,13 +94,17 @@ public struct TaskData<Model: TrainableModel> {
     public var logColumns: [LossLog.ExtraColumn] = []
     /// What the checkpoint records besides the weights, vocabulary, tokenizer and labels.
     public var annotate: (inout CheckpointFile) -> Void = { _ in }
+    /// Keeps the data ready to train on at the URL given (the run's directory exists then), so
+    /// that a resumed run need not read it again; nothing for tasks whose data is small, or when
+    /// it was read from there.
+    public var writeCache: (URL) throws -> Void = { _ in }
     /// Done once a run ends (not when interrupted), with the saved model: messages to show.
     public var finish: (Model, CheckpointDirectory) throws -> [String] = { _, _ in [] }
     /// How to use the model: "chat with it: lstmchat chat --checkpoint DIR".
     public var nextStep: (CheckpointDirectory) -> String
 
     public init(recipe: Recipe, vocabulary: Vocabulary, tokenizer: Tokenizer, summary: String, fingerprint: String,
-                batches: @escaping (Int) -> [Model.Batch], describe: @escaping (Validation?, Float?) -> [String],
+                batches: @escaping (Int) -> EpochBatches<Model.Batch>, describe: @escaping (Validation?, Float?) -> [String],
                 nextStep: @escaping (CheckpointDirectory) -> String) {
         self.recipe = recipe
         self.vocabulary = vocabulary
@@ -123,9 +129,7 @@ public struct TaskData<Model: TrainableModel> {
 
 /// A 64-bit FNV-1a hash of texts: tells a resumed run whether its data changed.
 public func dataFingerprint<S: Sequence>(_ texts: S) -> String where S.Element == String {
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    for text in texts {
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-    }
-    return String(hash, radix: 16)
+    var hash = FNV1a()
+    for text in texts { hash.add(text) }
+    return hash.hex
 }

@@ -6,6 +6,7 @@ import Foundation
 ///     best.safetensors       the model with the lowest validation loss so far
 ///     training.safetensors   weights, Adam's moments and the position in the run, for --resume
 ///     loss.csv               the loss log
+///     pairs.cache            the data tokenized (`PairsCache`), which --resume maps instead of reading the data
 ///     .lock                  held while a run trains here
 ///
 /// Each file is replaced atomically. The training state goes first (but for the first save,
@@ -20,6 +21,7 @@ public struct CheckpointDirectory {
     public var best: URL { url.appendingPathComponent("best.safetensors") }
     public var state: URL { url.appendingPathComponent("training.safetensors") }
     public var log: URL { url.appendingPathComponent("loss.csv") }
+    public var pairsCache: URL { url.appendingPathComponent(PairsCache.fileName) }
 
     public var holdsRun: Bool { FileManager.default.fileExists(atPath: state.path) }
 
@@ -57,11 +59,10 @@ public struct CheckpointDirectory {
         // resumed, while a model with no state is a run that starts over.
         let isFirst = !FileManager.default.fileExists(atPath: model.path)
         if isFirst { try checkpoint.write(to: model) }
-        try TrainingStateFile(
-            settings: trainer.settings, progress: trainer.progress, adamStep: trainer.adam.step,
-            weights: parameters.values.array, firstMoment: trainer.adam.firstMoment.array,
-            secondMoment: trainer.adam.secondMoment.array, run: run, carriedState: trainer.model.carriedState()
-        ).write(to: state, layout: parameters.layout)
+        try TrainingStateFile.write(
+            to: state, layout: parameters.layout, settings: trainer.settings, progress: trainer.progress, adamStep: trainer.adam.step,
+            weights: UnsafeBufferPointer(parameters.values.buffer), firstMoment: UnsafeBufferPointer(trainer.adam.firstMoment.buffer),
+            secondMoment: UnsafeBufferPointer(trainer.adam.secondMoment.buffer), run: run, carriedState: trainer.model.carriedState())
         if !isFirst { try checkpoint.write(to: model) }
         if isBest { try checkpoint.write(to: best) }
     }

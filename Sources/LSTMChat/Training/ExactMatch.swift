@@ -26,15 +26,26 @@ public struct ExactMatch: Sendable {
     /// - limit: at most this many distinct questions, evenly spread over them in the order
     ///   first seen; 0 takes them all.
     public init<S: Sequence>(pairs: S, limit: Int = 0) where S.Element == EncodedPair {
-        var answers: [[Int32]: Set<[Int32]>] = [:], order: [[Int32]] = []
-        for pair in pairs where !pair.question.isEmpty && !pair.answer.isEmpty {
-            if answers[pair.question] == nil { order.append(pair.question) }
-            answers[pair.question, default: []].insert(pair.answer)
-        }
+        let pairs = TokenizedPairs(pairs)
+        self.init(pairs: pairs, rows: 0..<pairs.count, limit: limit)
+    }
+
+    /// The same, of the pairs at `rows` of a flat store: only the sampled questions' answers are
+    /// gathered, so a corpus of millions of pairs costs a table of integers here.
+    public init<Rows: Collection>(pairs: TokenizedPairs, rows: Rows, limit: Int = 0) where Rows.Element == Int {
+        let order = pairs.firstOfEachQuestion(among: rows)
         let n = order.count, k = limit > 0 ? min(limit, n) : n
         let sample = k == n ? order : (0..<k).map { order[$0 * n / k] }
-        questions = sample
-        references = sample.map { answers[$0]! }
+        questions = sample.map { pairs.question($0) }
+        let index = Dictionary(questions.enumerated().map { ($1, $0) }) { first, _ in first }
+        let sampledHashes = Set(sample.map(pairs.questionHash))
+        var references = [Set<[Int32]>](repeating: [], count: k)
+        for i in rows where pairs.answerLength(i) > 0 {
+            // Hashed in place first: most pairs' questions are not sampled, and are not copied.
+            guard sampledHashes.contains(pairs.questionHash(i)), let q = index[pairs.question(i)] else { continue }
+            references[q].insert(pairs.answer(i))
+        }
+        self.references = references
     }
 
     public init(questions: [[Int32]], references: [Set<[Int32]>]) {

@@ -237,8 +237,28 @@ public struct DataSource: Codable, Equatable, Sendable {
 
     /// The question/answer pairs it holds.
     public func pairs() throws -> [QAPair] {
-        if let questions, let answers { return try DatasetReader.read(questions: questions, answers: answers) }
+        var pairs: [QAPair] = []
+        try forEachPair { pairs.append($0) }
+        return pairs
+    }
+
+    /// Each pair in turn, without holding them all when the data is TSV (`DatasetReader.forEachPair`).
+    public func forEachPair(_ body: (QAPair) throws -> Void) throws {
+        if let questions, let answers { return try DatasetReader.read(questions: questions, answers: answers).forEach(body) }
         guard let data else { throw DataError(file: "", "no data given") }
-        return try DatasetReader.read(data, format: format.flatMap(DataFormat.init(rawValue:)))
+        try DatasetReader.forEachPair(data, format: format.flatMap(DataFormat.init(rawValue:)), body)
+    }
+
+    /// The files the data is read from: a file, the two parallel files, or every file of a
+    /// directory (some of which the readers may skip), in name order.
+    public func files() throws -> [String] {
+        if let questions, let answers { return [questions, answers] }
+        guard let data else { throw DataError(file: "", "no data given") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: data, isDirectory: &isDirectory), isDirectory.boolValue else { return [data] }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: data)) ?? []
+        return names.sorted().filter { !$0.hasPrefix(".") }.map { (data as NSString).appendingPathComponent($0) }.filter {
+            FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }
     }
 }

@@ -17,7 +17,7 @@ public struct Validation: Sendable {
 /// that never stopped.
 public final class TrainingRun<Model: TrainableModel> {
     public let trainer: Trainer<Model>
-    private let batches: (_ epoch: Int) -> [Model.Batch]
+    private let batches: (_ epoch: Int) -> EpochBatches<Model.Batch>
     private let validate: () -> Validation?
     private let measure: () -> Float?
     private let log: (LossLogRow) throws -> Void
@@ -44,7 +44,7 @@ public final class TrainingRun<Model: TrainableModel> {
     /// - measure: the exact match on the training questions (`ExactMatchProbe`), or nil.
     /// - log: appends a row to the loss log.
     /// - save: writes the checkpoint (model and training state; also the best model if asked).
-    public init(trainer: Trainer<Model>, batches: @escaping (Int) -> [Model.Batch], validate: @escaping () -> Validation?,
+    public init(trainer: Trainer<Model>, batches: @escaping (Int) -> EpochBatches<Model.Batch>, validate: @escaping () -> Validation?,
                 measure: @escaping () -> Float? = { nil },
                 log: @escaping (LossLogRow) throws -> Void, save: @escaping (Bool) throws -> Void) {
         self.trainer = trainer

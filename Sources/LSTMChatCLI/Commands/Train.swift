@@ -121,7 +121,7 @@ struct Train: ParsableCommand {
         var progressBar = ProgressBar(quiet: quiet)
         let warn = { (text: String) in progressBar.message("warning: " + text) }
         // A new run reads its data first: bad data creates nothing.
-        let newData = resuming ? nil : try T.prepare(recipe, resumed: nil, fitBatchSize: self.recipe.batchSize == nil, warn: warn)
+        let newData = resuming ? nil : try T.prepare(recipe, resumed: nil, cache: nil, fitBatchSize: self.recipe.batchSize == nil, warn: warn)
         try directory.create()
         let lock = try DirectoryLock(directory: directory.url)
         defer { withExtendedLifetime(lock) {} }
@@ -137,12 +137,14 @@ struct Train: ParsableCommand {
             let resumed = try directory.resume(settings: { $0.epochs = recipe.epochs }) { checkpoint in
                 T.makeModel(config: checkpoint.config, labels: checkpoint.labels.count, parameters: checkpoint.parameters)
             }
-            (data, trainer) = (try T.prepare(recipe, resumed: resumed.checkpoint, fitBatchSize: false, warn: warn), resumed.trainer)
+            (data, trainer) = (try T.prepare(recipe, resumed: resumed.checkpoint, cache: directory.pairsCache, fitBatchSize: false, warn: warn),
+                               resumed.trainer)
             if let saved = resumed.run["datafingerprint"], saved != data.fingerprint {
                 warn("the data changed since this run started; continuing on the data as it is now")
             }
         }
         if let standardInput { data.recipe.data.data = try standardInput.keep(in: directory.url).path }
+        try data.writeCache(directory.pairsCache)
         try Data(data.recipe.configFile(keys: T.keys).utf8).write(to: directory.url.appendingPathComponent("config.yaml"), options: .atomic)
         let runInfo = ["recipe": data.recipe.json, "datafingerprint": data.fingerprint]
         let logWriter = try LossLogWriter(appendingTo: log.map { URL(fileURLWithPath: $0) } ?? directory.log,

@@ -32,7 +32,7 @@ import Testing
     static func run(_ trainer: Trainer<Seq2SeqModel>, stopAfter: Int = .max, target: Float? = nil) throws -> (TrainingRun<Seq2SeqModel>.Outcome, [LossLogRow], saves: Int) {
         var rows: [LossLogRow] = [], saves = 0, steps = 0
         let probe = ExactMatchProbe(pairs: pairs)
-        let run = TrainingRun(trainer: trainer, batches: batches, validate: { Validation(loss: 1, accuracy: 0) },
+        let run = TrainingRun(trainer: trainer, batches: { EpochBatches(batches(epoch: $0)) }, validate: { Validation(loss: 1, accuracy: 0) },
                               measure: { probe.measure(trainer.model).exactMatch },
                               log: { rows.append($0) }, save: { _ in saves += 1 })
         let outcome = try run.run(targetExactMatch: target, shouldStop: { steps >= stopAfter }, onStep: { _ in steps += 1 },

@@ -23,7 +23,7 @@ public enum ClassifierTask: TaskDefinition {
         LabelModel(network: network, vocabulary: vocabulary, tokenizer: tokenizer, labels: checkpoint.labels, path: file)
     }
 
-    public static func prepare(_ recipe: Recipe, resumed: CheckpointFile?, fitBatchSize: Bool,
+    public static func prepare(_ recipe: Recipe, resumed: CheckpointFile?, cache: URL?, fitBatchSize: Bool,
                                warn: (String) -> Void) throws -> TaskData<ClassifierModel> {
         var recipe = recipe
         let texts = try LabelledTextReader.read(recipe.data.data ?? "-")
@@ -60,7 +60,7 @@ public enum ClassifierTask: TaskDefinition {
             recipe: recipe, vocabulary: vocabulary, tokenizer: tokenizer,
             summary: "\(trainSet.count) texts (\(validationSet.count) held out\(baseline)), \(labels.count) labels",
             fingerprint: dataFingerprint(texts.lazy.map { $0.text + "\t" + $0.label + "\n" }),
-            batches: { batcher.batches(epoch: $0) },
+            batches: { EpochBatches(batcher.batches(epoch: $0)) },
             describe: { v, _ in v.map { [String(format: "validation loss %.3f, accuracy %.1f%%", $0.loss, 100 * $0.accuracy)] } ?? [] },
             nextStep: { "label texts with it: lstmchat ask --checkpoint \($0.url.path) \"some text\"" })
         data.labels = labels

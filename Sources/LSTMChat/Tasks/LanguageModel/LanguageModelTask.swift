@@ -23,7 +23,7 @@ public enum LanguageModelTask: TaskDefinition {
         TextModel(network: network, vocabulary: vocabulary, tokenizer: tokenizer, path: file)
     }
 
-    public static func prepare(_ recipe: Recipe, resumed: CheckpointFile?, fitBatchSize: Bool,
+    public static func prepare(_ recipe: Recipe, resumed: CheckpointFile?, cache: URL?, fitBatchSize: Bool,
                                warn: (String) -> Void) throws -> TaskData<LanguageModel> {
         var recipe = recipe
         let path = recipe.data.data ?? "-"
@@ -51,7 +51,7 @@ public enum LanguageModelTask: TaskDefinition {
             recipe: recipe, vocabulary: vocabulary, tokenizer: tokenizer,
             summary: "\(trainTokens.count) tokens (\(heldOut) held out) in windows of \(recipe.seqLength)",
             fingerprint: dataFingerprint(lines),
-            batches: { _ in batches },
+            batches: { _ in EpochBatches(batches) },
             describe: { v, _ in
                 guard let v else { return [] }
                 // Characters are measured in bits, words by perplexity: the figures each is quoted in.

@@ -17,6 +17,20 @@ public struct Evaluation: Codable, Equatable, Sendable {
 }
 
 public enum Evaluator {
+    /// The loss on `pairs`: the mean over every counted target token, as in training. The pairs
+    /// are taken by length, so that a batch's rows are of similar length and little of it is padding.
+    public static func loss(model: Seq2SeqModel, pairs: [EncodedPair], batchSize: Int = 64) -> Float {
+        let byLength = pairs.sorted { ($0.answer.count, $0.question.count) < ($1.answer.count, $1.question.count) }
+        var lossSum: Double = 0, tokens = 0
+        for start in stride(from: 0, to: byLength.count, by: batchSize) {
+            let rows = byLength[start..<min(start + batchSize, byLength.count)]
+            let batch = Seq2SeqBatch(questions: rows.map(\.question), answers: rows.map(\.answer), bos: Vocabulary.bos, eos: Vocabulary.eos)
+            lossSum += Double(model.loss(batch)) * Double(batch.targetTokenCount)
+            tokens += batch.targetTokenCount
+        }
+        return Float(lossSum / Double(max(tokens, 1)))
+    }
+
     /// - pairs: the held-out pairs (questions may repeat with other answers), answers WHOLE: exact
     ///   match (`ExactMatch`) compares with them.
     /// - answerTokens: each pair's answer as the tokenizer wrote it, for the token F1.
@@ -26,17 +40,7 @@ public enum Evaluator {
         precondition(pairs.count == answerTokens.count)
         guard !pairs.isEmpty else { return Evaluation(loss: 0, accuracy: 0, tokenF1: 0, pairs: 0, questions: 0) }
 
-        // Loss: the mean over every counted target token, as in training. The pairs are taken
-        // by length, so that a batch's rows are of similar length and little of it is padding.
-        let byLength = pairs.sorted { ($0.answer.count, $0.question.count) < ($1.answer.count, $1.question.count) }
-        var lossSum: Double = 0, tokens = 0
-        for start in stride(from: 0, to: byLength.count, by: batchSize) {
-            let rows = byLength[start..<min(start + batchSize, byLength.count)]
-            let batch = Seq2SeqBatch(questions: rows.map(\.question), answers: rows.map(\.answer), bos: Vocabulary.bos, eos: Vocabulary.eos)
-            lossSum += Double(model.loss(batch)) * Double(batch.targetTokenCount)
-            tokens += batch.targetTokenCount
-        }
-
+        let loss = loss(model: model, pairs: pairs, batchSize: batchSize)
         // Exact match by its one definition (whole references, answers without a length limit).
         let exact = ExactMatch(pairs: pairs)
         let accuracy = exact.measure(model).share
@@ -52,7 +56,7 @@ public enum Evaluator {
         for (question, ids) in zip(order, answers) {
             f1 += AnswerScore.tokenF1(vocabulary.decode(ids), references: references[question]!)
         }
-        return Evaluation(loss: Float(lossSum / Double(max(tokens, 1))), accuracy: accuracy,
+        return Evaluation(loss: loss, accuracy: accuracy,
                           tokenF1: Float(f1 / Double(max(order.count, 1))), pairs: pairs.count, questions: exact.questions.count)
     }
 }

@@ -18,7 +18,13 @@ public struct ExactMatchProbe: Sendable {
     ///   maximum length: an answer cut in training is not the data's answer).
     /// - limit: the most questions sampled; 0 samples them all.
     public init(pairs: [EncodedPair], limit: Int = 500, shownCount: Int = 3) {
-        exactMatch = ExactMatch(pairs: pairs, limit: limit)
+        let pairs = TokenizedPairs(pairs)
+        self.init(pairs: pairs, rows: 0..<pairs.count, limit: limit, shownCount: shownCount)
+    }
+
+    /// The same, of the pairs at `rows` of a flat store.
+    public init<Rows: Collection>(pairs: TokenizedPairs, rows: Rows, limit: Int = 500, shownCount: Int = 3) where Rows.Element == Int {
+        exactMatch = ExactMatch(pairs: pairs, rows: rows, limit: limit)
         let k = exactMatch.questions.count
         shown = (0..<min(shownCount, k)).map { $0 * k / max(shownCount, 1) }
     }

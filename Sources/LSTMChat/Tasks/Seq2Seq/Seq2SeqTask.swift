@@ -26,47 +26,68 @@ public enum Seq2SeqTask: TaskDefinition {
                   knownQuestions: checkpoint.knownQuestions.isEmpty ? nil : KnownQuestions(checkpoint.knownQuestions), path: file)
     }
 
-    public static func prepare(_ recipe: Recipe, resumed: CheckpointFile?, fitBatchSize: Bool,
+    public static func prepare(_ recipe: Recipe, resumed: CheckpointFile?, cache: URL?, fitBatchSize: Bool,
                                warn: (String) -> Void) throws -> TaskData<Seq2SeqModel> {
         var recipe = recipe
         // The questions the confidence threshold is chosen from at the end: read first, so that
         // a bad file stops the run before anything is trained.
-        var calibration = try calibrationSets(recipe)
-        let pairs = try recipe.data.pairs()
-        let (trainPairs, validationPairs) = splitForValidation(pairs, fraction: recipe.valFraction, seed: recipe.seed)
+        let calibration = try calibrationSets(recipe)
         // A resumed run keeps its vocabulary and tokenizer; a new one keeps its answers as written.
         let trained = try resumed?.vocabularyAndTokenizer(file: "the run's model")
         let tokenizer = trained?.1 ?? Tokenizer(kind: recipe.tokenizer, keepsText: true)
-        let tokenized = { (pairs: [QAPair]) in pairs.map { (tokenizer.tokenizeQuestion($0.question), tokenizer.tokenizeAnswer($0.answer)) } }
-        let trainTokens = tokenized(trainPairs), validationTokens = tokenized(validationPairs)
-        let vocabulary = trained?.0
-            ?? Vocabulary(counting: trainTokens.flatMap { [$0.0, $0.1] }, minCount: recipe.minCount, maxSize: recipe.maxVocab)
-        let encode = { (pairs: [([String], [String])]) in pairs.map { (question: vocabulary.encode($0.0), answer: vocabulary.encode($0.1)) } }
-        let (train, truncated) = Batcher.truncate(encode(trainTokens), maxLength: recipe.maxLength)
-        if fitBatchSize { recipe.batchSize = Recipe.fittedBatchSize(recipe.batchSize, rows: train.count) }
-        let batcher = Batcher(pairs: train, batchSize: recipe.batchSize, seed: recipe.seed, wordDropout: recipe.wordDropout)
+        // The pairs as token ids, whole (not cut to --max-length): from the run's cache when it
+        // is still the data's, else read and tokenized a pair at a time.
+        let files = try recipe.data.files()
+        let cached = trained.flatMap { trained in
+            cache.flatMap { cache in
+                try? PairsCache.read(cache, key: PairsCache.Key(files: files, tokenizer: tokenizer, vocabulary: trained.0),
+                                     vocabularySize: trained.0.count) { warn("\(cache.path): \($0); reading the data again") }
+            }
+        }
+        let isCached = cached != nil
+        let (pairs, vocabulary, fingerprint) = try cached.map { ($0.pairs, trained!.0, $0.fingerprint) } ?? {
+            var builder = TokenizedPairs.Builder(tokenizer: tokenizer)
+            try recipe.data.forEachPair { try builder.append(question: $0.question, answer: $0.answer) }
+            let isValidation = validationShare(count: builder.count, fraction: recipe.valFraction, seed: recipe.seed)
+            return builder.finish(vocabulary: { counts in
+                trained?.0 ?? Vocabulary(counts: counts, minCount: recipe.minCount, maxSize: recipe.maxVocab)
+            }, counted: { !isValidation[$0] })
+        }()
+        let isValidation = validationShare(count: pairs.count, fraction: recipe.valFraction, seed: recipe.seed)
+        let trainRows = (0..<pairs.count).filter { !isValidation[$0] }
+        let truncated = trainRows.count(where: { pairs.questionLength($0) > recipe.maxLength || pairs.answerLength($0) > recipe.maxLength })
+        if fitBatchSize { recipe.batchSize = Recipe.fittedBatchSize(recipe.batchSize, rows: trainRows.count) }
+        let batcher = Batcher(pairs: pairs, rows: trainRows, maxLength: recipe.maxLength, batchSize: recipe.batchSize,
+                              seed: recipe.seed, wordDropout: recipe.wordDropout)
         if truncated > 0 { warn("\(truncated) pairs longer than \(recipe.maxLength) tokens were cut (--max-length)") }
         if batcher.droppedEmptyCount > 0 { warn("\(batcher.droppedEmptyCount) pairs with no tokens on one side were left out") }
-        guard !batcher.pairs.isEmpty else { throw CommandFailure("no pairs left to train on") }
+        guard batcher.count > 0 else { throw CommandFailure("no pairs left to train on") }
         if let problem = recipe.config(vocabSize: vocabulary.count).adaptiveSoftmaxProblem { throw CommandFailure(problem) }
 
-        // Validation pairs as the model sees them, and their answers as the tokenizer wrote them.
-        let kept = validationTokens.filter { !$0.0.isEmpty && !$0.1.isEmpty }
-        let validation = encode(kept)  // whole answers: exact match compares with them (`ExactMatch`)
-        let validationAnswers = kept.map(\.1)
-        calibration?.corpus = trainPairs
+        // Validation pairs as the model sees them, answers whole: exact match compares with them (`ExactMatch`).
+        let validation = (0..<pairs.count).filter { isValidation[$0] && pairs.questionLength($0) > 0 && pairs.answerLength($0) > 0 }
+            .map { pairs[$0] }
+        let validationMatch = ExactMatch(pairs: validation)
         // What the model answers of its own questions, after every epoch.
         // Whole answers, not cut to --max-length: the exact match of `eval` (`ExactMatch`).
-        let probe = ExactMatchProbe(pairs: encode(trainTokens), limit: recipe.exactMatchSample)
-        // Stored with the model so that chat can match a question asked in other words to one of these.
-        let knownQuestions = recipe.tokenizer == .word ? KnownQuestions(batcher.pairs.map(\.question)) : nil
+        let probe = ExactMatchProbe(pairs: pairs, rows: trainRows, limit: recipe.exactMatchSample)
+        // Stored with the model so that chat can match a question asked in other words to one of
+        // these: the distinct questions trained on, as batched (cut), made when a checkpoint is.
+        let knownRows = recipe.tokenizer == .word ? pairs.firstOfEachQuestion(among: batcher.rows.lazy.map { Int($0) }) : nil
+        let knownQuestions = {
+            knownRows.map { rows in
+                let cut = rows.map { pairs.question($0, limit: recipe.maxLength) }
+                // Distinct whole questions cut to the same tokens are one.
+                return rows.contains { pairs.questionLength($0) > recipe.maxLength } ? KnownQuestions.distinct(cut) : cut
+            }
+        }
         let text = { (ids: [Int32]) in tokenizer.detokenize(ids.map { vocabulary.tokens[Int($0)] }) }
         var shownAnswers: [String] = []
 
         var data = TaskData<Seq2SeqModel>(
             recipe: recipe, vocabulary: vocabulary, tokenizer: tokenizer,
-            summary: "\(batcher.pairs.count) pairs (\(validation.count) held out)",
-            fingerprint: dataFingerprint(pairs.lazy.map { $0.question + "\t" + $0.answer + "\n" }),
+            summary: "\(batcher.count) pairs (\(validation.count) held out)",
+            fingerprint: fingerprint,
             batches: { batcher.batches(epoch: $0) },
             describe: { v, exactMatch in
                 var figures: [String] = []
@@ -81,21 +102,32 @@ public enum Seq2SeqTask: TaskDefinition {
             nextStep: { "chat with it: lstmchat chat --checkpoint \($0.url.path)" })
         data.validate = { model in
             guard !validation.isEmpty else { return nil }
-            let e = Evaluator.evaluate(model: model, vocabulary: vocabulary, pairs: validation,
-                                       answerTokens: validationAnswers, maxAnswerLength: recipe.maxLength)
-            return .init(loss: e.loss, accuracy: e.accuracy)
+            return .init(loss: Evaluator.loss(model: model, pairs: validation), accuracy: validationMatch.measure(model).share)
         }
         data.measure = { model in
             let result = probe.measure(model)
             shownAnswers = result.samples.map { "  \(text($0.question)) → \(text($0.answer))" }
             return result.exactMatch
         }
-        data.annotate = { $0.knownQuestions = knownQuestions?.questions ?? [] }
+        data.annotate = { $0.knownQuestions = knownQuestions() ?? [] }
+        if !isCached {
+            let key = try PairsCache.Key(files: files, tokenizer: tokenizer, vocabulary: vocabulary)
+            data.writeCache = { try PairsCache.write(pairs, fingerprint: fingerprint, key: key, to: $0) }
+        }
         data.finish = { model, directory in
             // The model as chat will load it: its questions asked in other words are matched as chat's are.
             let chatModel = ChatModel(network: model, vocabulary: vocabulary, tokenizer: tokenizer, trainingSteps: nil,
-                                      knownQuestions: knownQuestions, path: directory.model.path)
-            return try storeConfidenceThreshold(calibration, directory: directory, model: chatModel, maxLength: recipe.maxLength)
+                                      knownQuestions: knownQuestions().map { KnownQuestions($0) }, path: directory.model.path)
+            // The training pairs as text, read again now: the threshold is judged on them too.
+            var sets = calibration
+            if sets != nil {
+                var index = 0
+                try recipe.data.forEachPair { pair in
+                    if !isValidation[index] { sets!.corpus.append(pair) }
+                    index += 1
+                }
+            }
+            return try storeConfidenceThreshold(sets, directory: directory, model: chatModel, maxLength: recipe.maxLength)
         }
         return data
     }
