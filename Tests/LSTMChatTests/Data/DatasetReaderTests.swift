@@ -216,11 +216,26 @@ import Testing
     }
 
     @Test func fileOver256MBIsRefusedWithoutReadingIt() throws {
-        let path = try write("huge.tsv", "")
+        let path = try write("huge.yml", "")
         // A sparse file: its size is over the limit but it takes no disk space.
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.truncate(atOffset: UInt64(TextFile.maximumBytes) + 1)
         try handle.close()
         #expect(failure { try DatasetReader.read(path) } == "\(path): is 256 MB; files over 256 MB are not read")
+    }
+
+    /// A TSV file is read a line at a time, so it has no size limit; a binary file given by
+    /// mistake is refused on its first megabyte, not read to its end.
+    @Test func hugeTSVOfNulBytesIsRefusedOnItsFirstLine() throws {
+        let path = try write("huge.tsv", "")
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.truncate(atOffset: UInt64(TextFile.maximumBytes) + 1)
+        try handle.close()
+        #expect(failure { try DatasetReader.read(path) } == "\(path):1: contains a NUL byte; is this a text file?")
+    }
+
+    @Test func tsvLineLongerThanTheLimitIsRefused() throws {
+        let path = try write("long.tsv", "a\tb\n" + String(repeating: "x", count: TextFile.maximumLineBytes + 1))
+        #expect(failure { try DatasetReader.read(path) } == "\(path):2: is over 16 MB long; is this a text file?")
     }
 }
