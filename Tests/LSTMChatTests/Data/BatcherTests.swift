@@ -192,7 +192,7 @@ struct ArrayBatcher {
     func batchRows(epoch: Int) -> [[Int]] {
         var generator = Xoshiro256(seed: seed ^ (UInt64(truncatingIfNeeded: epoch) &* 0x9E37_79B9_7F4A_7C15))
         var order = Array(pairs.indices)
-        order.shuffleAsBefore(using: &generator)
+        order.deterministicShuffle(using: &generator)
         let length = { (i: Int) in pairs[i].question.count + pairs[i].answer.count }
         var rows: [[Int]] = []
         let chunkSize = batchSize * Batcher.batchesPerChunk, budget = batchSize * Batcher.rowTokens
@@ -208,24 +208,8 @@ struct ArrayBatcher {
                 start = end
             }
         }
-        rows.shuffleAsBefore(using: &generator)
+        rows.deterministicShuffle(using: &generator)
         return rows
-    }
-}
-
-extension Array {
-    /// Fisher–Yates as `deterministicShuffle` draws it.
-    mutating func shuffleAsBefore(using generator: inout Xoshiro256) {
-        guard count > 1 else { return }
-        for i in stride(from: count - 1, to: 0, by: -1) {
-            let bound = UInt64(i + 1)
-            var product = generator.next().multipliedFullWidth(by: bound)
-            if product.low < bound {
-                let threshold = (0 &- bound) % bound
-                while product.low < threshold { product = generator.next().multipliedFullWidth(by: bound) }
-            }
-            swapAt(i, Int(product.high))
-        }
     }
 }
 

@@ -215,22 +215,24 @@ import Testing
         #expect(failure { try DatasetReader.read(path) } == "\(path):2: contains a NUL byte; is this a text file?")
     }
 
-    @Test func fileOver256MBIsRefusedWithoutReadingIt() throws {
-        let path = try write("huge.yml", "")
-        // A sparse file: its size is over the limit but it takes no disk space.
+    /// A sparse file of NUL bytes one byte over the limit: it takes no disk space.
+    func hugeFile(_ name: String) throws -> String {
+        let path = try write(name, "")
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.truncate(atOffset: UInt64(TextFile.maximumBytes) + 1)
         try handle.close()
+        return path
+    }
+
+    @Test func fileOver256MBIsRefusedWithoutReadingIt() throws {
+        let path = try hugeFile("huge.yml")
         #expect(failure { try DatasetReader.read(path) } == "\(path): is 256 MB; files over 256 MB are not read")
     }
 
     /// A TSV file is read a line at a time, so it has no size limit; a binary file given by
     /// mistake is refused on its first megabyte, not read to its end.
     @Test func hugeTSVOfNulBytesIsRefusedOnItsFirstLine() throws {
-        let path = try write("huge.tsv", "")
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        try handle.truncate(atOffset: UInt64(TextFile.maximumBytes) + 1)
-        try handle.close()
+        let path = try hugeFile("huge.tsv")
         #expect(failure { try DatasetReader.read(path) } == "\(path):1: contains a NUL byte; is this a text file?")
     }
 
