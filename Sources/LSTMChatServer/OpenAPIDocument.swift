@@ -424,44 +424,7 @@ enum OpenAPIDocument {
        "$ref": "#/components/schemas/Message"
       }
      },
-     "model": {
-      "type": "string",
-      "description": "Accepted and ignored: the server has one model."
-     },
-     "temperature": {
-      "type": "number",
-      "minimum": 0,
-      "maximum": 2,
-      "description": "0 or absent: the most likely tokens (greedy, batched); above 0: sampled."
-     },
-     "top_p": {
-      "type": "number",
-      "exclusiveMinimum": true,
-      "minimum": 0,
-      "maximum": 1
-     },
-     "max_tokens": {
-      "type": "integer",
-      "minimum": 1,
-      "maximum": 1000
-     },
-     "n": {
-      "type": "integer",
-      "minimum": 1,
-      "maximum": 16
-     },
-     "seed": {
-      "type": "integer",
-      "minimum": -9223372036854775808,
-      "maximum": 9223372036854775807
-     },
-     "stream": {
-      "type": "boolean",
-      "description": "Server-sent events, one per token."
-     },
-     "user": {
-      "type": "string"
-     },
+\#(openAISampling),
      "max_completion_tokens": {
       "type": "integer",
       "minimum": 1,
@@ -595,44 +558,7 @@ enum OpenAPIDocument {
       "type": "string",
       "maxLength": 10000
      },
-     "model": {
-      "type": "string",
-      "description": "Accepted and ignored: the server has one model."
-     },
-     "temperature": {
-      "type": "number",
-      "minimum": 0,
-      "maximum": 2,
-      "description": "0 or absent: the most likely tokens (greedy, batched); above 0: sampled."
-     },
-     "top_p": {
-      "type": "number",
-      "exclusiveMinimum": true,
-      "minimum": 0,
-      "maximum": 1
-     },
-     "max_tokens": {
-      "type": "integer",
-      "minimum": 1,
-      "maximum": 1000
-     },
-     "n": {
-      "type": "integer",
-      "minimum": 1,
-      "maximum": 16
-     },
-     "seed": {
-      "type": "integer",
-      "minimum": -9223372036854775808,
-      "maximum": 9223372036854775807
-     },
-     "stream": {
-      "type": "boolean",
-      "description": "Server-sent events, one per token."
-     },
-     "user": {
-      "type": "string"
-     }
+\#(openAISampling)
     }
    },
    "ClassifyRequest": {
@@ -751,5 +677,47 @@ enum OpenAPIDocument {
   }
  }
 }
+"""#
+
+    /// The request fields OpenAI's chat completions and completions share, written once for both.
+    private static let openAISampling = #"""
+     "model": {
+      "type": "string",
+      "description": "Accepted and ignored: the server has one model."
+     },
+     "temperature": {
+      "type": "number",
+      "minimum": 0,
+      "maximum": 2,
+      "description": "0 or absent: the most likely tokens (greedy, batched); above 0: sampled."
+     },
+     "top_p": {
+      "type": "number",
+      "exclusiveMinimum": true,
+      "minimum": 0,
+      "maximum": 1
+     },
+     "max_tokens": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 1000
+     },
+     "n": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 16
+     },
+     "seed": {
+      "type": "integer",
+      "minimum": -9223372036854775808,
+      "maximum": 9223372036854775807
+     },
+     "stream": {
+      "type": "boolean",
+      "description": "Server-sent events, one per token."
+     },
+     "user": {
+      "type": "string"
+     }
 """#
 }
