@@ -21,7 +21,7 @@ enum TinyCheckpoint {
         let file = directory.appendingPathComponent("model.safetensors")
         var checkpoint = CheckpointFile(config: config, parameters: parameters, vocabulary: vocabulary, tokenizer: "word",
                                         training: ["steps": "12"])
-        checkpoint.knownQuestions = knownQuestions
+        checkpoint.knownQuestions = TokenLists(knownQuestions)
         try! checkpoint.write(to: file)
         return file.path
     }

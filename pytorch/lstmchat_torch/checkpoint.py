@@ -3,6 +3,10 @@
 model.safetensors     every weight under its PyTorch name, F32; __metadata__ holds
                       format "lstmchat-seq2seq/1", config (JSON), vocabulary (JSON list),
                       tokenizer ("word" or "char") and training (JSON of strings, informative).
+                      The distinct training questions, which chat matches questions asked in
+                      other words to, are two I32 tensors that are not parameters:
+                      known_questions.tokens (every question's ids, one after another) and
+                      known_questions.offsets (where each begins; 0 first, the token count last).
 training.safetensors  the weights again, Adam's moments as exp_avg.<name> and exp_avg_sq.<name>;
                       __metadata__: format "lstmchat-training/1", settings, progress, adam_step, run.
 
@@ -93,8 +97,28 @@ def write_model(path: str, model: Seq2Seq, vocabulary: Vocabulary, tokenizer: st
     if keeps_text:
         metadata["answers"] = "as-written"
     if known_questions:
-        metadata["known_questions"] = _json([list(q) for q in known_questions])
+        tensors.update(known_question_tensors(known_questions))
     _atomic_save(tensors, metadata, path)
+
+
+KNOWN_QUESTIONS = ("known_questions.tokens", "known_questions.offsets")
+
+
+def known_question_tensors(questions: Sequence[Sequence[int]]) -> dict[str, torch.Tensor]:
+    """The two I32 tensors lstmchat stores its known questions as (CheckpointFile.swift)."""
+    lengths = torch.tensor([len(q) for q in questions], dtype=torch.int64)
+    offsets = torch.cat([torch.zeros(1, dtype=torch.int64), lengths.cumsum(0)]).to(torch.int32)
+    tokens = torch.tensor([t for q in questions for t in q], dtype=torch.int32)
+    return dict(zip(KNOWN_QUESTIONS, (tokens, offsets)))
+
+
+def read_known_questions(path: str) -> list[list[int]]:
+    """A model's known questions: from its two tensors, or from the JSON metadata of older files."""
+    with safe_open(path, framework="pt") as f:
+        if KNOWN_QUESTIONS[0] in f.keys():
+            tokens, offsets = (f.get_tensor(name).tolist() for name in KNOWN_QUESTIONS)
+            return [tokens[a:b] for a, b in zip(offsets, offsets[1:])]
+        return json.loads((f.metadata() or {}).get("known_questions", "[]"))
 
 
 def model_format(path: str) -> str | None:
@@ -115,7 +139,7 @@ def read_model(path: str) -> tuple[dict[str, Any], dict[str, torch.Tensor], list
         raise CheckpointError(path, f"not an lstmchat model (format {metadata.get('format')!r}, expected {MODEL_FORMAT})")
     config = json.loads(metadata["config"])
     vocabulary = json.loads(metadata["vocabulary"])
-    tensors = load_file(path)
+    tensors = {name: t for name, t in load_file(path).items() if name not in KNOWN_QUESTIONS}
     expected = parameter_names(config)
     if sorted(tensors) != sorted(expected):
         extra = sorted(set(tensors) - set(expected))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -35,7 +34,8 @@ def test_model_round_trip(tmp_path: Path, attention: bool, layers: int) -> None:
     assert files._metadata(path).get("answers") == ("as-written" if attention else None)
     assert files.model_format(path) == files.MODEL_FORMAT
     metadata = files._metadata(path)
-    assert json.loads(metadata["known_questions"]) == [list(q) for q in known]
+    assert "known_questions" not in metadata
+    assert files.read_known_questions(path) == [list(q) for q in known]
     assert metadata["questions"] == "final-punctuation-dropped"
 
 

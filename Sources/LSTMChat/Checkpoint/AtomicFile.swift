@@ -34,15 +34,32 @@ public enum AtomicFile {
         guard fd >= 0 else { throw failure("create") }
         var ok = false
         defer { if !ok { unlink(temporary) } }
+        func writeAll(_ raw: UnsafeRawBufferPointer) throws {
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 { if errno == EINTR { continue }; throw failure("write") }
+                offset += n
+            }
+        }
+        // Small pieces (a known question's few tokens) are gathered into a buffer: one system
+        // call per megabyte, not per piece; large ones (a weight matrix) go out from where they are.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 8)
+        defer { buffer.deallocate() }
+        var buffered = 0
+        func flush() throws {
+            try writeAll(UnsafeRawBufferPointer(rebasing: buffer[..<buffered]))
+            buffered = 0
+        }
         do {
             try body { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                    if n < 0 { if errno == EINTR { continue }; throw failure("write") }
-                    offset += n
-                }
+                let large = raw.count >= buffer.count / 4
+                if large || buffered + raw.count > buffer.count { try flush() }
+                if large { return try writeAll(raw) }
+                UnsafeMutableRawBufferPointer(rebasing: buffer[buffered...]).copyMemory(from: raw)
+                buffered += raw.count
             }
+            try flush()
         } catch {
             close(fd)
             throw error

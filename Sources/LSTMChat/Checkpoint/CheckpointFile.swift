@@ -22,8 +22,14 @@ import Foundation
 ///   training    JSON of what trained it (steps, epochs, flags): informative only
 ///   confidence  optional: {"measure", "threshold"} as JSON, the confidence below which `chat`
 ///               and `ask` give a fallback answer (files without it answer everything)
-///   known_questions  optional: JSON array of the distinct training questions as token-id arrays,
-///               for matching a question asked in other words (`KnownQuestions`)
+///   known_questions  in files written before the tensors below: JSON array of the known questions
+///               as token-id arrays
+///
+/// Besides the weights, a seq2seq model may hold the distinct questions it was trained on, for
+/// matching a question asked in other words (`KnownQuestions`), as two I32 tensors that are not
+/// parameters: `known_questions.tokens` [T], every question's ids one after another, and
+/// `known_questions.offsets` [N + 1], where each begins (0 first, T last). Tensors, not JSON in the
+/// header: 5,000,000 questions are 180 MB of JSON, over what a safetensors header may hold.
 ///   quantization  optional: "int8-per-row" when every weight matrix is stored as I8 with a F32
 ///               scale per row in `NAME_scale` (`lstmchat quantize`, docs/quantization.md)
 public struct CheckpointFile {
@@ -46,7 +52,7 @@ public struct CheckpointFile {
     /// The classifier's labels, in class-id order (empty for the other tasks).
     public var labels: [String]
     /// The distinct questions a seq2seq model was trained on, as token ids (empty: not recorded).
-    public var knownQuestions: [[Int32]] = []
+    public var knownQuestions = TokenLists()
     /// The int8 weights of a quantized model, by parameter name: every weight matrix (empty: a
     /// float32 model). `parameters` then holds their dequantized values.
     public var int8: [String: QuantizedMatrix] = [:]
@@ -74,10 +80,12 @@ public struct CheckpointFile {
     }
 
     public func write(to url: URL) throws {
-        let tensors = parameters.layout.entries.flatMap { e -> [SafetensorsFile.Tensor] in
-            guard let q = int8[e.name] else { return [.init(name: e.name, shape: e.shape, values: Array(parameters.value(e.name)))] }
-            return [.init(name: e.name, shape: e.shape, int8: q.values), .init(name: e.name + Self.scaleSuffix, shape: [q.rows], values: q.scales)]
+        // Each tensor written from where it is: the model's own buffer, the run's questions.
+        var tensors = parameters.layout.entries.flatMap { e -> [SafetensorsFile.Output] in
+            guard let q = int8[e.name] else { return [.floats(e.name, shape: e.shape, UnsafeBufferPointer(parameters.value(e.name)))] }
+            return [.init(.init(name: e.name, shape: e.shape, int8: q.values)), .init(.init(name: e.name + Self.scaleSuffix, shape: [q.rows], values: q.scales))]
         }
+        if !knownQuestions.isEmpty { tensors += knownQuestions.outputs(name: Self.knownQuestionsName) }
         let c = ConfigJSON(vocab_size: config.vocabSize, embed_size: config.embedSize, hidden_size: config.hiddenSize, layers: config.layers,
                            attention: config.attention ? true : nil, softmax: config.softmax == .adaptive ? .adaptive : nil,
                            cutoffs: config.softmax == .adaptive ? config.cutoffs : nil)
@@ -92,22 +100,34 @@ public struct CheckpointFile {
         if task.definition.hasLabels { metadata["labels"] = jsonString(labels) }
         if normalizesQuestions { metadata["questions"] = Self.normalizedQuestions }
         if keepsText { metadata["answers"] = Self.answersAsWritten }
-        if !knownQuestions.isEmpty { metadata["known_questions"] = TokenListsJSON.encode(knownQuestions) }
         if !int8.isEmpty { metadata["quantization"] = Self.int8PerRow }
-        try SafetensorsFile.write(tensors, metadata: metadata, to: url)
+        try withExtendedLifetime(parameters) { try SafetensorsFile.write(tensors, metadata: metadata, to: url) }
     }
 
     /// Reads a model and checks that the weights, the configuration and the vocabulary agree.
+    /// Each tensor is read straight into the model's parameters.
     public static func read(_ url: URL) throws -> CheckpointFile {
-        try validated(SafetensorsFile.read(url, types: [.f32, .i8]), file: url.path)
+        try SafetensorsFile.open(url, types: types) { try validated($0, file: url.path) }
     }
 
     public static func decode(_ data: Data, file: String) throws -> CheckpointFile {
-        try validated(SafetensorsFile.decode(data, file: file, types: [.f32, .i8]), file: file)
+        try validated(SafetensorsFile.Contents(data, file: file, types: types), file: file)
     }
 
-    private static func validated(_ contents: (tensors: [SafetensorsFile.Tensor], metadata: [String: String]), file: String) throws -> CheckpointFile {
-        let (tensors, metadata) = contents
+    /// A model's task and training facts, its tensors left unread (what `train --resume` needs first).
+    public static func readSummary(_ url: URL) throws -> (task: ModelTask, training: [String: String]) {
+        let metadata = try SafetensorsFile.open(url, types: types) { $0.metadata }
+        guard let task = metadata["format"].flatMap(ModelTask.init(format:)) else {
+            throw CheckpointError(url.path, "not an lstmchat model (no known \"format\" in its metadata)")
+        }
+        return (task, metadata["training"].flatMap { jsonValue([String: String].self, $0) } ?? [:])
+    }
+
+    private static let types: Set<SafetensorsFile.DType> = [.f32, .i8, .i32]
+    static let knownQuestionsName = "known_questions"
+
+    private static func validated(_ contents: SafetensorsFile.Contents, file: String) throws -> CheckpointFile {
+        let metadata = contents.metadata
         func fail(_ problem: String) -> CheckpointError { CheckpointError(file, problem) }
         func field(_ key: String) throws -> String {
             guard let value = metadata[key] else { throw fail("not an lstmchat model (no \"\(key)\" in its metadata)") }
@@ -152,14 +172,7 @@ public struct CheckpointFile {
             confidence = value
         }
 
-        var knownQuestions: [[Int32]] = []
-        if let text = metadata["known_questions"] {
-            guard let list = TokenListsJSON.decode(text),
-                  list.allSatisfy({ $0.allSatisfy { $0 >= 0 && Int($0) < config.vocabSize } }) else {
-                throw fail("metadata \"known_questions\" is not a list of token-id lists within the vocabulary")
-            }
-            knownQuestions = list
-        }
+        let knownQuestions = try readKnownQuestions(contents, vocabularySize: config.vocabSize, fail: fail)
 
         var labels: [String] = []
         if task.definition.hasLabels {
@@ -180,33 +193,35 @@ public struct CheckpointFile {
         // model each matrix is I8 (−127…127) with its rows' scales beside it.
         if quantized, config.softmax == .adaptive { throw fail("a model with an adaptive softmax cannot be quantized") }
         let layout = task.definition.layout(config: config, labels: labels.count)
-        let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let scaleNames = quantized ? Set(layout.entries.filter(\.isQuantized).map { $0.name + scaleSuffix }) : []
-        if let extra = tensors.first(where: { layout.entry($0.name) == nil && !scaleNames.contains($0.name) }) {
+        let knownNames = [".tokens", ".offsets"].map { knownQuestionsName + $0 }
+        if let extra = contents.entries.first(where: { layout.entry($0.name) == nil && !scaleNames.contains($0.name) && !knownNames.contains($0.name) }) {
             throw fail("unexpected tensor \(extra.name)")
         }
         let parameters = Parameters(layout: layout)
         var int8: [String: QuantizedMatrix] = [:]
         for e in layout.entries {
-            guard let t = byName[e.name] else { throw fail("missing tensor \(e.name)") }
+            guard let t = contents.entry(e.name) else { throw fail("missing tensor \(e.name)") }
             guard t.shape == e.shape else { throw fail("tensor \(e.name) has shape \(t.shape), the configuration needs \(e.shape)") }
             let want: SafetensorsFile.DType = quantized && e.isQuantized ? .i8 : .f32
             guard t.dtype == want else { throw fail("tensor \(e.name) is \(t.dtype.rawValue), this model stores it as \(want.rawValue)") }
             let destination = parameters.value(e.name)
             if want == .i8 {
-                guard !t.int8.contains(-128) else { throw fail("tensor \(e.name) holds -128 (int8 weights lie in -127...127)") }
+                let values = try contents.values(t, as: Int8.self)
+                guard !values.contains(-128) else { throw fail("tensor \(e.name) holds -128 (int8 weights lie in -127...127)") }
                 let scaleName = e.name + scaleSuffix
-                guard let scales = byName[scaleName] else { throw fail("missing tensor \(scaleName)") }
-                guard scales.dtype == .f32, scales.shape == [e.shape[0]] else {
-                    throw fail("tensor \(scaleName) is \(scales.dtype.rawValue) \(scales.shape), the configuration needs F32 [\(e.shape[0])]")
+                guard let s = contents.entry(scaleName) else { throw fail("missing tensor \(scaleName)") }
+                guard s.dtype == .f32, s.shape == [e.shape[0]] else {
+                    throw fail("tensor \(scaleName) is \(s.dtype.rawValue) \(s.shape), the configuration needs F32 [\(e.shape[0])]")
                 }
-                guard scales.values.allSatisfy({ $0.isFinite && $0 >= 0 }) else { throw fail("tensor \(scaleName) holds negative, NaN or infinite scales") }
-                let q = QuantizedMatrix(rows: e.shape[0], columns: e.shape[1], values: t.int8, scales: scales.values)
+                let scales = try contents.values(s, as: Float.self)
+                guard scales.allSatisfy({ $0.isFinite && $0 >= 0 }) else { throw fail("tensor \(scaleName) holds negative, NaN or infinite scales") }
+                let q = QuantizedMatrix(rows: e.shape[0], columns: e.shape[1], values: values, scales: scales)
                 q.dequantize(into: destination.baseAddress!)
                 int8[e.name] = q
             } else {
-                guard t.values.allSatisfy({ $0.isFinite }) else { throw fail("tensor \(e.name) holds NaN or infinite values") }
-                for i in 0..<e.count { destination[i] = t.values[i] }
+                try contents.read(t, into: UnsafeMutableRawBufferPointer(destination))
+                guard destination.allSatisfy({ $0.isFinite }) else { throw fail("tensor \(e.name) holds NaN or infinite values") }
             }
         }
         var file = CheckpointFile(config: config, parameters: parameters, vocabulary: vocabulary, tokenizer: tokenizer,
@@ -215,6 +230,35 @@ public struct CheckpointFile {
         file.knownQuestions = knownQuestions
         file.int8 = int8
         return file
+    }
+
+    /// The known questions: from their two tensors, or from the JSON of older files; none if neither.
+    private static func readKnownQuestions(_ contents: SafetensorsFile.Contents, vocabularySize: Int,
+                                           fail: (String) -> CheckpointError) throws -> TokenLists {
+        let (tokensName, offsetsName) = (knownQuestionsName + ".tokens", knownQuestionsName + ".offsets")
+        let isToken = { (t: Int32) in t >= 0 && Int(t) < vocabularySize }
+        switch (contents.entry(tokensName), contents.entry(offsetsName)) {
+        case (nil, nil):
+            guard let text = contents.metadata["known_questions"] else { return TokenLists() }
+            guard let lists = TokenListsJSON.decode(text), lists.allSatisfy({ $0.allSatisfy(isToken) }) else {
+                throw fail("metadata \"known_questions\" is not a list of token-id lists within the vocabulary")
+            }
+            return TokenLists(lists)
+        case let (tokens?, offsets?):
+            guard tokens.dtype == .i32, tokens.shape.count == 1, offsets.dtype == .i32, offsets.shape.count == 1, offsets.count >= 1 else {
+                throw fail("tensors \(tokensName) and \(offsetsName) are not I32 lists")
+            }
+            let bounds = try contents.values(offsets, as: Int32.self)
+            guard bounds.first == 0, bounds.last.map(Int.init) == tokens.count, zip(bounds, bounds.dropFirst()).allSatisfy({ $0 <= $1 }) else {
+                throw fail("tensor \(offsetsName) does not rise from 0 to the \(tokens.count) known-question tokens")
+            }
+            return try TokenLists(tokenCount: tokens.count, offsets: bounds) { buffer in
+                try contents.read(tokens, into: UnsafeMutableRawBufferPointer(buffer))
+                guard buffer.allSatisfy(isToken) else { throw fail("tensor \(tokensName) holds ids outside the vocabulary") }
+            }
+        case let (tokens, offsets):
+            throw fail("tensor \(tokens == nil ? offsetsName : tokensName) has no \(tokens == nil ? tokensName : offsetsName) beside it")
+        }
     }
 
     /// The `quantization` metadata of a model whose matrices are int8 with a scale per row.

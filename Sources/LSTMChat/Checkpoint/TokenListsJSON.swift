@@ -1,24 +1,8 @@
-/// A list of token-id lists as JSON (`[[5, 17], [9]]`): the known questions of a checkpoint's
-/// metadata. Written and read by hand, not by JSONEncoder and JSONDecoder: a model trained on
-/// 500,000 pairs knows as many questions (20 MB of JSON), which Foundation's coders took seconds
-/// and hundreds of MB to go through on every save and resume; this is a single pass over bytes.
+/// A list of token-id lists as JSON (`[[5, 17], [9]]`): the known questions in the metadata of
+/// checkpoints written before they were tensors (`CheckpointFile`). Read by hand, not by
+/// JSONDecoder: a model trained on 500,000 pairs knows as many questions (20 MB of JSON), which
+/// Foundation's decoder took seconds and hundreds of MB to go through; this is one pass over bytes.
 enum TokenListsJSON {
-    static func encode(_ lists: [[Int32]]) -> String {
-        var bytes: [UInt8] = [UInt8(ascii: "[")]
-        bytes.reserveCapacity(lists.reduce(2) { $0 + 2 + 7 * $1.count })
-        for (i, list) in lists.enumerated() {
-            if i > 0 { bytes.append(UInt8(ascii: ",")) }
-            bytes.append(UInt8(ascii: "["))
-            for (j, id) in list.enumerated() {
-                if j > 0 { bytes.append(UInt8(ascii: ",")) }
-                bytes += String(id).utf8
-            }
-            bytes.append(UInt8(ascii: "]"))
-        }
-        bytes.append(UInt8(ascii: "]"))
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
     /// The lists, or nil when `text` is not a JSON array of arrays of integers that fit in Int32
     /// (whitespace between tokens allowed, as Python's `json.dumps` writes it).
     static func decode(_ text: String) -> [[Int32]]? {

@@ -87,35 +87,29 @@ public struct TokenizedPairs: @unchecked Sendable {
         withExtendedLifetime(storage) { Array(storage.tokens[range.prefix(limit)]) }
     }
 
-    /// Whether pairs `i` and `j` ask the same question, token for token.
-    func sameQuestion(_ i: Int, _ j: Int) -> Bool {
-        withExtendedLifetime(storage) { storage.tokens[range(i, 0)].elementsEqual(storage.tokens[range(j, 0)]) }
-    }
+    /// Pair `i`'s question where it is (valid while `storage` lives).
+    private func questionTokens(_ i: Int) -> UnsafeBufferPointer<Int32> { UnsafeBufferPointer(rebasing: storage.tokens[range(i, 0)]) }
 
-    /// A 64-bit hash of pair `i`'s question (FNV-1a over its ids).
-    func questionHash(_ i: Int) -> UInt64 {
-        withExtendedLifetime(storage) {
-            storage.tokens[range(i, 0)].reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64(UInt32(bitPattern: $1))) &* 0x100_0000_01B3 }
-        }
-    }
+    /// A hash of pair `i`'s question (`ListIndex.hash`).
+    func questionHash(_ i: Int) -> Int { withExtendedLifetime(storage) { ListIndex.hash(questionTokens(i)) } }
 
     /// Of `rows` (indices of pairs), the first pair of each distinct question, in the order first
     /// seen; pairs with an empty question or answer are left out. Found by hashing the questions
-    /// in place (a hash shared by different questions is told apart by comparing them), so that
-    /// 500,000 questions cost a table of integers, not 500,000 arrays.
+    /// in place (`ListIndex`), so that 500,000 questions cost a table of integers, not 500,000 arrays.
     public func firstOfEachQuestion<S: Sequence>(among rows: S) -> [Int] where S.Element == Int {
-        var seen: [UInt64: [Int]] = [:], firsts: [Int] = []
-        for i in rows where questionLength(i) > 0 && answerLength(i) > 0 {
-            let hash = questionHash(i)
-            if let same = seen[hash] {
-                if same.contains(where: { sameQuestion($0, i) }) { continue }
-                seen[hash]!.append(i)
-            } else {
-                seen[hash] = [i]
+        withExtendedLifetime(storage) {
+            var index = ListIndex(capacity: count), firsts: [Int] = []
+            for i in rows where questionLength(i) > 0 && answerLength(i) > 0 && index.insert(i, questionTokens(i), listAt: questionTokens) == nil {
+                firsts.append(i)
             }
-            firsts.append(i)
+            return firsts
         }
-        return firsts
+    }
+
+    /// The questions of `rows`, each cut to its first `limit` tokens, as lists that share this
+    /// store's tokens (nothing copied).
+    public func questions(of rows: [Int], limit: Int = .max) -> TokenLists {
+        TokenLists(sharing: self, count: rows.count) { range(rows[$0], 0).prefix(limit) }
     }
 
     /// Runs `body` over the two arrays (for writing them out and hashing them).

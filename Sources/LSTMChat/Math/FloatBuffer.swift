@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A zero-initialised heap array of Float32 with a stable address, for parameters,
 /// gradients and workspaces. Hot loops take `pointer`; everything else may use `array`.
 public final class FloatBuffer {
@@ -7,8 +11,10 @@ public final class FloatBuffer {
     public init(count: Int) {
         precondition(count >= 0, "negative buffer size")
         self.count = count
-        pointer = .allocate(capacity: max(count, 1))
-        pointer.initialize(repeating: 0, count: max(count, 1))
+        // calloc: a large buffer's pages are the system's zero pages until written, so buffers
+        // that stay zero (a loaded model's gradients) cost no memory.
+        guard let raw = calloc(max(count, 1), MemoryLayout<Float>.stride) else { fatalError("out of memory for \(count) floats") }
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
     public convenience init(_ values: [Float]) {
@@ -16,7 +22,7 @@ public final class FloatBuffer {
         values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
     }
 
-    deinit { pointer.deallocate() }
+    deinit { free(pointer) }
 
     public var buffer: UnsafeMutableBufferPointer<Float> { .init(start: pointer, count: count) }
     public var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }

@@ -19,13 +19,8 @@ public final class Adam {
         secondMoment = FloatBuffer(count: parameterCount)
     }
 
-    /// Restores a saved state (for resuming).
-    public func restore(step: Int, firstMoment m: [Float], secondMoment v: [Float]) {
-        precondition(m.count == firstMoment.count && v.count == secondMoment.count)
-        self.step = step
-        m.withUnsafeBufferPointer { firstMoment.pointer.update(from: $0.baseAddress!, count: m.count) }
-        v.withUnsafeBufferPointer { secondMoment.pointer.update(from: $0.baseAddress!, count: v.count) }
-    }
+    /// Restores a saved state (for resuming): the step; the moments are read into their buffers.
+    public func restore(step: Int) { self.step = step }
 
     /// One update of every parameter from its gradient, in one fused loop (eight at a time in
     /// Sources/CKernels, split over the BLAS threads).

@@ -75,16 +75,20 @@ public struct CheckpointDirectory {
     {
         guard holdsRun else { throw CheckpointError(url.path, "no training run to resume here (no training.safetensors)") }
         let checkpoint = try CheckpointFile.read(model)
-        let saved = try TrainingStateFile.read(state, layout: checkpoint.parameters.layout)
         _ = try checkpoint.vocabularyAndTokenizer(file: model.path)
-        saved.weights.withUnsafeBufferPointer { checkpoint.parameters.values.pointer.update(from: $0.baseAddress!, count: $0.count) }
-        var settings = saved.settings
-        override(&settings)
-        let trainer = Trainer(model: try makeModel(checkpoint), settings: settings, progress: saved.progress)
+        // The weights the state holds replace the model's (they are the same but for a crash
+        // between the two writes), read in place with Adam's moments.
+        var trainer: Trainer<Model>!
+        let saved = try TrainingStateFile.read(state, layout: checkpoint.parameters.layout) { saved in
+            var settings = saved.settings
+            override(&settings)
+            trainer = Trainer(model: try makeModel(checkpoint), settings: settings, progress: saved.progress)
+            return (trainer.model.parameters.values.buffer, trainer.adam.firstMoment.buffer, trainer.adam.secondMoment.buffer)
+        }
         guard trainer.model.restoreCarriedState(saved.carriedState) else {
             throw CheckpointError(state.path, "the state carried between batches does not fit the model")
         }
-        trainer.adam.restore(step: saved.adamStep, firstMoment: saved.firstMoment, secondMoment: saved.secondMoment)
+        trainer.adam.restore(step: saved.adamStep)
         return (trainer, checkpoint, saved.run)
     }
 }

@@ -81,7 +81,7 @@ struct Train: ParsableCommand {
             }
             let directory = CheckpointDirectory(URL(fileURLWithPath: resume))
             guard directory.holdsRun else { throw CommandFailure("\(directory.url.path): no training run to resume here (no training.safetensors)") }
-            let checkpoint = try CheckpointFile.read(directory.model)
+            let checkpoint = try CheckpointFile.readSummary(directory.model)
             guard var saved = Recipe(json: checkpoint.training["recipe"]) else {
                 throw CommandFailure("\(directory.model.path): no record of the recipe this run trained with")
             }

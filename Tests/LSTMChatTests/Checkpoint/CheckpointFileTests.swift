@@ -227,25 +227,56 @@ import Testing
         #expect(try CheckpointFile.read(url).confidence == nil)
     }
 
-    @Test func knownQuestionsAreStoredAndReadBack() throws {
+    @Test func knownQuestionsAreStoredAsTwoInt32TensorsAndReadBack() throws {
         let dir = try TemporaryDirectory()
         let url = try dir.file("model.safetensors")
         var checkpoint = smallCheckpoint()
         #expect(checkpoint.knownQuestions.isEmpty)
-        checkpoint.knownQuestions = [[4, 5], [6]]
+        checkpoint.knownQuestions = TokenLists([[4, 5], [6], [5, 4, 6]])
         try checkpoint.write(to: url)
-        #expect(try CheckpointFile.read(url).knownQuestions == [[4, 5], [6]])
+        #expect(Array(try CheckpointFile.read(url).knownQuestions) == [[4, 5], [6], [5, 4, 6]])
+        let (tensors, metadata) = try SafetensorsFile.read(url, types: [.f32, .i32])
+        #expect(tensors.first { $0.name == "known_questions.tokens" }?.int32 == [4, 5, 6, 5, 4, 6])
+        #expect(tensors.first { $0.name == "known_questions.offsets" }?.int32 == [0, 2, 3, 6])
+        #expect(metadata["known_questions"] == nil)
         try smallCheckpoint().write(to: url)
-        #expect(try SafetensorsFile.read(url).metadata["known_questions"] == nil)
+        #expect(try SafetensorsFile.read(url).tensors.allSatisfy { !$0.name.hasPrefix("known_questions") })
     }
 
-    @Test("bad known questions are refused", arguments: [#"[[4, 7]]"#, #"[[-1]]"#, #"["what"]"#, #"{"#])
+    @Test func knownQuestionsInTheMetadataOfOlderFilesStillRead() throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("model.safetensors")
+        try CheckpointFileTests.tampered { _, m in m["known_questions"] = "[[4, 5], [6]]" }.write(to: url)
+        #expect(Array(try CheckpointFile.read(url).knownQuestions) == [[4, 5], [6]])
+    }
+
+    @Test("bad known questions in older files' metadata are refused", arguments: [#"[[4, 7]]"#, #"[[-1]]"#, #"["what"]"#, #"{"#])
     func badKnownQuestions(text: String) throws {
         let dir = try TemporaryDirectory()
         let url = try dir.file("model.safetensors")
         try CheckpointFileTests.tampered { _, m in m["known_questions"] = text }.write(to: url)
         let error = #expect(throws: CheckpointError.self) { try CheckpointFile.read(url) }
         #expect(error?.description.contains("metadata \"known_questions\" is not a list of token-id lists within the vocabulary") == true)
+    }
+
+    @Test("bad known-question tensors are refused", arguments: [
+        ([4, 7], [0, 1, 2], "tensor known_questions.tokens holds ids outside the vocabulary"),
+        ([4, -1], [0, 2], "tensor known_questions.tokens holds ids outside the vocabulary"),
+        ([4, 5], [0, 2, 1, 2], "tensor known_questions.offsets does not rise from 0 to the 2 known-question tokens"),
+        ([4, 5], [1, 2], "tensor known_questions.offsets does not rise from 0 to the 2 known-question tokens"),
+        ([4, 5], [0, 3], "tensor known_questions.offsets does not rise from 0 to the 2 known-question tokens"),
+        ([4, 5], [], "tensors known_questions.tokens and known_questions.offsets are not I32 lists"),
+        ([4, 5], nil, "tensor known_questions.tokens has no known_questions.offsets beside it"),
+    ] as [([Int32], [Int32]?, String)])
+    func badKnownQuestionTensors(tokens: [Int32], offsets: [Int32]?, problem: String) throws {
+        let dir = try TemporaryDirectory()
+        let url = try dir.file("model.safetensors")
+        try CheckpointFileTests.tampered { t, _ in
+            t.append(.init(name: "known_questions.tokens", shape: [tokens.count], int32: tokens))
+            if let offsets { t.append(.init(name: "known_questions.offsets", shape: [offsets.count], int32: offsets)) }
+        }.write(to: url)
+        let error = #expect(throws: CheckpointError.self) { try CheckpointFile.read(url) }
+        #expect(error?.description == "\(url.path): \(problem)")
     }
 
     @Test func aThresholdForAnotherMeasureIsNotApplied() {

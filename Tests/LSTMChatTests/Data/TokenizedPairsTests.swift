@@ -43,6 +43,14 @@ import Testing
         #expect(built.fingerprint == dataFingerprint(texts.map { $0.0 + "\t" + $0.1 + "\n" }))
     }
 
+    @Test func questionsOfRowsAreCutToTheLimitAndRepeatsCanBeLeftOut() {
+        let flat = TokenizedPairs(Self.pairs)
+        let questions = flat.questions(of: [4, 2, 0], limit: 2)
+        #expect(Array(questions) == [Array(Self.pairs[4].question.prefix(2)), Array(Self.pairs[2].question.prefix(2)), Array(Self.pairs[0].question.prefix(2))])
+        let repeated = flat.questions(of: [0, 1, 0, 1])
+        #expect(Array(repeated.distinct()) == [Self.pairs[0].question, Self.pairs[1].question].filter { !$0.isEmpty })
+    }
+
     @Test func exactMatchOverTheFlatStoreSamplesAsOverArrays() {
         let exact = ExactMatch(pairs: TokenizedPairs(Self.pairs), rows: [4, 2, 0, 1, 3], limit: 0)
         #expect(exact.questions == [[13], [4, 5, 6]])
@@ -51,10 +59,8 @@ import Testing
 }
 
 @Suite struct TokenListsJSONTests {
-    @Test func writtenListsReadBack() {
-        let lists: [[Int32]] = [[1, 22, 333], [], [Int32.max], [0]]
-        #expect(TokenListsJSON.encode(lists) == "[[1,22,333],[],[2147483647],[0]]")
-        #expect(TokenListsJSON.decode(TokenListsJSON.encode(lists)) == lists)
+    @Test func listsAsLstmchatWroteThemRead() {
+        #expect(TokenListsJSON.decode("[[1,22,333],[],[2147483647],[0]]") == [[1, 22, 333], [], [Int32.max], [0]])
         #expect(TokenListsJSON.decode("[]") == [])
     }
 

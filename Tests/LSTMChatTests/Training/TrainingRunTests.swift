@@ -45,7 +45,9 @@ import Testing
         let model = Seq2SeqModel(config: config)
         model.parameters.values.pointer.update(from: t.model.parameters.values.pointer, count: t.model.parameters.values.count)
         let copy = Trainer(model: model, settings: settings(epochs: epochs), progress: t.progress)
-        copy.adam.restore(step: t.adam.step, firstMoment: t.adam.firstMoment.array, secondMoment: t.adam.secondMoment.array)
+        copy.adam.restore(step: t.adam.step)
+        copy.adam.firstMoment.pointer.update(from: t.adam.firstMoment.pointer, count: t.adam.firstMoment.count)
+        copy.adam.secondMoment.pointer.update(from: t.adam.secondMoment.pointer, count: t.adam.secondMoment.count)
         return copy
     }
 

@@ -72,14 +72,12 @@ public enum Seq2SeqTask: TaskDefinition {
         // Whole answers, not cut to --max-length: the exact match of `eval` (`ExactMatch`).
         let probe = ExactMatchProbe(pairs: pairs, rows: trainRows, limit: recipe.exactMatchSample)
         // Stored with the model so that chat can match a question asked in other words to one of
-        // these: the distinct questions trained on, as batched (cut), made when a checkpoint is.
+        // these: the distinct questions trained on, as batched (cut), sharing the pairs' tokens.
         let knownRows = recipe.tokenizer == .word ? pairs.firstOfEachQuestion(among: batcher.rows.lazy.map { Int($0) }) : nil
-        let knownQuestions = {
-            knownRows.map { rows in
-                let cut = rows.map { pairs.question($0, limit: recipe.maxLength) }
-                // Distinct whole questions cut to the same tokens are one.
-                return rows.contains { pairs.questionLength($0) > recipe.maxLength } ? KnownQuestions.distinct(cut) : cut
-            }
+        let knownQuestions = knownRows.map { rows in
+            let cut = pairs.questions(of: rows, limit: recipe.maxLength)
+            // Distinct whole questions cut to the same tokens are one.
+            return rows.contains { pairs.questionLength($0) > recipe.maxLength } ? cut.distinct() : cut
         }
         let text = { (ids: [Int32]) in tokenizer.detokenize(ids.map { vocabulary.tokens[Int($0)] }) }
         var shownAnswers: [String] = []
@@ -109,7 +107,7 @@ public enum Seq2SeqTask: TaskDefinition {
             shownAnswers = result.samples.map { "  \(text($0.question)) → \(text($0.answer))" }
             return result.exactMatch
         }
-        data.annotate = { $0.knownQuestions = knownQuestions() ?? [] }
+        data.annotate = { $0.knownQuestions = knownQuestions ?? TokenLists() }
         if !isCached {
             let key = try PairsCache.Key(files: files, tokenizer: tokenizer, vocabulary: vocabulary)
             data.writeCache = { try PairsCache.write(pairs, fingerprint: fingerprint, key: key, to: $0) }
@@ -117,7 +115,7 @@ public enum Seq2SeqTask: TaskDefinition {
         data.finish = { model, directory in
             // The model as chat will load it: its questions asked in other words are matched as chat's are.
             let chatModel = ChatModel(network: model, vocabulary: vocabulary, tokenizer: tokenizer, trainingSteps: nil,
-                                      knownQuestions: knownQuestions().map { KnownQuestions($0) }, path: directory.model.path)
+                                      knownQuestions: knownQuestions.map(KnownQuestions.init), path: directory.model.path)
             // The training pairs as text, read again now: the threshold is judged on them too.
             var sets = calibration
             if sets != nil {
