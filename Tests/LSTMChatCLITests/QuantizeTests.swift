@@ -7,9 +7,8 @@ import Testing
     static let root = BundledModelTests.root
     static let questions = "hi\nwhat is ai?\nwho are you\ntell me a joke\nwhat is your favorite color\n"
 
-    /// The bundled model quantized: about a third of the float32 file (0.318×: its metadata, 69 kB
-    /// of vocabulary and known questions, and attention's float32 matrices, 196 kB, do not
-    /// shrink; a model of the large workload's shape takes 0.25×, `QuantizedCheckpointTests`),
+    /// The bundled model quantized: at most 0.3× the float32 file, issue 28's target (0.281× on
+    /// 2026-12-02: its metadata, 70 kB of vocabulary and known questions, does not shrink),
     /// recognised by its metadata, and answering as `--quantize int8` answers with the float32 file.
     @Test func writesASmallerModelThatAnswersAsTheFlagDoes() throws {
         let dir = try TemporaryDirectory()
@@ -20,7 +19,7 @@ import Testing
         #expect(quantize.stdout.hasPrefix("wrote \(out): "), "\(quantize.stdout)")
         let size = { (path: String) in try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int }
         let (after, before) = (try size(out), try size(float))
-        #expect(Double(after) <= 0.33 * Double(before), "\(after) of \(before) bytes")
+        #expect(Double(after) <= 0.3 * Double(before), "\(after) of \(before) bytes")
         let checkpoint = try CheckpointFile.read(URL(fileURLWithPath: out))
         #expect(!checkpoint.int8.isEmpty)
 

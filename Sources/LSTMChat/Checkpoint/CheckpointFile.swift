@@ -30,8 +30,9 @@ import Foundation
 /// parameters: `known_questions.tokens` [T], every question's ids one after another, and
 /// `known_questions.offsets` [N + 1], where each begins (0 first, T last). Tensors, not JSON in the
 /// header: 5,000,000 questions are 180 MB of JSON, over what a safetensors header may hold.
-///   quantization  optional: "int8-per-row" when every weight matrix is stored as I8 with a F32
-///               scale per row in `NAME_scale` (`lstmchat quantize`, docs/quantization.md)
+///   quantization  optional: which weight matrices are stored as I8 with their F32 scales in
+///               `NAME_scale` (`Int8Layout`: "int8-per-row+attention-per-32", or "int8-per-row"
+///               in older files; `lstmchat quantize`, docs/quantization.md)
 public struct CheckpointFile {
     static let normalizedQuestions = "final-punctuation-dropped"
     static let answersAsWritten = "as-written"
@@ -53,8 +54,8 @@ public struct CheckpointFile {
     public var labels: [String]
     /// The distinct questions a seq2seq model was trained on, as token ids (empty: not recorded).
     public var knownQuestions = TokenLists()
-    /// The int8 weights of a quantized model, by parameter name: every weight matrix (empty: a
-    /// float32 model). `parameters` then holds their dequantized values.
+    /// The int8 weights of a quantized model, by parameter name: the matrices its `Int8Layout`
+    /// quantizes (empty: a float32 model). `parameters` then holds their dequantized values.
     public var int8: [String: QuantizedMatrix] = [:]
 
     public init(config: ModelConfig, parameters: Parameters, vocabulary: [String], tokenizer: String,
@@ -83,7 +84,7 @@ public struct CheckpointFile {
         // Each tensor written from where it is: the model's own buffer, the run's questions.
         var tensors = parameters.layout.entries.flatMap { e -> [SafetensorsFile.Output] in
             guard let q = int8[e.name] else { return [.floats(e.name, shape: e.shape, UnsafeBufferPointer(parameters.value(e.name)))] }
-            return [.init(.init(name: e.name, shape: e.shape, int8: q.values)), .init(.init(name: e.name + Self.scaleSuffix, shape: [q.rows], values: q.scales))]
+            return [.init(.init(name: e.name, shape: e.shape, int8: q.values)), .init(.init(name: e.name + Self.scaleSuffix, shape: q.scaleShape, values: q.scales))]
         }
         if !knownQuestions.isEmpty { tensors += knownQuestions.outputs(name: Self.knownQuestionsName) }
         let c = ConfigJSON(vocab_size: config.vocabSize, embed_size: config.embedSize, hidden_size: config.hiddenSize, layers: config.layers,
@@ -100,7 +101,7 @@ public struct CheckpointFile {
         if task.definition.hasLabels { metadata["labels"] = jsonString(labels) }
         if normalizesQuestions { metadata["questions"] = Self.normalizedQuestions }
         if keepsText { metadata["answers"] = Self.answersAsWritten }
-        if !int8.isEmpty { metadata["quantization"] = Self.int8PerRow }
+        if !int8.isEmpty { metadata["quantization"] = Int8Layout.of(int8, parameters.layout)!.rawValue }
         try withExtendedLifetime(parameters) { try SafetensorsFile.write(tensors, metadata: metadata, to: url) }
     }
 
@@ -182,18 +183,16 @@ public struct CheckpointFile {
             labels = list
         }
 
-        let quantized: Bool
-        switch metadata["quantization"] {
-        case nil: quantized = false
-        case int8PerRow?: quantized = true
-        case let other?: throw fail("unknown quantization \"\(other)\" (expected \"\(int8PerRow)\")")
+        let int8Layout = try metadata["quantization"].map { name in
+            guard let l = Int8Layout(rawValue: name) else { throw fail("unknown quantization \"\(name)\" (expected \"\(Int8Layout.current.rawValue)\")") }
+            return l
         }
 
         // The tensors must be exactly the layout's, in shape and name, and finite; in a quantized
-        // model each matrix is I8 (−127…127) with its rows' scales beside it.
-        if quantized, config.softmax == .adaptive { throw fail("a model with an adaptive softmax cannot be quantized") }
+        // model each matrix its `int8Layout` quantizes is I8 (−127…127) with its scales beside it.
+        if int8Layout != nil, config.softmax == .adaptive { throw fail("a model with an adaptive softmax cannot be quantized") }
         let layout = task.definition.layout(config: config, labels: labels.count)
-        let scaleNames = quantized ? Set(layout.entries.filter(\.isQuantized).map { $0.name + scaleSuffix }) : []
+        let scaleNames = Set(layout.entries.filter { int8Layout?.groupSize($0) != nil }.map { $0.name + scaleSuffix })
         let knownNames = [".tokens", ".offsets"].map { knownQuestionsName + $0 }
         if let extra = contents.entries.first(where: { layout.entry($0.name) == nil && !scaleNames.contains($0.name) && !knownNames.contains($0.name) }) {
             throw fail("unexpected tensor \(extra.name)")
@@ -203,20 +202,22 @@ public struct CheckpointFile {
         for e in layout.entries {
             guard let t = contents.entry(e.name) else { throw fail("missing tensor \(e.name)") }
             guard t.shape == e.shape else { throw fail("tensor \(e.name) has shape \(t.shape), the configuration needs \(e.shape)") }
-            let want: SafetensorsFile.DType = quantized && e.isQuantized ? .i8 : .f32
+            let groupSize = int8Layout?.groupSize(e)
+            let want: SafetensorsFile.DType = groupSize != nil ? .i8 : .f32
             guard t.dtype == want else { throw fail("tensor \(e.name) is \(t.dtype.rawValue), this model stores it as \(want.rawValue)") }
             let destination = parameters.value(e.name)
-            if want == .i8 {
+            if let groupSize {
                 let values = try contents.values(t, as: Int8.self)
                 guard !values.contains(-128) else { throw fail("tensor \(e.name) holds -128 (int8 weights lie in -127...127)") }
                 let scaleName = e.name + scaleSuffix
                 guard let s = contents.entry(scaleName) else { throw fail("missing tensor \(scaleName)") }
-                guard s.dtype == .f32, s.shape == [e.shape[0]] else {
-                    throw fail("tensor \(scaleName) is \(s.dtype.rawValue) \(s.shape), the configuration needs F32 [\(e.shape[0])]")
+                let scaleShape = QuantizedMatrix.scaleShape(rows: e.shape[0], columns: e.shape[1], groupSize: groupSize)
+                guard s.dtype == .f32, s.shape == scaleShape else {
+                    throw fail("tensor \(scaleName) is \(s.dtype.rawValue) \(s.shape), the configuration needs F32 \(scaleShape)")
                 }
                 let scales = try contents.values(s, as: Float.self)
                 guard scales.allSatisfy({ $0.isFinite && $0 >= 0 }) else { throw fail("tensor \(scaleName) holds negative, NaN or infinite scales") }
-                let q = QuantizedMatrix(rows: e.shape[0], columns: e.shape[1], values: values, scales: scales)
+                let q = QuantizedMatrix(rows: e.shape[0], columns: e.shape[1], groupSize: groupSize, values: values, scales: scales)
                 q.dequantize(into: destination.baseAddress!)
                 int8[e.name] = q
             } else {
@@ -261,8 +262,6 @@ public struct CheckpointFile {
         }
     }
 
-    /// The `quantization` metadata of a model whose matrices are int8 with a scale per row.
-    static let int8PerRow = "int8-per-row"
     /// The name of a quantized matrix's scales: `NAME_scale` beside `NAME`.
     static let scaleSuffix = "_scale"
 

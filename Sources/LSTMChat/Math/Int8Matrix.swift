@@ -1,34 +1,57 @@
 import CKernels
 
-/// A weight matrix W [rows, columns] quantized to int8, one float32 scale per row:
-/// W[j, k] ≈ values[j·columns + k] · scales[j], values in −127…127 (round to nearest, the row's
-/// largest magnitude at ±127). What a quantized checkpoint stores (docs/quantization.md).
+/// A weight matrix W [rows, columns] quantized to int8, a float32 scale per group of
+/// `groupSize` columns of a row (the whole row, for the matrices the int8 kernels multiply):
+/// W[j, k] ≈ values[j·columns + k] · scales[j·groupsPerRow + k / groupSize], values in −127…127
+/// (round to nearest, the group's largest magnitude at ±127). What a quantized checkpoint
+/// stores (docs/quantization.md).
 public struct QuantizedMatrix: Equatable, Sendable {
     public let rows: Int
     public let columns: Int
+    public let groupSize: Int
     public let values: [Int8]
     public let scales: [Float]
 
-    public init(rows: Int, columns: Int, values: [Int8], scales: [Float]) {
-        precondition(values.count == rows * columns && scales.count == rows)
-        self.rows = rows; self.columns = columns; self.values = values; self.scales = scales
+    /// Scales of a row: ⌈columns / groupSize⌉.
+    public var groupsPerRow: Int { Self.groups(columns, groupSize) }
+    static func groups(_ columns: Int, _ groupSize: Int) -> Int { (columns + groupSize - 1) / groupSize }
+
+    /// The shape of its scales in a file: [rows] for one a row, else [rows, groupsPerRow].
+    public static func scaleShape(rows: Int, columns: Int, groupSize: Int) -> [Int] {
+        groupSize >= columns ? [rows] : [rows, groups(columns, groupSize)]
     }
 
-    /// Quantizes a row-major float matrix (the same rounding as the kernels' activations).
-    public init(quantizing w: UnsafePointer<Float>, rows: Int, columns: Int) {
-        let padded = Int(lstmchat_q8_padded_k(Int32(columns)))
-        var packedRows = [Int8](repeating: 0, count: rows * padded), scales = [Float](repeating: 0, count: rows)
-        lstmchat_q8_quantize_rows(Int32(rows), Int32(columns), w, columns, &packedRows, &scales)
-        var values = [Int8](repeating: 0, count: rows * columns)
-        for j in 0..<rows { for k in 0..<columns { values[j * columns + k] = packedRows[j * padded + k] } }
-        self.init(rows: rows, columns: columns, values: values, scales: scales)
+    public var scaleShape: [Int] { Self.scaleShape(rows: rows, columns: columns, groupSize: groupSize) }
+
+    /// `groupSize` nil or the row's length or more: one scale a row.
+    public init(rows: Int, columns: Int, groupSize: Int? = nil, values: [Int8], scales: [Float]) {
+        let groupSize = min(groupSize ?? columns, columns)
+        precondition(groupSize > 0 && values.count == rows * columns && scales.count == rows * Self.groups(columns, groupSize))
+        self.rows = rows; self.columns = columns; self.groupSize = groupSize; self.values = values; self.scales = scales
+    }
+
+    /// Quantizes a row-major float matrix, a group of columns at a time (the same rounding as
+    /// the kernels' activations).
+    public init(quantizing w: UnsafePointer<Float>, rows: Int, columns: Int, groupSize: Int? = nil) {
+        let groupSize = min(groupSize ?? columns, columns), groups = Self.groups(columns, groupSize)
+        var values = [Int8](repeating: 0, count: rows * columns), scales = [Float](repeating: 0, count: rows * groups)
+        for g in 0..<groups {
+            let first = g * groupSize, width = min(groupSize, columns - first), padded = Int(lstmchat_q8_padded_k(Int32(width)))
+            var groupValues = [Int8](repeating: 0, count: rows * padded), groupScales = [Float](repeating: 0, count: rows)
+            lstmchat_q8_quantize_rows(Int32(rows), Int32(width), w + first, columns, &groupValues, &groupScales)
+            for j in 0..<rows {
+                for k in 0..<width { values[j * columns + first + k] = groupValues[j * padded + k] }
+                scales[j * groups + g] = groupScales[j]
+            }
+        }
+        self.init(rows: rows, columns: columns, groupSize: groupSize, values: values, scales: scales)
     }
 
     /// W as float32 again, values · scale, into `w` [rows, columns].
     public func dequantize(into w: UnsafeMutablePointer<Float>) {
+        let groups = groupsPerRow
         for j in 0..<rows {
-            let s = scales[j]
-            for k in 0..<columns { w[j * columns + k] = Float(values[j * columns + k]) * s }
+            for k in 0..<columns { w[j * columns + k] = Float(values[j * columns + k]) * scales[j * groups + k / groupSize] }
         }
     }
 }
@@ -47,6 +70,7 @@ final class Int8Matrix {
     private var capacity = 0  // rows of x that xq and xScale hold
 
     init(_ matrix: QuantizedMatrix) {
+        precondition(matrix.groupSize == matrix.columns, "the int8 kernels take one scale a row")
         rows = matrix.rows; columns = matrix.columns
         let panelRows = (rows + 63) / 64 * 64
         let packed = UnsafeMutablePointer<Int8>.allocate(capacity: lstmchat_q8_packed_bytes(Int32(rows), Int32(columns)))

@@ -9,11 +9,6 @@ public struct ParameterLayout: Equatable, Sendable {
         public let shape: [Int]
         public let offset: Int
         public var count: Int { shape.reduce(1, *) }
-        /// Whether int8 quantization applies to it: every weight matrix (2-D) but attention's
-        /// (`attn`, `attn_combine`), which are small and which answers are the most sensitive
-        /// to (quantized, 1.3% of the bundled corpus's greedy answers changed; without them
-        /// under 1%). Biases stay float32 too.
-        public var isQuantized: Bool { shape.count == 2 && !name.hasPrefix("attn") }
     }
 
     public private(set) var entries: [Entry] = []

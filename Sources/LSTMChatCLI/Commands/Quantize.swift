@@ -6,9 +6,8 @@ struct Quantize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a model with int8 weights: a quarter of the size, and faster to answer.",
         discussion: """
-            Every weight matrix but attention's is stored as int8 with a float32 scale per row \
-            (docs/quantization.md); \
-            biases stay float32. chat, ask, eval and generate recognise the file and generate on \
+            Every weight matrix is stored as int8 with a float32 scale per row (attention's: per \
+            32 columns of a row; docs/quantization.md); biases stay float32. chat, ask, eval and generate recognise the file and generate on \
             int8 weights, as --quantize int8 does with the float32 model. Question-answering models \
             with a full softmax and language models only.
 

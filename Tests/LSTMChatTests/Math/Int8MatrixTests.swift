@@ -78,21 +78,42 @@ import Testing
         }
     }
 
-    /// A matrix's int8 values are the float32 ones to within half its row's scale, its largest at ±127.
-    @Test func quantizesEachRowToItsOwnScale() {
+    /// A matrix's int8 values are the float32 ones to within half their group's scale, each
+    /// group's largest at ±127: one group a row (the kernels' matrices, and a group as long as the
+    /// row or longer), or groups of a few columns, the last one shorter (attention's, per 32).
+    @Test(arguments: [(nil, [6]), (11, [6]), (32, [6]), (4, [6, 3]), (5, [6, 3]), (1, [6, 11])] as [(Int?, [Int])])
+    func quantizesEachGroupToItsOwnScale(groupSize: Int?, scaleShape: [Int]) {
         var rng = Xoshiro256(seed: 3)
         let rows = 6, columns = 11
         var w = Self.random(rows * columns, &rng)
         for k in 0..<columns { w[2 * columns + k] = 0 }  // a row of zeros
         for k in 0..<columns { w[4 * columns + k] *= 100 }  // a row of large values
-        let matrix = w.withUnsafeBufferPointer { QuantizedMatrix(quantizing: $0.baseAddress!, rows: rows, columns: columns) }
+        let matrix = w.withUnsafeBufferPointer { QuantizedMatrix(quantizing: $0.baseAddress!, rows: rows, columns: columns, groupSize: groupSize) }
+        #expect(matrix.scaleShape == scaleShape && matrix.scales.count == scaleShape.reduce(1, *))
+        let width = min(groupSize ?? columns, columns)
         var back = [Float](repeating: 0, count: rows * columns)
         back.withUnsafeMutableBufferPointer { matrix.dequantize(into: $0.baseAddress!) }
         for j in 0..<rows {
-            let row = (0..<columns).map { j * columns + $0 }
-            for i in row { #expect(abs(back[i] - w[i]) <= matrix.scales[j] / 2 * 1.0001) }
-            if j != 2 { #expect(row.map { abs(Int(matrix.values[$0])) }.max() == 127) }
+            for (g, first) in stride(from: 0, to: columns, by: width).enumerated() {
+                let group = (first..<min(first + width, columns)).map { j * columns + $0 }
+                let scale = matrix.scales[j * matrix.groupsPerRow + g]
+                for i in group { #expect(abs(back[i] - w[i]) <= scale / 2 * 1.0001) }
+                if j == 2 { #expect(scale == 1 && group.allSatisfy { matrix.values[$0] == 0 }) }
+                else { #expect(group.map { abs(Int(matrix.values[$0])) }.max() == 127) }
+            }
         }
         #expect(matrix.values.allSatisfy { $0 != -128 })
+    }
+
+    /// A matrix in groups of 32 columns (70 columns: 3 scales a row, the last for 6 columns),
+    /// made again from its values and scales as a file's reader makes it, is the same matrix.
+    @Test func aMatrixInGroupsRoundTripsThroughItsValuesAndScales() {
+        var rng = Xoshiro256(seed: 5)
+        let w = Self.random(3 * 70, &rng)
+        let matrix = w.withUnsafeBufferPointer { QuantizedMatrix(quantizing: $0.baseAddress!, rows: 3, columns: 70, groupSize: 32) }
+        #expect(matrix.groupSize == 32 && matrix.groupsPerRow == 3 && matrix.scaleShape == [3, 3])
+        #expect(QuantizedMatrix(rows: 3, columns: 70, groupSize: 32, values: matrix.values, scales: matrix.scales) == matrix)
+        let perRow = w.withUnsafeBufferPointer { QuantizedMatrix(quantizing: $0.baseAddress!, rows: 3, columns: 70) }
+        #expect(perRow.groupSize == 70 && perRow.scales.count == 3 && perRow != matrix)
     }
 }
