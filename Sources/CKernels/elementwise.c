@@ -145,6 +145,7 @@ INLINE void gates_backward_body(int B, int H, const float *act, float *dA, const
 // ---- softmax cross-entropy --------------------------------------------------------------------
 
 INLINE double softmax_cross_entropy_body(int V, const float *z, int target, float m, float counted, float *d) {
+    const float zTarget = z[target];  // read first: d may be z
     v8f lanes = splat(-INFINITY);
     int j = 0;
     for (; j + 8 <= V; j += 8) { v8f v = load(z + j, 8, 0); lanes = select(v > lanes, v, lanes); }
@@ -165,7 +166,7 @@ INLINE double softmax_cross_entropy_body(int V, const float *z, int target, floa
         sums += e;
     }
     const float sum = lanes_sum(sums);
-    const double loss = (double)m * ((double)logf(sum) + (double)maxZ - (double)z[target]);
+    const double loss = (double)m * ((double)logf(sum) + (double)maxZ - (double)zTarget);
     if (!d) return loss;
     const float scale = m / (sum * counted);
     for (j = 0; j + 8 <= V; j += 8) store(d + j, load(d + j, 8, 0) * scale, 8);

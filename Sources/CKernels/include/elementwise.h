@@ -21,7 +21,8 @@ void lstmchat_lstm_gates_backward(int B, int H, const float *act, float *dA, con
                                   const int32_t *lengths, int t);
 
 /// One row of softmax cross-entropy over V logits z: returns m·(logsumexp(z) − z[target]); when
-/// d is not NULL writes d = m·(softmax(z) − onehot(target)) / counted.
+/// d is not NULL writes d = m·(softmax(z) − onehot(target)) / counted. d may be z itself: the
+/// gradient written over the logits.
 double lstmchat_softmax_cross_entropy_row(int V, const float *z, int target, float m, float counted, float *d);
 
 /// One row's next-token distribution over V logits z, the tokens allowed where mask is 0 (−∞:

@@ -107,8 +107,9 @@ public struct CheckpointFile {
 
     /// Reads a model and checks that the weights, the configuration and the vocabulary agree.
     /// Each tensor is read straight into the model's parameters.
-    public static func read(_ url: URL) throws -> CheckpointFile {
-        try SafetensorsFile.open(url, types: types) { try validated($0, file: url.path) }
+    /// `knownQuestions` false leaves them unread (a resumed run makes its own from the data).
+    public static func read(_ url: URL, knownQuestions: Bool = true) throws -> CheckpointFile {
+        try SafetensorsFile.open(url, types: types) { try validated($0, file: url.path, knownQuestions: knownQuestions) }
     }
 
     public static func decode(_ data: Data, file: String) throws -> CheckpointFile {
@@ -127,7 +128,7 @@ public struct CheckpointFile {
     private static let types: Set<SafetensorsFile.DType> = [.f32, .i8, .i32]
     static let knownQuestionsName = "known_questions"
 
-    private static func validated(_ contents: SafetensorsFile.Contents, file: String) throws -> CheckpointFile {
+    private static func validated(_ contents: SafetensorsFile.Contents, file: String, knownQuestions readsKnown: Bool = true) throws -> CheckpointFile {
         let metadata = contents.metadata
         func fail(_ problem: String) -> CheckpointError { CheckpointError(file, problem) }
         func field(_ key: String) throws -> String {
@@ -173,7 +174,7 @@ public struct CheckpointFile {
             confidence = value
         }
 
-        let knownQuestions = try readKnownQuestions(contents, vocabularySize: config.vocabSize, fail: fail)
+        let knownQuestions = readsKnown ? try readKnownQuestions(contents, vocabularySize: config.vocabSize, fail: fail) : TokenLists()
 
         var labels: [String] = []
         if task.definition.hasLabels {

@@ -34,11 +34,11 @@ final class AdaptiveSoftmax {
     let clusters: [Cluster]
     var headSize: Int { shortlist + clusters.count }
 
-    private var headScores = Workspace(), dHeadScores = Workspace()     // [n, K]
+    private var headScores = Workspace()                                // [n, K]: scores, then their gradient
     private var rowsIn: [[Int]]                                         // per cluster: the rows whose target is in it
     private var clusterTargets: [Int32] = [], clusterMask: [Float] = []
     private var gathered = Workspace(), projected = Workspace()         // [n_i, H], [n_i, p_i]
-    private var clusterScores = Workspace(), dClusterScores = Workspace() // [n_i, size_i]
+    private var clusterScores = Workspace()                             // [n_i, size_i]: the same
     private var dProjected = Workspace()                                // [n_i, p_i]
     private var dGathered = Workspace()                                 // [n_i, H]
     private var rowLosses: [Double] = []
@@ -80,7 +80,9 @@ final class AdaptiveSoftmax {
         // The head: every row's target is a shortlist word or the score of its cluster.
         let scores = headScores.reserve(n * K)
         gemm(transB: true, m: n, n: K, k: H, a: x, lda: H, b: head, ldb: H, c: scores, ldc: K)
-        let dScores = dx.map { _ in dHeadScores.reserve(n * K) }
+        // The gradient is written over the scores (each row's read before it is written): a
+        // batch of 640 tokens' 2,002 head scores is 5 MB, not held twice.
+        let dScores = dx.map { _ in scores }
         rowLosses.withUnsafeMutableBufferPointer { losses in
             parallelChunks(n, minimumPerThread: max(1, (1 << 16) / K)) { part in
                 for r in part {
@@ -117,7 +119,7 @@ final class AdaptiveSoftmax {
         let hidden = projected.reserve(m * P), scores = clusterScores.reserve(m * S)
         gemm(transB: true, m: m, n: P, k: H, a: xi, lda: H, b: c.down, ldb: H, c: hidden, ldc: P)
         gemm(transB: true, m: m, n: S, k: P, a: hidden, lda: P, b: c.out, ldb: P, c: scores, ldc: S)
-        let dScores = dx.map { _ in dClusterScores.reserve(m * S) }
+        let dScores = dx.map { _ in scores }
         let loss = clusterTargets.withUnsafeBufferPointer { t in
             clusterMask.withUnsafeBufferPointer { w in
                 rowLosses.withUnsafeMutableBufferPointer { losses in
@@ -131,11 +133,11 @@ final class AdaptiveSoftmax {
                 }
             }
         }
-        guard let dx, let scores = dScores else { return loss }
+        guard let dx, let dScores else { return loss }
         // Back through out_i, then down_i, then added into the rows' dx.
         let dHidden = dProjected.reserve(m * P), dxi = dGathered.reserve(m * H)
-        gemm(transA: true, m: S, n: P, k: m, a: scores, lda: S, b: hidden, ldb: P, beta: 1, c: c.outGradient, ldc: P)
-        gemm(m: m, n: P, k: S, a: scores, lda: S, b: c.out, ldb: P, c: dHidden, ldc: P)
+        gemm(transA: true, m: S, n: P, k: m, a: dScores, lda: S, b: hidden, ldb: P, beta: 1, c: c.outGradient, ldc: P)
+        gemm(m: m, n: P, k: S, a: dScores, lda: S, b: c.out, ldb: P, c: dHidden, ldc: P)
         gemm(transA: true, m: P, n: H, k: m, a: dHidden, lda: P, b: xi, ldb: H, beta: 1, c: c.downGradient, ldc: H)
         gemm(m: m, n: H, k: P, a: dHidden, lda: P, b: c.down, ldb: H, c: dxi, ldc: H)
         for (j, r) in rows.enumerated() {

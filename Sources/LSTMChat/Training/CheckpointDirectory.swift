@@ -74,7 +74,8 @@ public struct CheckpointDirectory {
         -> (trainer: Trainer<Model>, checkpoint: CheckpointFile, run: [String: String])
     {
         guard holdsRun else { throw CheckpointError(url.path, "no training run to resume here (no training.safetensors)") }
-        let checkpoint = try CheckpointFile.read(model)
+        // Its known questions are the data's, made again (`TaskData.annotate`): not read.
+        let checkpoint = try CheckpointFile.read(model, knownQuestions: false)
         _ = try checkpoint.vocabularyAndTokenizer(file: model.path)
         // The weights the state holds replace the model's (they are the same but for a crash
         // between the two writes), read in place with Adam's moments.
