@@ -55,17 +55,15 @@ public struct TrainingStateFile {
                              carriedState: [SafetensorsFile.Tensor]) throws {
         let moments = [("", weights), ("exp_avg.", firstMoment), ("exp_avg_sq.", secondMoment)]
         for (_, values) in moments { precondition(values.count == layout.count, "the buffers are the layout's") }
-        // The layout's entries tile its buffer in order: each buffer is its tensors, one after another.
-        let names = moments.flatMap { prefix, _ in layout.entries.map { prefix + $0.name } } + carriedState.map { carriedPrefix + $0.name }
-        let shapes = moments.flatMap { _ in layout.entries.map(\.shape) } + carriedState.map(\.shape)
+        // Each tensor written from its place in the buffers.
+        let tensors = moments.flatMap { prefix, values in
+            layout.entries.map { e in
+                SafetensorsFile.Output.floats(prefix + e.name, shape: e.shape, UnsafeBufferPointer(rebasing: values[e.offset..<(e.offset + e.count)]))
+            }
+        } + carriedState.map { SafetensorsFile.Output(.init(name: carriedPrefix + $0.name, shape: $0.shape, values: $0.values)) }
         let metadata = ["format": Self.format, "settings": jsonString(settings), "progress": jsonString(progress),
                         "adam_step": String(adamStep), "run": jsonString(run)]
-        let head = SafetensorsFile.header(shapes, names, Array(repeating: .f32, count: names.count), metadata: metadata)
-        try AtomicFile.write(to: url) { write in
-            try head.withUnsafeBytes(write)
-            for (_, values) in moments { try SafetensorsFile.floats(values, to: write) }
-            for t in carriedState { try SafetensorsFile.write(t, to: write) }
-        }
+        try SafetensorsFile.write(tensors, metadata: metadata, to: url)
     }
 
     /// Reads a training state and checks it against the model's parameter layout.

@@ -45,7 +45,7 @@ public struct TokenLists: RandomAccessCollection, Equatable, @unchecked Sendable
         self.init(owner: owned, tokens: UnsafeBufferPointer(buffer), spans: spans)
     }
 
-    /// Lists that are ranges of `pairs`' tokens (`ranges(i)` of list i), sharing its storage.
+    /// Lists that are ranges of `pairs`' tokens (`range(i)` of list i), sharing its storage.
     init(sharing pairs: TokenizedPairs, count: Int, range: (Int) -> Range<Int>) {
         var spans = [UInt32](); spans.reserveCapacity(2 * count)
         for i in 0..<count { let r = range(i); spans += [UInt32(r.lowerBound), UInt32(r.upperBound)] }
@@ -99,11 +99,14 @@ public struct TokenLists: RandomAccessCollection, Equatable, @unchecked Sendable
             for i in 0..<lists.count { try lists.withList(i) { try SafetensorsFile.int32s($0, to: write) } }
         }
         let offsets = SafetensorsFile.Output(name: name + ".offsets", shape: [count + 1], dtype: .i32) { write in
+            func put(_ offset: Int32) throws {
+                try withUnsafePointer(to: offset) { try SafetensorsFile.int32s(UnsafeBufferPointer(start: $0, count: 1), to: write) }
+            }
             var end: Int32 = 0
-            try SafetensorsFile.int32s(UnsafeBufferPointer(start: &end, count: 1), to: write)
+            try put(end)
             for i in 0..<lists.count {
                 end += Int32(lists.spans[2 * i + 1] - lists.spans[2 * i])
-                try withUnsafePointer(to: end) { try SafetensorsFile.int32s(UnsafeBufferPointer(start: $0, count: 1), to: write) }
+                try put(end)
             }
         }
         return [tokens, offsets]
