@@ -203,6 +203,24 @@ public enum SafetensorsFile {
                 case let .memory(data): data.count
                 }
             }
+
+            /// Copies the bytes from `offset` on into `destination` (which the caller has checked
+            /// lie inside); `what` names them in the error of a failed read.
+            func copy(from offset: Int, into destination: UnsafeMutableRawBufferPointer, what: String, file: String) throws {
+                guard destination.count > 0 else { return }
+                switch self {
+                case let .memory(data):
+                    data.withUnsafeBytes { destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + destination.count)])) }
+                case let .file(fd, _):
+                    var done = 0
+                    while done < destination.count {
+                        let n = pread(fd, destination.baseAddress! + done, destination.count - done, off_t(offset + done))
+                        if n < 0, errno == EINTR { continue }
+                        guard n > 0 else { throw CheckpointError(file, "cannot read \(what): \(n < 0 ? String(cString: strerror(errno)) : "the file was cut short")") }
+                        done += n
+                    }
+                }
+            }
         }
 
         public struct Entry {
@@ -231,19 +249,7 @@ public enum SafetensorsFile {
         /// Copies a tensor's bytes to `destination` (exactly its size), in the machine's byte order.
         public func read(_ e: Entry, into destination: UnsafeMutableRawBufferPointer) throws {
             precondition(destination.count == e.end - e.begin, "\(e.name): \(destination.count) bytes for \(e.end - e.begin)")
-            guard destination.count > 0 else { return }
-            switch source {
-            case let .memory(data):
-                data.withUnsafeBytes { destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[(dataStart + e.begin)..<(dataStart + e.end)])) }
-            case let .file(fd, _):
-                var done = 0
-                while done < destination.count {
-                    let n = pread(fd, destination.baseAddress! + done, destination.count - done, off_t(dataStart + e.begin + done))
-                    if n < 0, errno == EINTR { continue }
-                    guard n > 0 else { throw CheckpointError(file, "cannot read tensor \(e.name): \(n < 0 ? String(cString: strerror(errno)) : "the file was cut short")") }
-                    done += n
-                }
-            }
+            try source.copy(from: dataStart + e.begin, into: destination, what: "tensor \(e.name)", file: file)
             #if !_endian(little)
             switch e.dtype {
             case .i8: break
@@ -278,14 +284,14 @@ public enum SafetensorsFile {
             let size = source.size
             guard size >= 8 else { throw fail("not a safetensors file (\(size) bytes, too short for a header)") }
             var lengthBytes = [UInt8](repeating: 0, count: 8)
-            try Self.bytes(source, at: 0, into: &lengthBytes, file: file)
+            try lengthBytes.withUnsafeMutableBytes { try source.copy(from: 0, into: $0, what: "the header", file: file) }
             let headerLength = lengthBytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
             guard headerLength <= UInt64(size - 8) else {
                 throw fail("not a safetensors file (header length \(headerLength) is beyond the file's \(size) bytes)")
             }
             guard headerLength <= UInt64(maxHeaderBytes) else { throw fail("header of \(headerLength) bytes is too large") }
             var headerBytes = [UInt8](repeating: 0, count: Int(headerLength))
-            try Self.bytes(source, at: 8, into: &headerBytes, file: file)
+            try headerBytes.withUnsafeMutableBytes { try source.copy(from: 8, into: $0, what: "the header", file: file) }
             guard let object = try? JSONSerialization.jsonObject(with: Data(headerBytes)), let header = object as? [String: Any] else {
                 throw fail("not a safetensors file (the header is not a JSON object)")
             }
@@ -342,17 +348,6 @@ public enum SafetensorsFile {
             byName = Dictionary(entries.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         }
 
-        /// The file's bytes from `offset`, as many as `bytes` holds (the header's, before any entry exists).
-        private static func bytes(_ source: Source, at offset: Int, into bytes: inout [UInt8], file: String) throws {
-            let entry = Entry(name: "header", shape: [bytes.count], dtype: .i8, begin: offset, end: offset + bytes.count)
-            let reader = Contents(source: source, file: file)
-            try bytes.withUnsafeMutableBytes { try reader.read(entry, into: $0) }
-        }
-
-        /// Over the source with nothing checked: for reading the header.
-        private init(source: Source, file: String) {
-            (self.source, self.file, dataStart, metadata, entries, byName) = (source, file, 0, [:], [], [:])
-        }
     }
 
     /// A JSON array of integers (JSONSerialization gives numbers as NSNumber; fractions are refused).
