@@ -24,15 +24,15 @@ import Foundation
 ///               and `ask` give a fallback answer (files without it answer everything)
 ///   known_questions  in files written before the tensors below: JSON array of the known questions
 ///               as token-id arrays
+///   quantization  optional: which weight matrices are stored as I8 with their F32 scales in
+///               `NAME_scale` (`Int8Layout`: "int8-per-row+attention-per-32", or "int8-per-row"
+///               in older files; `lstmchat quantize`, docs/quantization.md)
 ///
 /// Besides the weights, a seq2seq model may hold the distinct questions it was trained on, for
 /// matching a question asked in other words (`KnownQuestions`), as two I32 tensors that are not
 /// parameters: `known_questions.tokens` [T], every question's ids one after another, and
 /// `known_questions.offsets` [N + 1], where each begins (0 first, T last). Tensors, not JSON in the
 /// header: 5,000,000 questions are 180 MB of JSON, over what a safetensors header may hold.
-///   quantization  optional: which weight matrices are stored as I8 with their F32 scales in
-///               `NAME_scale` (`Int8Layout`: "int8-per-row+attention-per-32", or "int8-per-row"
-///               in older files; `lstmchat quantize`, docs/quantization.md)
 public struct CheckpointFile {
     static let normalizedQuestions = "final-punctuation-dropped"
     static let answersAsWritten = "as-written"
