@@ -10,9 +10,10 @@ import Glibc
 ///     8 bytes   "LCPAIRS1"
 ///     8 bytes   N, the header's length, unsigned little-endian
 ///     N bytes   JSON: the key (each data file's size and hash, the tokenizer, the vocabulary's
-///               hash), the data's fingerprint, the pair and token counts and the hash of the
-///               arrays; padded with spaces to a multiple of 8
-///     the rest  the offsets (2 × pairs + 1, UInt32) and then the tokens (Int32), little-endian
+///               hash), the data's fingerprint, the pair and token counts, the bytes a token
+///               takes and the hash of the arrays; padded with spaces to a multiple of 8
+///     the rest  the offsets (2 × pairs + 1, UInt32) and then the tokens (UInt16 when the
+///               vocabulary has at most 65,536 words, else Int32), little-endian
 ///
 /// A cache is used only when its key is the run's (the data files are hashed whole on every
 /// resume: sizes and times could miss an edit, a hash cannot) and its arrays are whole: the
@@ -72,6 +73,8 @@ public enum PairsCache {
         var fingerprint: String
         var pairs: Int
         var tokens: Int
+        /// 2 or 4; absent (4) in caches written before tokens could take two bytes.
+        var tokenBytes: Int?
         var hash: String
     }
 
@@ -100,13 +103,14 @@ public enum PairsCache {
             return nil
         }
         guard header.key == key else { return nil }
-        let arraysStart = 16 + headerLength
-        guard header.pairs >= 0, header.tokens >= 0, size == arraysStart + 4 * (2 * header.pairs + 1) + 4 * header.tokens else {
+        let arraysStart = 16 + headerLength, width = header.tokenBytes ?? 4
+        guard header.pairs >= 0, header.tokens >= 0, width == 2 || width == 4,
+              size == arraysStart + 4 * (2 * header.pairs + 1) + width * header.tokens else {
             problem("its size is not what its header says")
             return nil
         }
         let offsets = UnsafeBufferPointer(start: (base + arraysStart).assumingMemoryBound(to: UInt32.self), count: 2 * header.pairs + 1)
-        let tokens = UnsafeBufferPointer(start: (base + arraysStart + 4 * offsets.count).assumingMemoryBound(to: Int32.self), count: header.tokens)
+        let tokens = TokenArray(base: base + arraysStart + 4 * offsets.count, count: header.tokens, width: width)
         guard hash(tokens: tokens, offsets: offsets) == header.hash else { problem("its contents are damaged"); return nil }
         // Checked although the hash matched: a pair must never index outside the tokens.
         var rising = offsets[0] == 0 && Int(offsets[offsets.count - 1]) == tokens.count
@@ -121,7 +125,7 @@ public enum PairsCache {
     public static func write(_ pairs: TokenizedPairs, fingerprint: String, key: Key, to url: URL) throws {
         try pairs.withArrays { tokens, offsets in
             let header = Header(key: key, fingerprint: fingerprint, pairs: pairs.count, tokens: tokens.count,
-                                hash: hash(tokens: tokens, offsets: offsets))
+                                tokenBytes: tokens.width, hash: hash(tokens: tokens, offsets: offsets))
             var json = try JSONEncoder().encode(header)
             json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))
             var head = Data(magic)
@@ -130,7 +134,7 @@ public enum PairsCache {
             try AtomicFile.write(to: url) { write in
                 try head.withUnsafeBytes(write)
                 try write(UnsafeRawBufferPointer(offsets))
-                try write(UnsafeRawBufferPointer(tokens))
+                try write(tokens.bytes)
             }
         }
     }
@@ -138,8 +142,8 @@ public enum PairsCache {
     static let wordHashSeed: UInt64 = 0xCBF2_9CE4_8422_2325
 
     /// The arrays' hash: of the offsets' bytes, and on from there over the tokens'.
-    static func hash(tokens: UnsafeBufferPointer<Int32>, offsets: UnsafeBufferPointer<UInt32>) -> String {
-        String(wordHash(UnsafeRawBufferPointer(tokens), from: wordHash(UnsafeRawBufferPointer(offsets), from: wordHashSeed)), radix: 16)
+    static func hash(tokens: TokenArray, offsets: UnsafeBufferPointer<UInt32>) -> String {
+        String(wordHash(tokens.bytes, from: wordHash(UnsafeRawBufferPointer(offsets), from: wordHashSeed)), radix: 16)
     }
 
     /// FNV-1a taken over 8-byte little-endian words rather than bytes (a tail of 1–7 bytes is one

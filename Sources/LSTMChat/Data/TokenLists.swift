@@ -4,13 +4,49 @@
 ///
 /// so that 500,000 questions are one token buffer and one array of bounds, not 500,000 small
 /// arrays. The token buffer is the lists' own, or the `TokenizedPairs` they were taken from
-/// (a training run's questions are not copied to be saved). In a checkpoint they are two I32
-/// tensors: the tokens one list after another, and the offsets where each list begins.
+/// (a training run's questions are not copied to be saved); then the bounds are the pairs'
+/// indices alone. In a checkpoint they are two I32 tensors: the tokens one list after another,
+/// and the offsets where each list begins.
 public struct TokenLists: RandomAccessCollection, Equatable, @unchecked Sendable {
     /// Keeps `tokens` valid.
     private let owner: AnyObject
-    private let tokens: UnsafeBufferPointer<Int32>
-    private let spans: [UInt32]
+    private let tokens: TokenArray
+    private let bounds: Bounds
+
+    /// Where each list is in `tokens`.
+    private enum Bounds {
+        /// List i is tokens[spans[2i] ..< spans[2i+1]].
+        case spans([UInt32])
+        /// List i is the question of pair rows[i], its first `limit` tokens at most: half the
+        /// memory of its spans (500,000 questions: 2 MB).
+        case questions(of: TokenizedPairs, rows: [UInt32], limit: Int)
+
+        var count: Int {
+            switch self {
+            case .spans(let spans): spans.count / 2
+            case .questions(_, let rows, _): rows.count
+            }
+        }
+
+        func span(_ i: Int) -> Range<Int> {
+            switch self {
+            case .spans(let spans): Int(spans[2 * i])..<Int(spans[2 * i + 1])
+            case .questions(let pairs, let rows, let limit): pairs.questionRange(Int(rows[i])).prefix(limit)
+            }
+        }
+
+        /// The bounds of lists `kept` (indices, rising).
+        func subset(_ kept: [Int]) -> Bounds {
+            switch self {
+            case .spans(let spans):
+                var subset = [UInt32](); subset.reserveCapacity(2 * kept.count)
+                for i in kept { subset.append(spans[2 * i]); subset.append(spans[2 * i + 1]) }
+                return .spans(subset)
+            case .questions(let pairs, let rows, let limit):
+                return .questions(of: pairs, rows: kept.map { rows[$0] }, limit: limit)
+            }
+        }
+    }
 
     /// A buffer of tokens of its own.
     private final class OwnedTokens {
@@ -19,8 +55,8 @@ public struct TokenLists: RandomAccessCollection, Equatable, @unchecked Sendable
         deinit { buffer.deallocate() }
     }
 
-    private init(owner: AnyObject, tokens: UnsafeBufferPointer<Int32>, spans: [UInt32]) {
-        (self.owner, self.tokens, self.spans) = (owner, tokens, spans)
+    private init(owner: AnyObject, tokens: TokenArray, bounds: Bounds) {
+        (self.owner, self.tokens, self.bounds) = (owner, tokens, bounds)
     }
 
     public init() { self.init([]) }
@@ -42,33 +78,29 @@ public struct TokenLists: RandomAccessCollection, Equatable, @unchecked Sendable
         try fill(buffer)
         var spans = [UInt32](); spans.reserveCapacity(2 * (offsets.count - 1))
         for i in 0..<(offsets.count - 1) { spans += [UInt32(offsets[i]), UInt32(offsets[i + 1])] }
-        self.init(owner: owned, tokens: UnsafeBufferPointer(buffer), spans: spans)
+        self.init(owner: owned, tokens: TokenArray(UnsafeBufferPointer(buffer)), bounds: .spans(spans))
     }
 
-    /// Lists that are ranges of `pairs`' tokens (`range(i)` of list i), sharing its storage.
-    init(sharing pairs: TokenizedPairs, count: Int, range: (Int) -> Range<Int>) {
-        var spans = [UInt32](); spans.reserveCapacity(2 * count)
-        for i in 0..<count { let r = range(i); spans += [UInt32(r.lowerBound), UInt32(r.upperBound)] }
+    /// The questions of pairs `rows`, each cut to its first `limit` tokens, sharing the pairs' tokens.
+    init(questionsOf pairs: TokenizedPairs, rows: [Int], limit: Int) {
         let tokens = pairs.withArrays { tokens, _ in tokens }
-        self.init(owner: pairs.storage, tokens: tokens, spans: spans)
+        self.init(owner: pairs.storage, tokens: tokens, bounds: .questions(of: pairs, rows: rows.map { UInt32($0) }, limit: limit))
     }
 
     public var startIndex: Int { 0 }
-    public var endIndex: Int { spans.count / 2 }
+    public var endIndex: Int { bounds.count }
     /// Tokens in all the lists.
-    public var tokenCount: Int { (0..<count).reduce(0) { $0 + Int(spans[2 * $1 + 1] - spans[2 * $1]) } }
+    public var tokenCount: Int { (0..<count).reduce(0) { $0 + bounds.span($1).count } }
 
     public subscript(i: Int) -> [Int32] { withList(i) { Array($0) } }
 
-    /// Runs `body` over list `i` where it is.
+    /// Runs `body` over list `i` (where it is, when its tokens are four bytes).
     public func withList<R>(_ i: Int, _ body: (UnsafeBufferPointer<Int32>) throws -> R) rethrows -> R {
-        try withExtendedLifetime(owner) { try body(list(i)) }
+        try withExtendedLifetime(owner) { try tokens.withInt32s(bounds.span(i), body) }
     }
 
     /// List `i` where it is, valid while `owner` lives.
-    private func list(_ i: Int) -> UnsafeBufferPointer<Int32> {
-        UnsafeBufferPointer(rebasing: tokens[Int(spans[2 * i])..<Int(spans[2 * i + 1])])
-    }
+    private func list(_ i: Int) -> Slice<TokenArray> { tokens[bounds.span(i)] }
 
     /// The lists without repeats (the first of each kept, in order) and without empty ones.
     public func distinct() -> TokenLists { distinctAndIndexed().lists }
@@ -76,12 +108,11 @@ public struct TokenLists: RandomAccessCollection, Equatable, @unchecked Sendable
     /// `distinct()`, and a hash table of its lists for `find`.
     func distinctAndIndexed() -> (lists: TokenLists, index: ListIndex) {
         withExtendedLifetime(owner) {
-            var index = ListIndex(capacity: count), kept: [UInt32] = []
-            for i in 0..<count where spans[2 * i] < spans[2 * i + 1] {
-                let keptList = { (j: Int) in UnsafeBufferPointer(rebasing: tokens[Int(kept[2 * j])..<Int(kept[2 * j + 1])]) }
-                if index.insert(kept.count / 2, list(i), listAt: keptList) == nil { kept += [spans[2 * i], spans[2 * i + 1]] }
+            var index = ListIndex(capacity: count), kept: [Int] = []
+            for i in 0..<count where !bounds.span(i).isEmpty {
+                if index.insert(kept.count, list(i), listAt: { list(kept[$0]) }) == nil { kept.append(i) }
             }
-            return (TokenLists(owner: owner, tokens: tokens, spans: kept), index)
+            return (TokenLists(owner: owner, tokens: tokens, bounds: bounds.subset(kept)), index)
         }
     }
 
@@ -105,7 +136,7 @@ public struct TokenLists: RandomAccessCollection, Equatable, @unchecked Sendable
             var end: Int32 = 0
             try put(end)
             for i in 0..<lists.count {
-                end += Int32(lists.spans[2 * i + 1] - lists.spans[2 * i])
+                end += Int32(lists.bounds.span(i).count)
                 try put(end)
             }
         }
@@ -119,7 +150,8 @@ public struct TokenLists: RandomAccessCollection, Equatable, @unchecked Sendable
 
 /// A hash table of token lists kept elsewhere (by index), for finding a list's first equal:
 /// 500,000 questions cost one array of integers, not 500,000 arrays as dictionary keys.
-/// Open addressing with linear probing, at most half full; a list is hashed with FNV-1a over its ids.
+/// Open addressing with linear probing, at most half full; a list is hashed with FNV-1a over its
+/// ids. Lists are any collections of ids: arrays, or lists where they are stored (`TokenArray`).
 struct ListIndex {
     /// A list's index + 1, or 0 for an empty slot.
     private var slots: [Int32]
@@ -130,25 +162,25 @@ struct ListIndex {
         slots = [Int32](repeating: 0, count: size)
     }
 
-    static func hash(_ list: UnsafeBufferPointer<Int32>) -> Int {
+    static func hash<List: Collection<Int32>>(_ list: List) -> Int {
         Int(truncatingIfNeeded: list.reduce(UInt64(0xCBF2_9CE4_8422_2325)) { ($0 ^ UInt64(UInt32(bitPattern: $1))) &* 0x100_0000_01B3 })
     }
 
     /// The index of an inserted list equal to `list`, if there is one.
-    func find(_ list: UnsafeBufferPointer<Int32>, listAt: (Int) -> UnsafeBufferPointer<Int32>) -> Int? {
+    func find<List: Collection<Int32>, Stored: Collection<Int32>>(_ list: List, listAt: (Int) -> Stored) -> Int? {
         probe(list, listAt: listAt).found
     }
 
     /// Inserts list `index` (`list`), unless an equal list is in already: then its index.
     /// At most `capacity` lists are inserted.
-    mutating func insert(_ index: Int, _ list: UnsafeBufferPointer<Int32>, listAt: (Int) -> UnsafeBufferPointer<Int32>) -> Int? {
+    mutating func insert<List: Collection<Int32>, Stored: Collection<Int32>>(_ index: Int, _ list: List, listAt: (Int) -> Stored) -> Int? {
         let (slot, found) = probe(list, listAt: listAt)
         if found == nil { slots[slot] = Int32(index + 1) }
         return found
     }
 
     /// The slot of a list equal to `list` (and its index), or else the empty slot it would take.
-    private func probe(_ list: UnsafeBufferPointer<Int32>, listAt: (Int) -> UnsafeBufferPointer<Int32>) -> (slot: Int, found: Int?) {
+    private func probe<List: Collection<Int32>, Stored: Collection<Int32>>(_ list: List, listAt: (Int) -> Stored) -> (slot: Int, found: Int?) {
         var slot = Self.hash(list) & (slots.count - 1)
         while slots[slot] != 0 {
             let j = Int(slots[slot]) - 1

@@ -7,38 +7,33 @@ import Foundation
 ///     answer i   = tokens[offsets[2i+1] ..< offsets[2i+2]]
 ///
 /// so that a corpus of millions of pairs is two arrays, not millions of strings and small arrays:
-/// the 500,000 pairs of the vocab50k corpus (46 MB of text) are 11 million tokens, 48 MB here.
+/// the 500,000 pairs of the vocab50k corpus (46 MB of text) are 11 million tokens, 26 MB here
+/// (a token takes two bytes when the vocabulary has at most 65,536 words: `TokenArray`).
 /// The arrays are either in memory or mapped from the cache file beside a run's checkpoint
 /// (`PairsCache`); pairs are read by index, and batching orders indices, never copies.
 public struct TokenizedPairs: @unchecked Sendable {
     /// The two arrays, in memory of their own or in a mapped file.
     final class Storage {
-        let tokens: UnsafeBufferPointer<Int32>
+        let tokens: TokenArray
         let offsets: UnsafeBufferPointer<UInt32>
         private let release: () -> Void
 
-        init(tokens: [Int32], offsets: [UInt32]) {
-            // Copied once into buffers of their own, so that readers can hold plain pointers.
+        /// Over memory that stays valid until `release` gives it back (malloc's, a mapped file's).
+        init(tokens: TokenArray, offsets: UnsafeBufferPointer<UInt32>, release: @escaping () -> Void) {
+            self.tokens = tokens
+            self.offsets = offsets
+            self.release = release
+        }
+
+        /// Copied once into buffers of their own, so that readers can hold plain pointers.
+        convenience init(tokens: [Int32], offsets: [UInt32]) {
             let t = UnsafeMutableBufferPointer<Int32>.allocate(capacity: max(tokens.count, 1))
             _ = t.initialize(from: tokens)
             let o = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: offsets.count)
             _ = o.initialize(from: offsets)
-            self.tokens = UnsafeBufferPointer(rebasing: t[..<tokens.count])
-            self.offsets = UnsafeBufferPointer(o)
-            release = { t.deallocate(); o.deallocate() }
-        }
-
-        /// Over the two buffers `GrowingBuffer.take` gave, freed with the storage.
-        convenience init(taking tokens: (UnsafeMutablePointer<Int32>, count: Int), offsets: (UnsafeMutablePointer<UInt32>, count: Int)) {
-            self.init(tokens: UnsafeBufferPointer(start: tokens.0, count: tokens.count),
-                      offsets: UnsafeBufferPointer(start: offsets.0, count: offsets.count)) { free(tokens.0); free(offsets.0) }
-        }
-
-        /// Over memory that stays valid until `release` gives it back (a mapped file).
-        init(tokens: UnsafeBufferPointer<Int32>, offsets: UnsafeBufferPointer<UInt32>, release: @escaping () -> Void) {
-            self.tokens = tokens
-            self.offsets = offsets
-            self.release = release
+            self.init(tokens: TokenArray(UnsafeBufferPointer(rebasing: t[..<tokens.count])), offsets: UnsafeBufferPointer(o)) {
+                t.deallocate(); o.deallocate()
+            }
         }
 
         deinit { release() }
@@ -94,7 +89,7 @@ public struct TokenizedPairs: @unchecked Sendable {
     }
 
     /// Pair `i`'s question where it is (valid while `storage` lives).
-    private func questionTokens(_ i: Int) -> UnsafeBufferPointer<Int32> { UnsafeBufferPointer(rebasing: storage.tokens[range(i, 0)]) }
+    private func questionTokens(_ i: Int) -> Slice<TokenArray> { storage.tokens[range(i, 0)] }
 
     /// A hash of pair `i`'s question (`ListIndex.hash`).
     func questionHash(_ i: Int) -> Int { withExtendedLifetime(storage) { ListIndex.hash(questionTokens(i)) } }
@@ -115,11 +110,14 @@ public struct TokenizedPairs: @unchecked Sendable {
     /// The questions of `rows`, each cut to its first `limit` tokens, as lists that share this
     /// store's tokens (nothing copied).
     public func questions(of rows: [Int], limit: Int = .max) -> TokenLists {
-        TokenLists(sharing: self, count: rows.count) { range(rows[$0], 0).prefix(limit) }
+        TokenLists(questionsOf: self, rows: rows, limit: limit)
     }
 
+    /// Where pair `i`'s question is in the token array.
+    func questionRange(_ i: Int) -> Range<Int> { range(i, 0) }
+
     /// Runs `body` over the two arrays (for writing them out and hashing them).
-    func withArrays<R>(_ body: (UnsafeBufferPointer<Int32>, UnsafeBufferPointer<UInt32>) throws -> R) rethrows -> R {
+    func withArrays<R>(_ body: (TokenArray, UnsafeBufferPointer<UInt32>) throws -> R) rethrows -> R {
         try withExtendedLifetime(storage) { try body(storage.tokens, storage.offsets) }
     }
 
@@ -177,8 +175,17 @@ extension TokenizedPairs {
             let vocabulary = vocabulary(Dictionary(uniqueKeysWithValues: zip(words, counts).filter { $0.1 > 0 }))
             let final = words.map(vocabulary.id(of:))
             for t in 0..<tokens.count { tokens[t] = final[Int(tokens[t])] }
-            // The buffers become the pairs' own, not copied: 5,000,000 pairs are 440 MB of tokens.
-            let storage = Storage(taking: tokens.take(), offsets: offsets.take())
+            // The buffers become the pairs' own, not copied: 5,000,000 pairs are 440 MB of tokens,
+            // or 220 once narrowed to two bytes a token where the vocabulary allows.
+            let (o, offsetCount) = offsets.take()
+            var (t, tokenCount) = tokens.take()
+            let width = vocabulary.count <= TokenArray.narrowVocabularyLimit ? 2 : 4
+            if width == 2 {
+                TokenArray.narrowInPlace(t, count: tokenCount)
+                t = realloc(t, max(2 * tokenCount, 1)).map { $0.assumingMemoryBound(to: Int32.self) } ?? t
+            }
+            let storage = Storage(tokens: TokenArray(base: t, count: tokenCount, width: width),
+                                  offsets: UnsafeBufferPointer(start: o, count: offsetCount)) { free(t); free(o) }
             return (TokenizedPairs(storage: storage), vocabulary, hash.hex)
         }
     }

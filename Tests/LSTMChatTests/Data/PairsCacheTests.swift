@@ -32,6 +32,33 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted() == ["data.tsv", "pairs.cache"])
     }
 
+    /// Pairs whose ids take two bytes are cached in two bytes, and read back the same.
+    @Test func narrowPairsAreCachedNarrow() throws {
+        let texts = [("a b", "c"), ("c", "a a b"), ("b", "z")]
+        var builder = TokenizedPairs.Builder(tokenizer: tokenizer)
+        for (q, a) in texts { try builder.append(question: q, answer: a) }
+        let narrow = builder.finish(vocabulary: { _ in vocabulary }, counted: { _ in true }).pairs
+        let encoded = texts.map { (vocabulary.encode(tokenizer.tokenizeQuestion($0.0)), vocabulary.encode(tokenizer.tokenizeAnswer($0.1))) }
+        #expect(narrow.withArrays { tokens, _ in tokens.width } == 2 && narrow == TokenizedPairs(encoded as [EncodedPair]))
+        try PairsCache.write(narrow, fingerprint: "f00d", key: key(), to: cache)
+        let (cached, problems) = try read()
+        #expect(problems.isEmpty)
+        #expect(cached?.pairs.withArrays { tokens, _ in tokens.width } == 2 && cached.map { $0.pairs == narrow } == true)
+    }
+
+    /// A cache written before ids could take two bytes has no "tokenBytes": four, and it reads.
+    @Test func cacheWithoutTokenBytesHoldsFourByteIds() throws {
+        try PairsCache.write(pairs, fingerprint: "f00d", key: key(), to: cache)
+        var text = try #require(String(data: Data(contentsOf: cache), encoding: .isoLatin1))
+        let field = "\"tokenBytes\":4,"
+        #expect(text.contains(field))
+        // Spaces in its place keep the header's length (the arrays' hash does not cover the header).
+        text = text.replacingOccurrences(of: field, with: String(repeating: " ", count: field.count))
+        try #require(text.data(using: .isoLatin1)).write(to: cache)
+        let (cached, problems) = try read()
+        #expect(problems.isEmpty && cached.map { $0.pairs == pairs } == true)
+    }
+
     @Test func noCacheIsNoCache() throws {
         let (cached, problems) = try read()
         #expect(cached == nil && problems.isEmpty)

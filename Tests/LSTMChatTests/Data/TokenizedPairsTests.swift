@@ -43,6 +43,21 @@ import Testing
         #expect(built.fingerprint == dataFingerprint(texts.map { $0.0 + "\t" + $0.1 + "\n" }))
     }
 
+    /// Ids take two bytes when the vocabulary has at most 65,536 words, four when it has more;
+    /// the pairs read the same either way.
+    @Test(arguments: [100, 70_000])
+    func builderStoresTokensInTheNarrowestWidth(words: Int) throws {
+        let tokenizer = Tokenizer(kind: .word, keepsText: true)
+        let texts = [((0..<words).map { "w\($0)" }.joined(separator: " "), "w1 w0"), ("w2", "w\(words - 1) w3")]
+        var builder = TokenizedPairs.Builder(tokenizer: tokenizer)
+        for (q, a) in texts { try builder.append(question: q, answer: a) }
+        let built = builder.finish(vocabulary: { Vocabulary(counts: $0) }, counted: { _ in true })
+        #expect(built.vocabulary.count > words)
+        #expect(built.pairs.withArrays { tokens, _ in tokens.width } == (built.vocabulary.count <= 65_536 ? 2 : 4))
+        let encoded = texts.map { (built.vocabulary.encode(tokenizer.tokenizeQuestion($0.0)), built.vocabulary.encode(tokenizer.tokenizeAnswer($0.1))) }
+        #expect(built.pairs == TokenizedPairs(encoded as [EncodedPair]))
+    }
+
     @Test func questionsOfRowsAreCutToTheLimitAndRepeatsCanBeLeftOut() {
         let flat = TokenizedPairs(Self.pairs)
         let questions = flat.questions(of: [4, 2, 0], limit: 2)
