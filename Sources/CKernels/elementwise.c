@@ -107,6 +107,8 @@ INLINE void gates_forward_body(int B, int H, float *a, const float *cPrev, float
     }
 }
 
+// dA may be act (LSTMLayer.backward writes the gradients over the activations): lanes j..j+n of
+// all four gates are loaded before any of them is stored.
 INLINE void gates_backward_8(int H, const float *act, float *dA, const float *cPrev, const float *tc,
                              const float *dh, float *dc, int j, int n) {
     v8f i = load(act + j, n, 0), f = load(act + H + j, n, 0);

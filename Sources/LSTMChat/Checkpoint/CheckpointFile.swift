@@ -54,6 +54,8 @@ public struct CheckpointFile {
     public var labels: [String]
     /// The distinct questions a seq2seq model was trained on, as token ids (empty: not recorded).
     public var knownQuestions = TokenLists()
+    /// `vocabulary` encoded as its metadata, when the writer has it already (`TaskData`).
+    var vocabularyJSON: String?
     /// The int8 weights of a quantized model, by parameter name: the matrices its `Int8Layout`
     /// quantizes (empty: a float32 model). `parameters` then holds their dequantized values.
     public var int8: [String: QuantizedMatrix] = [:]
@@ -72,6 +74,9 @@ public struct CheckpointFile {
         self.training = training
         self.confidence = confidence
     }
+
+    /// The metadata's "vocabulary": the tokens as a JSON array.
+    static func vocabularyJSON(_ tokens: [String]) -> String { jsonString(tokens) }
 
     private struct ConfigJSON: Codable {
         var vocab_size, embed_size, hidden_size, layers: Int
@@ -93,7 +98,7 @@ public struct CheckpointFile {
         var metadata = [
             "format": task.format,
             "config": jsonString(c),
-            "vocabulary": jsonString(vocabulary),
+            "vocabulary": vocabularyJSON ?? Self.vocabularyJSON(vocabulary),
             "tokenizer": tokenizer,
             "training": jsonString(training),
         ]

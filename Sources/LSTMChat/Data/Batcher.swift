@@ -96,18 +96,19 @@ public struct Batcher: Sendable {
     }
 
     /// The positions in `rows` of each batch of `epoch`, in order.
-    public func batchRows(epoch: Int) -> [[Int]] {
+    public func batchRows(epoch: Int) -> BatchRows {
         // Mixing the epoch in with a large odd constant keeps nearby seeds and epochs far apart.
         var generator = Xoshiro256(seed: seed ^ (UInt64(truncatingIfNeeded: epoch) &* 0x9E37_79B9_7F4A_7C15))
-        var order = Array(rows.indices)
+        var order = rows.indices.map { Int32($0) }
         order.deterministicShuffle(using: &generator)
 
-        var batches: [[Int]] = []
+        // Each chunk's batches are consecutive runs of it sorted by length: written back in place.
+        var ends: [Int32] = []
         let chunkSize = batchSize * Self.batchesPerChunk
         for chunkStart in stride(from: 0, to: order.count, by: chunkSize) {
-            let chunk = order[chunkStart..<min(chunkStart + chunkSize, order.count)]
+            let chunkEnd = min(chunkStart + chunkSize, order.count)
             // Ties keep their shuffled order: a total order, so the sort is the same everywhere.
-            let byLength = chunk.stablySorted { length(of: $0) }
+            let byLength = order[chunkStart..<chunkEnd].map { Int($0) }.stablySorted { length(of: $0) }
             var start = byLength.startIndex
             while start < byLength.endIndex {
                 // As many rows as fit in the budget (the longest, last, sets the batch's length).
@@ -115,12 +116,14 @@ public struct Batcher: Sendable {
                 while end < byLength.endIndex, end - start < batchSize, (end - start + 1) * length(of: byLength[end]) <= tokenBudget {
                     end += 1
                 }
-                batches.append(longestQuestionFirst(byLength[start..<end]))
+                for (k, row) in longestQuestionFirst(byLength[start..<end]).enumerated() { order[chunkStart + start + k] = Int32(row) }
+                ends.append(Int32(chunkStart + end))
                 start = end
             }
         }
-        batches.deterministicShuffle(using: &generator)
-        return batches
+        var batchOrder = ends.indices.map { Int32($0) }
+        batchOrder.deterministicShuffle(using: &generator)
+        return BatchRows(rows: order, ends: ends, order: batchOrder)
     }
 
     public func batch(rows: [Int]) -> Seq2SeqBatch {
@@ -147,5 +150,21 @@ public struct Batcher: Sendable {
             return (Array(pair.question.prefix(maxLength)), Array(pair.answer.prefix(maxLength)))
         }
         return (cut, truncatedCount)
+    }
+}
+
+/// The batches of an epoch as lists of rows, stored flat: the rows of every batch one batch after
+/// another, where each batch ends, and the order batches are taken in. An epoch of 500,000 pairs
+/// is 2 MB here, where 15,000 arrays of `Int` were 5 MB.
+public struct BatchRows: RandomAccessCollection, Sendable {
+    let rows: [Int32], ends: [Int32], order: [Int32]
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { order.count }
+
+    /// The rows of the batch taken `b`th.
+    public subscript(b: Int) -> [Int] {
+        let k = Int(order[b]), start = k == 0 ? 0 : Int(ends[k - 1])
+        return rows[start..<Int(ends[k])].map { Int($0) }
     }
 }

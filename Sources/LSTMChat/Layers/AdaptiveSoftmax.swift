@@ -97,17 +97,27 @@ final class AdaptiveSoftmax {
             gemm(m: n, n: H, k: K, a: dScores, lda: K, b: head, ldb: H, c: dx, ldc: H)
         }
         var total = rowLosses[0..<n].reduce(0, +)
-        for i in clusters.indices where !rowsIn[i].isEmpty {
-            total += clusterLoss(i, x, targets: targets, mask: mask, counted: counted, dx: dx)
+        for i in clusters.indices {
+            // A few rows at a time, so that the scores of a 40,000-word cluster take 2 MB, not
+            // 40,000 floats for every row whose target is in it (tens of MB).
+            let chunk = max(1, clusterScoresBudget / clusters[i].size)
+            for start in stride(from: 0, to: rowsIn[i].count, by: chunk) {
+                total += clusterLoss(i, rows: start..<min(start + chunk, rowsIn[i].count), x, targets: targets, mask: mask,
+                                     counted: counted, dx: dx)
+            }
         }
         return Float(total / counted)
     }
 
-    /// The loss of the rows whose target is in cluster i, given their head term is counted:
-    /// −log softmax(cluster)[target], through the cluster's projection; with `dx`, its gradients.
-    private func clusterLoss(_ i: Int, _ x: UnsafePointer<Float>, targets: UnsafePointer<Int32>, mask: UnsafePointer<Float>,
-                             counted: Double, dx: UnsafeMutablePointer<Float>?) -> Double {
-        let c = clusters[i], rows = rowsIn[i], m = rows.count, H = inputSize, P = c.projection, S = c.size
+    /// The most scores a cluster computes at once (floats): 2 MB.
+    var clusterScoresBudget = 1 << 19
+
+    /// The loss of `part` of the rows whose target is in cluster i, given their head term is
+    /// counted: −log softmax(cluster)[target], through the cluster's projection; with `dx`, its
+    /// gradients.
+    private func clusterLoss(_ i: Int, rows part: Range<Int>, _ x: UnsafePointer<Float>, targets: UnsafePointer<Int32>,
+                             mask: UnsafePointer<Float>, counted: Double, dx: UnsafeMutablePointer<Float>?) -> Double {
+        let c = clusters[i], rows = rowsIn[i][part], m = rows.count, H = inputSize, P = c.projection, S = c.size
         let xi = gathered.reserve(m * H)
         clusterTargets.removeAll(keepingCapacity: true)
         clusterMask.removeAll(keepingCapacity: true)

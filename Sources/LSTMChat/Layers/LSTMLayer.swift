@@ -29,12 +29,11 @@ final class LSTMLayer {
     private(set) var batch = 0
     private var input: UnsafePointer<Float>?   // [T, B, in], owned by the caller
     private var lengths: UnsafePointer<Int32>?  // [B] or nil when every row runs T steps
-    private var gates = Workspace()     // [T, B, 4H]: activated i, f, g, o
+    private var gates = Workspace()     // [T, B, 4H]: activated i, f, g, o; after backward, their gradients
     private var hidden = Workspace()    // [T+1, B, H]: h_0 … h_T
     private var cell = Workspace()      // [T+1, B, H]: c_0 … c_T
     private var tanhCell = Workspace()  // [T, B, H]: tanh(c_1) … tanh(c_T)
     // Backward.
-    private var dGates = Workspace()    // [T, B, 4H]: gradients of the pre-activations
     private var dInputBuffer = Workspace()  // [T, B, in]
     private var dh = Workspace(), dc = Workspace(), dhNext = Workspace()  // [B, H] each
     private var dBias = Workspace()     // [4H]: the gradient both biases share
@@ -123,7 +122,8 @@ final class LSTMLayer {
         return m
     }
 
-    /// Back-propagates through the T steps of the last forward.
+    /// Back-propagates through the T steps of the last forward, once (it overwrites the
+    /// forward's gate activations).
     ///
     /// - dOutput: d loss / d h_t for t = 1…T, [T, B, H], or nil when the outputs were not used.
     /// - dhFinal, dcFinal: d loss / d (h_T, c_T), [B, H], or nil.
@@ -136,7 +136,11 @@ final class LSTMLayer {
         let T = steps, B = batch, H = hiddenSize, G = 4 * H
         let gates = self.gates.pointer, cell = self.cell.pointer
         let tanhCell = self.tanhCell.pointer
-        let dGates = self.dGates.reserve(T * B * G)
+        // The gradients of the pre-activations are written over the activations: step t's are
+        // read before they are written (`lstmchat_lstm_gates_backward`) and not read again, so
+        // a batch's [T, B, 4H] is held once (2 MB at 512 tokens and H 256). Hence one backward
+        // per forward.
+        let dGates = gates
         var dh = self.dh.reserve(B * H), dhNext = self.dhNext.reserve(B * H)
         let dc = self.dc.reserve(B * H)
         if let dhFinal { dh.update(from: dhFinal, count: B * H) } else { dh.update(repeating: 0, count: B * H) }
@@ -180,7 +184,7 @@ final class LSTMLayer {
     }
 
     private func weightAndInputGradients(T: Int, B: Int) {
-        let H = hiddenSize, G = 4 * H, dGates = self.dGates.pointer, hidden = self.hidden.pointer
+        let H = hiddenSize, G = 4 * H, dGates = self.gates.pointer, hidden = self.hidden.pointer
         gemm(transA: true, m: G, n: inputSize, k: T * B,
              a: dGates, lda: G, b: input!, ldb: inputSize, beta: 1, c: gradWeightIH, ldc: inputSize)
         gemm(transA: true, m: G, n: H, k: T * B,

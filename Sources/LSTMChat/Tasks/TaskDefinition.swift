@@ -75,7 +75,10 @@ extension TaskDefinition {
 public struct TaskData<Model: TrainableModel> {
     /// The recipe as trained: the batch size fitted to the data.
     public var recipe: Recipe
-    public var vocabulary: Vocabulary
+    public var vocabulary: Vocabulary { didSet { vocabularyJSON = CheckpointFile.vocabularyJSON(vocabulary.tokens) } }
+    /// `vocabulary` as a checkpoint's metadata holds it, encoded once rather than at every save:
+    /// encoding 50,000 words takes 3 MB while it runs, the top of a run's peak memory.
+    private var vocabularyJSON: String
     public var tokenizer: Tokenizer
     public var labels: [String] = []
     /// "1010 pairs (0 held out)": what the run trains on, for its first line.
@@ -108,6 +111,7 @@ public struct TaskData<Model: TrainableModel> {
                 nextStep: @escaping (CheckpointDirectory) -> String) {
         self.recipe = recipe
         self.vocabulary = vocabulary
+        vocabularyJSON = CheckpointFile.vocabularyJSON(vocabulary.tokens)
         self.tokenizer = tokenizer
         self.summary = summary
         self.fingerprint = fingerprint
@@ -122,6 +126,7 @@ public struct TaskData<Model: TrainableModel> {
                                   tokenizer: tokenizer.kind.rawValue, normalizesQuestions: tokenizer.normalizesQuestions,
                                   keepsText: tokenizer.keepsText,
                                   task: task, labels: labels)
+        file.vocabularyJSON = vocabularyJSON
         annotate(&file)
         return file
     }

@@ -71,6 +71,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         ThreadPolicy.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        MemoryPolicy.unmapLargeBlocksWhenFreed()
         if let resume {
             // A resumed run keeps its data and recipe: only --epochs may move.
             let given = (data != nil ? ["DATA"] : []) + (task != nil ? ["--task"] : []) + (out != nil ? ["--out"] : [])

@@ -58,7 +58,7 @@ import Testing
 
     @Test func orderDependsOnSeedAndEpochOnly() {
         let pairs = Self.pairs(500)
-        let rows = { (seed: UInt64, epoch: Int) in Batcher(pairs: pairs, batchSize: 16, seed: seed).batchRows(epoch: epoch) }
+        let rows = { (seed: UInt64, epoch: Int) in Array(Batcher(pairs: pairs, batchSize: 16, seed: seed).batchRows(epoch: epoch)) }
         #expect(rows(42, 3) == rows(42, 3))
         #expect(rows(42, 3) != rows(42, 4))
         #expect(rows(42, 3) != rows(43, 3))
@@ -98,7 +98,7 @@ import Testing
     /// 8 × 16 tokens. pytorch/batches.py gives the same rows (`make interop` checks the two agree).
     @Test func theRowsOfAnEpoch() {
         let pairs = Self.pairs(40)
-        let rows = Batcher(pairs: pairs, batchSize: 8, seed: 42).batchRows(epoch: 0)
+        let rows = Array(Batcher(pairs: pairs, batchSize: 8, seed: 42).batchRows(epoch: 0))
         #expect(rows.map { $0.sorted() } == [
             [0, 7, 11, 18, 35], [8, 10, 12, 14, 21, 22, 30], [3, 4, 9, 13, 15, 28, 36, 39], [20, 33, 34, 37],
             [24, 25, 27, 38], [23, 29, 31], [1, 6, 16], [5, 17, 26, 32], [2, 19],

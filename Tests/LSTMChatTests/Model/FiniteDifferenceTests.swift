@@ -15,6 +15,8 @@ import Testing
         /// clusters need a hidden size of 16 (projections of 4 and 1).
         var cutoffs: [Int] = []
         var hidden = 4
+        /// The adaptive softmax's `clusterScoresBudget` (nil: its own).
+        var clusterScoresBudget: Int? = nil
         var testDescription: String { name }
     }
 
@@ -38,6 +40,10 @@ import Testing
              questions: [[4], [5, 6, 7], [9, 9]], answers: [[6, 7, 8], [4], [5, 9, 4]], cutoffs: [5, 7], hidden: 16),
         Case(name: "adaptive softmax, attention and dropout", layers: 1, dropout: 0.3,
              questions: [[4, 5], [6]], answers: [[6, 9], [8, 5, 4]], attention: true, cutoffs: [5, 7], hidden: 16),
+        // A budget of 3 scores: each cluster's rows one at a time.
+        Case(name: "adaptive softmax, a cluster's rows a few at a time", layers: 1, dropout: 0,
+             questions: [[4], [5, 6, 7], [9, 9]], answers: [[6, 7, 8], [5, 9], [5, 9, 4]], cutoffs: [5, 7], hidden: 16,
+             clusterScoresBudget: 3),
     ]
 
     @Test(arguments: cases)
@@ -46,6 +52,7 @@ import Testing
                                  softmax: c.cutoffs.isEmpty ? .full : .adaptive, cutoffs: c.cutoffs)
         let model = Seq2SeqModel(config: config)
         model.parameters.initialize(seed: 3, hiddenSize: config.hiddenSize)
+        if let budget = c.clusterScoresBudget, case .adaptive(let softmax) = model.output { softmax.clusterScoresBudget = budget }
         let batch = Seq2SeqBatch(questions: c.questions, answers: c.answers, bos: 2, eos: 3)
 
         // The same dropout masks for every evaluation: restart the generator each time.

@@ -113,9 +113,12 @@ public enum Seq2SeqTask: TaskDefinition {
             data.writeCache = { try PairsCache.write(pairs, fingerprint: fingerprint, key: key, to: $0) }
         }
         data.finish = { model, directory in
-            // The model as chat will load it: its questions asked in other words are matched as chat's are.
-            let chatModel = ChatModel(network: model, vocabulary: vocabulary, tokenizer: tokenizer, trainingSteps: nil,
-                                      knownQuestions: knownQuestions.map(KnownQuestions.init), path: directory.model.path)
+            // The model as chat will load it: its questions asked in other words are matched as
+            // chat's are. Made only to calibrate (500,000 questions' matcher is tens of MB).
+            let chatModel = {
+                ChatModel(network: model, vocabulary: vocabulary, tokenizer: tokenizer, trainingSteps: nil,
+                          knownQuestions: knownQuestions.map(KnownQuestions.init), path: directory.model.path)
+            }
             // The training pairs as text, read again now: the threshold is judged on them too.
             var sets = calibration
             if sets != nil {
@@ -142,12 +145,12 @@ public enum Seq2SeqTask: TaskDefinition {
     /// Chooses the confidence threshold from the calibration questions (at most 500 distinct
     /// training questions; all answered in batches, so it takes about a second) and stores it in
     /// the saved model.
-    static func storeConfidenceThreshold(_ sets: CalibrationSets?, directory: CheckpointDirectory, model: ChatModel,
+    static func storeConfidenceThreshold(_ sets: CalibrationSets?, directory: CheckpointDirectory, model: () -> ChatModel,
                                          maxLength: Int) throws -> [String] {
         guard let sets else {
             return ["no confidence threshold chosen: no unrelated questions (--unrelated FILE, or DATA-unrelated.txt beside the data)"]
         }
-        let scores = sets.score(model, maxLength: maxLength, corpusQuestions: 500)
+        let scores = sets.score(model(), maxLength: maxLength, corpusQuestions: 500)
         guard let threshold = scores.chooseThreshold() else {
             return ["no confidence threshold chosen: none refuses an unrelated question within the limits"]
         }
