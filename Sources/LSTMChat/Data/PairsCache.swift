@@ -7,7 +7,7 @@ import Glibc
 /// maps them instead of reading and tokenizing its text again (500,000 pairs: a fraction of a
 /// second against most of a minute).
 ///
-///     8 bytes   "LCPAIRS1"
+///     8 bytes   "LCPAIRS2"
 ///     8 bytes   N, the header's length, unsigned little-endian
 ///     N bytes   JSON: the key (each data file's size and hash, the tokenizer, the vocabulary's
 ///               hash), the data's fingerprint, the pair and token counts, the bytes a token
@@ -19,10 +19,13 @@ import Glibc
 /// resume: sizes and times could miss an edit, a hash cannot) and its arrays are whole: the
 /// right size, the same hash, offsets rising, every token inside the vocabulary. Anything else
 /// (stale, cut short, damaged) reads as no cache, and the pairs are made again and written anew,
-/// to a temporary file renamed over the old one.
+/// to a temporary file renamed over the old one. A cache of the first layout ("LCPAIRS1", tokens
+/// always four bytes) is stale.
 public enum PairsCache {
     public static let fileName = "pairs.cache"
-    static let magic = Array("LCPAIRS1".utf8)
+    static let magic = Array("LCPAIRS2".utf8)
+    /// The first layout's, whose tokens were always four bytes: stale, not damaged.
+    static let firstMagic = Array("LCPAIRS1".utf8)
 
     /// What the cached pairs were made from: a cache whose key differs is stale.
     public struct Key: Codable, Equatable, Sendable {
@@ -73,8 +76,8 @@ public enum PairsCache {
         var fingerprint: String
         var pairs: Int
         var tokens: Int
-        /// 2 or 4; absent (4) in caches written before tokens could take two bytes.
-        var tokenBytes: Int?
+        /// 2 or 4.
+        var tokenBytes: Int
         var hash: String
     }
 
@@ -95,6 +98,7 @@ public enum PairsCache {
         defer { if !keep { munmap(mapped, size) } }
 
         let bytes = UnsafeRawBufferPointer(start: base, count: size)
+        if bytes.prefix(8).elementsEqual(firstMagic) { return nil }
         guard bytes.prefix(8).elementsEqual(magic) else { problem("not a pairs cache"); return nil }
         let headerLength = Int(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
         guard headerLength % 8 == 0, headerLength <= size - 16,
@@ -103,7 +107,7 @@ public enum PairsCache {
             return nil
         }
         guard header.key == key else { return nil }
-        let arraysStart = 16 + headerLength, width = header.tokenBytes ?? 4
+        let arraysStart = 16 + headerLength, width = header.tokenBytes
         guard header.pairs >= 0, header.tokens >= 0, width == 2 || width == 4,
               size == arraysStart + 4 * (2 * header.pairs + 1) + width * header.tokens else {
             problem("its size is not what its header says")
